@@ -1,0 +1,18 @@
+"""The Cognito user pool's definition, as the local stack creates it and infra/cognito.tf
+declares it (tests/infra checks they agree). Django-free."""
+
+POOL_NAME = "image-manager"
+PORTAL_CLIENT_NAME = "image-manager-portal"
+PASSWORD_POLICY = {
+    "MinimumLength": 8,
+    "RequireUppercase": True,
+    "RequireLowercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": True,
+    "TemporaryPasswordValidityDays": 7,
+}
+# Both faces sign in with SRP; the portal refreshes sessions with the refresh token.
+EXPLICIT_AUTH_FLOWS = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+PASSWORD_RULES_TEXT = (
+    "At least 8 characters, with an upper-case letter, a lower-case letter, a digit and a symbol."
+)

@@ -1,0 +1,75 @@
+"""Configuration from environment variables, parsed once; the same names in Terraform,
+Beanstalk, the local stack and tests. Django-free: the Lambda package imports it."""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of the Django-free core."""
+
+    aws_region: str
+    # Only set locally (the emulator); unset in AWS so boto3 and PynamoDB use the real endpoints.
+    aws_endpoint_url: str | None
+    images_table: str
+    image_terms_table: str
+    sessions_table: str
+    images_bucket: str
+    # Public base URL of the image objects: the CloudFront domain in production.
+    images_base_url: str
+    cognito_user_pool_id: str
+    cognito_client_id: str
+    cognito_jwks_url: str
+    cognito_staff_group: str
+    # POST /users makes users who can sign in at once, as the seed's clients expect.
+    api_signup_requires_confirmation: bool
+    image_max_bytes: int
+    image_max_pixels: int
+
+    @property
+    def cognito_issuer(self) -> str:
+        return f"https://cognito-idp.{self.aws_region}.amazonaws.com/{self.cognito_user_pool_id}"
+
+
+@functools.cache
+def get_config() -> Config:
+    """Read the configuration from the environment, once (tests call get_config.cache_clear())."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
+    bucket = os.environ.get("IMAGES_BUCKET", "image-manager-images")
+    pool_id = os.environ.get("COGNITO_USER_POOL_ID", "")
+    issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool_id}"
+    default_jwks = f"{endpoint}/{pool_id}/.well-known/jwks.json" if endpoint else f"{issuer}/.well-known/jwks.json"
+    default_base = f"{endpoint}/{bucket}" if endpoint else f"https://{bucket}.s3.{region}.amazonaws.com"
+    return Config(
+        aws_region=region,
+        aws_endpoint_url=endpoint,
+        images_table=os.environ.get("IMAGES_TABLE", "image-manager-images"),
+        image_terms_table=os.environ.get("IMAGE_TERMS_TABLE", "image-manager-image-terms"),
+        sessions_table=os.environ.get("SESSIONS_TABLE", "image-manager-sessions"),
+        images_bucket=bucket,
+        images_base_url=os.environ.get("IMAGES_BASE_URL", default_base).rstrip("/"),
+        cognito_user_pool_id=pool_id,
+        cognito_client_id=os.environ.get("COGNITO_CLIENT_ID", ""),
+        cognito_jwks_url=os.environ.get("COGNITO_JWKS_URL", default_jwks),
+        cognito_staff_group=os.environ.get("COGNITO_STAFF_GROUP", "staff"),
+        api_signup_requires_confirmation=_bool("API_SIGNUP_REQUIRES_CONFIRMATION", False),
+        image_max_bytes=_int("IMAGE_MAX_BYTES", 20 * 1024 * 1024),
+        image_max_pixels=_int("IMAGE_MAX_PIXELS", 50_000_000),
+    )
+

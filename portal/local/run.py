@@ -1,0 +1,54 @@
+"""`make run`: start the local stack, print where it is, stop it all on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from portal.local.stack import ROOT, LocalStack
+
+
+def main() -> None:
+    stack = LocalStack(
+        state_dir=ROOT / ".local",
+        emulator_port=int(os.environ.get("EMULATOR_PORT", 4566)),
+        portal_port=int(os.environ.get("PORTAL_PORT", 8000)),
+        api_port=int(os.environ.get("API_PORT", 8001)),
+    )
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        stack.start_emulator()
+        demo = subprocess.run(
+            [sys.executable, "-m", "portal.local.demo"], cwd=ROOT, env=stack.env, check=True,
+            capture_output=True, text=True,
+        ).stdout
+        stack.start_faces()
+        print(
+            "\nImage Manager is running:\n"
+            f"  portal    {stack.portal_url}/\n"
+            f"  REST API  {stack.api_url}/  (routes at the root, e.g. GET {stack.api_url}/images)\n"
+            f"  emulator  {stack.emulator_url}/  (local AWS; mail it would send: {stack.emulator_url}/_local/mailbox)\n"
+            f"{demo}"
+            "Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while not stopping and all(p.poll() is None for p in stack.processes):
+            time.sleep(0.5)
+    finally:
+        print("\nStopping...", flush=True)
+        stack.stop()
+        print("Stopped; the local state is kept in .local/ for the next start.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Start and stop the local stack as real processes on loopback: the emulator, the portal and
+the local REST API. Used by `make run` (portal/local/run.py) and by end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+# Dummy credentials and a fixed region: the emulator accepts any, AWS is never called.
+LOCAL_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
+    """Wait until `url` answers (any HTTP status), or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode} before {url} answered")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@dataclass
+class LocalStack:
+    """The processes of the local stack and the environment they share."""
+
+    state_dir: Path
+    emulator_port: int = 4566
+    portal_port: int = 8000
+    api_port: int = 8001
+    quiet: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def emulator_url(self) -> str:
+        return f"http://127.0.0.1:{self.emulator_port}"
+
+    @property
+    def portal_url(self) -> str:
+        return f"http://127.0.0.1:{self.portal_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def _spawn(self, *args: str) -> subprocess.Popen:
+        output = subprocess.DEVNULL if self.quiet else None
+        process = subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, env=self.env, stdout=output, stderr=output
+        )
+        self.processes.append(process)
+        return process
+
+    def start_emulator(self) -> None:
+        """Start the emulator and create the resources; fills self.env."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            **os.environ,
+            **LOCAL_AWS_ENV,
+            "AWS_ENDPOINT_URL": self.emulator_url,
+            "DJANGO_SETTINGS_MODULE": "portal.settings.local",
+            "DJANGO_DB_PATH": str(self.state_dir / "portal.sqlite3"),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "PYTHONUNBUFFERED": "1",
+        }
+        process = self._spawn(
+            "-m", "portal.local.emulator", "--port", str(self.emulator_port),
+            "--state", str(self.state_dir / "emulator-state.pickle"),
+        )
+        wait_for_http(f"{self.emulator_url}/_local/health", process=process)
+        # Resources are made by a child so this process's config stays untouched.
+        out = subprocess.run(
+            [sys.executable, "-m", "portal.local.bootstrap"], cwd=ROOT, env=self.env,
+            check=True, capture_output=True, text=True,
+        ).stdout
+        for line in out.splitlines():
+            name, _, value = line.partition("=")
+            if name and value:
+                self.env[name] = value
+
+    def start_faces(self) -> None:
+        """Migrate the portal's local database, then start the portal and the REST API."""
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=self.env, check=True
+        )
+        portal = self._spawn("manage.py", "runserver", "--noreload", f"127.0.0.1:{self.portal_port}")
+        api = self._spawn("-m", "portal.local.gateway", "--port", str(self.api_port))
+        wait_for_http(f"{self.portal_url}/healthz", process=portal)
+        wait_for_http(f"{self.api_url}/", process=api)
+
+    def stop(self) -> None:
+        """Stop every process, the emulator last so it saves the final state."""
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+        for process in reversed(self.processes):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()

@@ -1,0 +1,1 @@
+"""Settings modules: base (shared, from environment variables), local, test, production."""
