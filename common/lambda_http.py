@@ -1,0 +1,71 @@
+"""API Gateway REST proxy events in, proxy responses out: the one place where the API maps
+the core's exceptions to HTTP. Django-free (the Lambda package imports it)."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from common.errors import AppError
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+Response = dict[str, Any]
+
+
+def response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    """A proxy response with a JSON body."""
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "body": json.dumps(body),
+    }
+
+
+def json_body(event: Event) -> dict:
+    """The request's JSON object, or an AppError (400) naming what is wrong."""
+    raw = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        raw = base64.b64decode(raw).decode("utf-8", "replace")
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise AppError("The body must be a JSON object.") from exc
+    if not isinstance(body, dict):
+        raise AppError("The body must be a JSON object.")
+    return body
+
+
+def claims(event: Event) -> dict:
+    """The ID token's claims that API Gateway's Cognito authorizer passed on."""
+    return ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
+
+
+def handler(fail_body: Callable[[AppError], dict]) -> Callable:
+    """Wrap a handler: AppError → its status with the route's documented failure body;
+    anything else → 500 with the same shape and nothing internal in it."""
+
+    def decorate(func: Callable[[Event], Response]) -> Callable[[Event, Any], Response]:
+        @functools.wraps(func)
+        def lambda_handler(event: Event, context: Any = None) -> Response:
+            try:
+                return func(event)
+            except AppError as exc:
+                return response(exc.status, fail_body(exc))
+            except Exception:
+                log.exception("unhandled error in %s", func.__name__)
+                return response(500, fail_body(AppError("Internal error; try again later.")))
+
+        return lambda_handler
+
+    return decorate
+
+
+def status_msg(exc: AppError) -> dict:
+    """The seed's {status: "fail", msg} body."""
+    return {"status": "fail", "msg": exc.message}
