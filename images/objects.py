@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
+from datetime import datetime
+
+import boto3
+from botocore.exceptions import ClientError
+
+from common.config import Config, get_config
+
 IMAGES_PREFIX = "images/"
 THUMBNAILS_PREFIX = "thumbnails/"
 UPLOADS_PREFIX = "uploads/"
@@ -16,3 +25,74 @@ def image_key(image_id: str) -> str:
 
 def thumbnail_key(image_id: str) -> str:
     return f"{THUMBNAILS_PREFIX}{image_id}.jpg"
+
+
+# Replaced files keep their URL, so caches may hold the old bytes only briefly.
+CACHE_CONTROL = "public, max-age=300"
+
+
+@functools.cache
+def _client(config: Config):
+    return boto3.client("s3", region_name=config.aws_region)
+
+
+def s3():
+    """The S3 client for the current configuration."""
+    return _client(get_config())
+
+
+def staging_key(image_id: str, token: str, suffix: str = "") -> str:
+    return f"{STAGING_PREFIX}{image_id}/{token}{suffix}"
+
+
+def public_url(key: str) -> str:
+    """The URL anyone can GET the object at (the CDN in production)."""
+    return f"{get_config().images_base_url}/{key}"
+
+
+def put_object(key: str, data: bytes, *, content_type: str, filename: str | None = None) -> None:
+    """Store bytes with the Content-Type of their decoded format."""
+    extra = {"ContentDisposition": f'inline; filename="{filename}"'} if filename else {}
+    s3().put_object(
+        Bucket=get_config().images_bucket, Key=key, Body=data, ContentType=content_type,
+        CacheControl=CACHE_CONTROL, **extra,
+    )
+
+
+def copy_object(source_key: str, key: str) -> None:
+    """Copy an object (with its Content-Type and headers) inside the bucket."""
+    bucket = get_config().images_bucket
+    s3().copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": source_key})
+
+
+def delete_objects(*keys: str) -> None:
+    """Delete objects; missing ones are fine."""
+    keys = tuple(k for k in keys if k)
+    if keys:
+        s3().delete_objects(
+            Bucket=get_config().images_bucket,
+            Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True},
+        )
+
+
+def get_object(key: str) -> bytes:
+    """The bytes of an object."""
+    return s3().get_object(Bucket=get_config().images_bucket, Key=key)["Body"].read()
+
+
+def exists(key: str) -> bool:
+    try:
+        s3().head_object(Bucket=get_config().images_bucket, Key=key)
+        return True
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+
+
+def list_objects(prefix: str) -> Iterator[tuple[str, datetime]]:
+    """(key, last modified) of every object under a prefix."""
+    paginator = s3().get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=get_config().images_bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            yield item["Key"], item["LastModified"]

@@ -1,0 +1,170 @@
+"""Lambda handlers of /images and /images/{key}/{value}: API Gateway REST proxy events in,
+proxy responses out, with the seed's bodies and real HTTP status codes. Django-free."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from urllib.parse import urlencode
+
+from common.config import get_config
+from common.errors import AppError, NotAuthenticated, TooLarge
+from common.lambda_http import Event, Response, claims, handler, json_body, response, status_msg
+from images import catalog
+
+log = logging.getLogger(__name__)
+
+# A synchronous Lambda takes at most 6 MB of request (API Gateway 10 MB): base64 makes an
+# image a third bigger, so an image of more than about 4.4 MB cannot come this way.
+MAX_REQUEST_BYTES = 6 * 1024 * 1024 - 16 * 1024
+FIELDS = ("title", "description", "keywords", "author", "capture_date")
+
+
+def _actor(event: Event) -> catalog.Actor:
+    """Who calls, from the claims API Gateway's Cognito authorizer verified."""
+    found = claims(event)
+    if not found.get("sub"):
+        raise NotAuthenticated()
+    groups = found.get("cognito:groups") or []
+    if isinstance(groups, str):  # API Gateway flattens lists: "[a b]" or "a,b"
+        groups = groups.strip("[]").replace(",", " ").split()
+    return catalog.Actor(
+        sub=found["sub"],
+        username=found.get("cognito:username") or found.get("username") or found["sub"],
+        is_staff=get_config().cognito_staff_group in groups,
+    )
+
+
+def _body(event: Event) -> dict:
+    if len(event.get("body") or "") > MAX_REQUEST_BYTES:
+        raise TooLarge(
+            "The request is larger than the API's 6 MB limit: send images of at most about 4.4 MB "
+            "(base64 adds a third), or upload bigger files through the portal."
+        )
+    return json_body(event)
+
+
+def _content(body: dict) -> bytes | None:
+    raw = body.get("image_content")
+    if raw in (None, ""):
+        return None
+    if not isinstance(raw, str):
+        raise catalog.InvalidField("image_content", "image_content must be the file as a base64 string.")
+    if raw.startswith("data:") and "," in raw:  # tolerate a data: URL
+        raw = raw.split(",", 1)[1]
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise catalog.InvalidField("image_content", "image_content is not valid base64.") from exc
+
+
+def _page_headers(event: Event, page: catalog.Page, limit: int) -> dict[str, str]:
+    if not page.next_cursor:
+        return {}
+    context = event.get("requestContext") or {}
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    query = urlencode({"limit": limit, "cursor": page.next_cursor})
+    host = context.get("domainName") or headers.get("host")
+    if host:
+        stage = context.get("stage") or ""
+        prefix = f"/{stage}" if stage and stage != "$default" else ""
+        scheme = headers.get("x-forwarded-proto", "https")
+        link = f"{scheme}://{host}{prefix}{event.get('path', '')}?{query}"
+    else:
+        link = f"?{query}"
+    return {"Link": f'<{link}>; rel="next"', "X-Next-Cursor": page.next_cursor}
+
+
+def _list_response(event: Event, run) -> Response:
+    params = event.get("queryStringParameters") or {}
+    limit = catalog.page_size(params.get("limit"))
+    page = run(limit=limit, cursor=params.get("cursor"))
+    return response(200, [catalog.image_to_dict(r) for r in page.items], _page_headers(event, page, limit))
+
+
+def _error_list(exc: AppError) -> dict:
+    return {"status": "fail", "msg": exc.message}
+
+
+@handler(_error_list)
+def list_images(event: Event) -> Response:
+    """GET /images: every image, newest first, paginated by cursor."""
+    return _list_response(event, catalog.image_list)
+
+
+@handler(_error_list)
+def search_images(event: Event) -> Response:
+    """GET /images/{key}/{value}: the images matching one seed search key."""
+    path = event.get("pathParameters") or {}
+    key, value = path.get("key", ""), path.get("value", "")
+    return _list_response(event, lambda **page: catalog.image_search(key=key, value=value, **page))
+
+
+@handler(status_msg)
+def create_image(event: Event) -> Response:
+    """POST /images: register an image (creator = the signed-in user, whatever the body says)."""
+    actor = _actor(event)
+    body = _body(event)
+    meta = catalog.validate_meta(**{f: body.get(f) for f in FIELDS})
+    data = _content(body)
+    if data is None:
+        raise catalog.InvalidField("image_content", "image_content (the file, base64) is required.")
+    filename = body.get("filename") if isinstance(body.get("filename"), str) else ""
+    record = catalog.image_create(owner=actor, meta=meta, data=data, original_filename=filename)
+    return response(
+        201,
+        {
+            "status": "success",
+            "msg": "Image registered.",
+            "id": record.id,
+            "object_url": catalog.image_to_dict(record)["object_url"],
+            "image": catalog.image_to_dict(record),
+        },
+    )
+
+
+def _ok_error(exc: AppError) -> dict:
+    return {"status": "ERROR", "message": exc.message}
+
+
+@handler(_ok_error)
+def update_image(event: Event) -> Response:
+    """PUT /images: change an image's metadata and, with image_content, its file."""
+    actor = _actor(event)
+    body = _body(event)
+    image_id = body.get("id")
+    if not isinstance(image_id, str) or not image_id:
+        raise catalog.InvalidField("id", "id is required.")
+    current = catalog.image_get(image_id=image_id)
+    # Fields left out keep their values; the seed's clients send them all.
+    merged = {
+        "title": current.title,
+        "description": current.description,
+        "keywords": list(current.keywords),
+        "author": current.author,
+        "capture_date": current.capture_date,
+        **{f: body[f] for f in FIELDS if f in body},
+    }
+    meta = catalog.validate_meta(**merged)
+    version = body.get("version")
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        raise catalog.InvalidField("version", "version must be the whole number you read.")
+    filename = body.get("filename") if isinstance(body.get("filename"), str) else None
+    record = catalog.image_update(
+        actor=actor, image_id=image_id, meta=meta, expected_version=version,
+        data=_content(body), original_filename=filename,
+    )
+    return response(200, {"status": "OK", "message": "Image updated.", "image": catalog.image_to_dict(record)})
+
+
+@handler(status_msg)
+def delete_image(event: Event) -> Response:
+    """DELETE /images: remove an image, its record, search terms and files."""
+    actor = _actor(event)
+    body = json_body(event)
+    image_id = body.get("id")
+    if not isinstance(image_id, str) or not image_id:
+        raise catalog.InvalidField("id", "id is required.")
+    catalog.image_delete(actor=actor, image_id=image_id)
+    return response(200, {"status": "success", "msg": "Image deleted."})

@@ -1,0 +1,519 @@
+"""The image catalog: writes (services) and reads (selectors) shared by the portal and the
+API, so an image made by one face is indistinguishable from one made by the other.
+Django-free.
+
+Write order, so no failure shows a half-made image:
+- create: bytes go to S3 under the image's fresh id first (invisible: no record points at
+  them), then ONE DynamoDB transaction writes the record and its search terms. A crash in
+  between leaves only unreferenced objects, which `manage.py sweep_images` removes.
+- replace the file: the new bytes wait under staging/, the record (with `staged_key`) and
+  terms change in one conditional transaction, then the staged bytes are copied into place
+  and `staged_key` cleared. The sweep finishes any copy a crash interrupted.
+- delete: record and terms go in one transaction, then the objects; leftovers are swept.
+Every change of an existing record is conditional on its version: of two concurrent edits
+one wins and the other gets Conflict.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from common.config import get_config
+from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from images import media, objects
+from images.records import LISTED, READY, ImageRecord, ImageTerm
+
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+MAX_KEYWORDS = 20
+MAX_TITLE_WORDS = 20
+LIMITS = {"title": 200, "description": 4000, "author": 200, "keyword": 50, "filename": 255}
+SEARCH_KEYS = ("id", "title", "creator", "author", "keywords", "creationdate", "capture_date", "storage_date")
+_DATE_PREFIX = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_ID = re.compile(r"^[0-9a-f]{32}$")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: from a verified token or the portal's session, never from a request body."""
+
+    sub: str
+    username: str
+    is_staff: bool = False
+
+
+@dataclass(frozen=True)
+class ImageMeta:
+    """Validated metadata of an image."""
+
+    title: str
+    description: str
+    keywords: tuple[str, ...]
+    author: str
+    capture_date: str | None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of images and the cursor of the next (None on the last page)."""
+
+    items: list[ImageRecord]
+    next_cursor: str | None
+
+
+class InvalidField(InvalidInput):
+    """A metadata field is missing or wrong; `field` names it for forms."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+class ImageConflict(Conflict):
+    """Someone else saved first; `current` is their version of the image."""
+
+    def __init__(self, current: ImageRecord | None):
+        super().__init__("Someone else changed this image after you opened it. Their version is shown; "
+                         "apply your changes again if they still make sense.")
+        self.current = current
+
+
+# ---------------------------------------------------------------- validation
+
+
+def parse_keywords(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Keywords from the seed's "a,b" form or a list: trimmed, deduplicated case-insensitively."""
+    if value is None:
+        return ()
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    seen: dict[str, str] = {}
+    for part in parts:
+        if not isinstance(part, str):
+            raise InvalidField("keywords", "Keywords must be text.")
+        keyword = " ".join(part.split())
+        if not keyword:
+            continue
+        if len(keyword) > LIMITS["keyword"]:
+            raise InvalidField("keywords", f"Each keyword may have at most {LIMITS['keyword']} characters.")
+        seen.setdefault(keyword.lower(), keyword)
+    if len(seen) > MAX_KEYWORDS:
+        raise InvalidField("keywords", f"At most {MAX_KEYWORDS} keywords.")
+    return tuple(seen.values())
+
+
+def _text(field: str, value, *, required: bool) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidField(field, f"{field.replace('_', ' ').capitalize()} must be text.")
+    value = value.strip()
+    if required and not value:
+        raise InvalidField(field, f"{field.replace('_', ' ').capitalize()} is required.")
+    if len(value) > LIMITS[field]:
+        raise InvalidField(field, f"{field.capitalize()} may have at most {LIMITS[field]} characters.")
+    return value
+
+
+def parse_date(field: str, value) -> str | None:
+    """A YYYY-MM-DD date (or None when empty)."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise InvalidField(field, "Give the date as YYYY-MM-DD, for example 2024-05-17.")
+
+
+def validate_meta(*, title, description, keywords, author, capture_date) -> ImageMeta:
+    """Check and normalise metadata from either face."""
+    title = _text("title", title, required=True)
+    if len(_words(title)) > MAX_TITLE_WORDS:
+        raise InvalidField("title", f"A title may have at most {MAX_TITLE_WORDS} words.")
+    return ImageMeta(
+        title=title,
+        description=_text("description", description, required=False),
+        keywords=parse_keywords(keywords),
+        author=_text("author", author, required=True),
+        capture_date=parse_date("capture_date", capture_date),
+    )
+
+
+# ---------------------------------------------------------------- search terms
+
+
+def _words(text: str) -> list[str]:
+    return list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))
+
+
+def _exact(value: str) -> str:
+    return " ".join(value.lower().split())
+
+
+def _date_terms(field: str, value: str | None) -> list[str]:
+    return [f"{field}:{value[:n]}" for n in (4, 7, 10)] if value else []
+
+
+def terms_of(record: ImageRecord) -> set[str]:
+    """Every search term the record is found by."""
+    return {
+        *(f"title:{w}" for w in _words(record.title)),
+        *(f"keyword:{k.lower()}" for k in record.keywords),
+        f"author:{_exact(record.author)}",
+        f"creator:{_exact(record.creator)}",
+        *_date_terms("captured", record.capture_date),
+        *_date_terms("stored", record.storage_date),
+    }
+
+
+# ---------------------------------------------------------------- writes
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def can_change(actor: Actor, record: ImageRecord) -> bool:
+    """Owners change their own images; staff change every image."""
+    return actor.is_staff or actor.sub == record.owner_sub
+
+
+def _prepare(data: bytes) -> media.PreparedImage:
+    config = get_config()
+    return media.prepare_image(data, max_bytes=config.image_max_bytes, max_pixels=config.image_max_pixels)
+
+
+def _apply_meta(record: ImageRecord, meta: ImageMeta) -> None:
+    record.title = meta.title
+    record.description = meta.description
+    record.keywords = list(meta.keywords)
+    record.author = meta.author
+    record.capture_date = meta.capture_date
+
+
+def _apply_file(record: ImageRecord, prepared: media.PreparedImage, original_filename: str) -> None:
+    record.filename = f"{record.id}.{prepared.extension}"
+    record.original_filename = original_filename[: LIMITS["filename"]]
+    record.content_type = prepared.content_type
+    record.byte_size = prepared.byte_size
+    record.width = prepared.width
+    record.height = prepared.height
+    record.sha256 = prepared.sha256
+
+
+def _term(term: str, record: ImageRecord) -> ImageTerm:
+    return ImageTerm(term, record.created_key, image_id=record.id)
+
+
+def _connection() -> Connection:
+    return ImageRecord._get_connection().connection
+
+
+def image_create(*, owner: Actor, meta: ImageMeta, data: bytes, original_filename: str = "") -> ImageRecord:
+    """Register an image: verify the bytes, store them, then write record and terms at once."""
+    prepared = _prepare(data)
+    now = _now()
+    image_id = uuid.uuid4().hex
+    record = ImageRecord(
+        id=image_id,
+        state=READY,
+        listed=LISTED,
+        created_key=f"{now.isoformat()}#{image_id}",
+        created_at=now,
+        updated_at=now,
+        creator=owner.username,
+        owner_sub=owner.sub,
+        storage_date=now.date().isoformat(),
+        object_key=objects.image_key(image_id),
+        thumbnail_key=objects.thumbnail_key(image_id),
+    )
+    _apply_meta(record, meta)
+    _apply_file(record, prepared, original_filename)
+    objects.put_object(record.object_key, prepared.data, content_type=prepared.content_type, filename=record.filename)
+    try:
+        objects.put_object(record.thumbnail_key, prepared.thumbnail, content_type=prepared.thumbnail_content_type)
+        with TransactWrite(connection=_connection()) as tx:
+            # attribute_not_exists: a fresh uuid4 never collides, and if it did nothing is overwritten.
+            tx.save(record, condition=ImageRecord.id.does_not_exist())
+            for term in terms_of(record):
+                tx.save(_term(term, record))
+    except BaseException:
+        objects.delete_objects(record.object_key, record.thumbnail_key)
+        raise
+    return record
+
+
+def _load(image_id: str) -> ImageRecord:
+    if not isinstance(image_id, str) or not _ID.match(image_id):
+        raise NotFound("No image has that id.")
+    try:
+        record = ImageRecord.get(image_id, consistent_read=True)
+    except DoesNotExist as exc:
+        raise NotFound("No image has that id.") from exc
+    if record.state != READY:
+        raise NotFound("No image has that id.")
+    return record
+
+
+def _current_or_none(image_id: str) -> ImageRecord | None:
+    try:
+        return _load(image_id)
+    except NotFound:
+        return None
+
+
+def _check_version(record: ImageRecord, expected_version: int | None) -> None:
+    if expected_version is not None and int(expected_version) != record.version:
+        raise ImageConflict(record)
+
+
+def image_update(
+    *,
+    actor: Actor,
+    image_id: str,
+    meta: ImageMeta,
+    expected_version: int | None = None,
+    data: bytes | None = None,
+    original_filename: str | None = None,
+) -> ImageRecord:
+    """Change an image's metadata and, with `data`, its file (same id and URL)."""
+    record = _load(image_id)
+    if not can_change(actor, record):
+        raise PermissionDenied("Only the image's owner or staff may change it.")
+    _check_version(record, expected_version)
+    old_terms = terms_of(record)
+    prepared = _prepare(data) if data is not None else None
+    staged = None
+    if prepared is not None:
+        token = uuid.uuid4().hex
+        staged = objects.staging_key(record.id, token)
+        objects.put_object(staged, prepared.data, content_type=prepared.content_type)
+        objects.put_object(staged + ".thumb", prepared.thumbnail, content_type=prepared.thumbnail_content_type)
+        _apply_file(record, prepared, original_filename if original_filename is not None else record.original_filename)
+        record.staged_key = staged
+    _apply_meta(record, meta)
+    record.updated_at = _now()
+    new_terms = terms_of(record)
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.save(record, condition=ImageRecord.state == READY)  # the version condition is added by PynamoDB
+            for term in old_terms - new_terms:
+                tx.delete(_term(term, record))
+            for term in new_terms - old_terms:
+                tx.save(_term(term, record))
+    except TransactWriteError as exc:
+        if staged:
+            objects.delete_objects(staged, staged + ".thumb")
+        if exc.cause_response_code == "TransactionCanceledException":
+            raise ImageConflict(_current_or_none(image_id)) from exc
+        raise
+    except BaseException:
+        if staged:
+            objects.delete_objects(staged, staged + ".thumb")
+        raise
+    if staged:
+        finish_replacement(record)
+    return record
+
+
+def finish_replacement(record: ImageRecord) -> None:
+    """Copy a staged file into place and clear `staged_key` (also the sweep's repair)."""
+    staged = record.staged_key
+    if not staged:
+        return
+    objects.copy_object(staged, record.object_key)
+    objects.copy_object(staged + ".thumb", record.thumbnail_key)
+    try:
+        # Not a versioned edit: only clear the marker if it is still ours.
+        record.update(
+            actions=[ImageRecord.staged_key.remove()],
+            condition=ImageRecord.staged_key == staged,
+            add_version_condition=False,
+        )
+    except Exception:  # someone else already finished or replaced again; the sweep re-checks
+        pass
+    objects.delete_objects(staged, staged + ".thumb")
+    record.staged_key = None
+
+
+def image_delete(*, actor: Actor, image_id: str, expected_version: int | None = None) -> None:
+    """Remove an image: record and terms at once, then its objects."""
+    record = _load(image_id)
+    if not can_change(actor, record):
+        raise PermissionDenied("Only the image's owner or staff may delete it.")
+    _check_version(record, expected_version)
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.delete(record)  # conditional on the version we read
+            for term in terms_of(record):
+                tx.delete(_term(term, record))
+    except TransactWriteError as exc:
+        if exc.cause_response_code == "TransactionCanceledException":
+            current = _current_or_none(image_id)
+            if current is None:
+                raise NotFound("No image has that id.") from exc
+            raise ImageConflict(current) from exc
+        raise
+    objects.delete_objects(record.object_key, record.thumbnail_key, record.staged_key or "")
+
+
+# ---------------------------------------------------------------- reads
+
+
+def image_get(*, image_id: str) -> ImageRecord:
+    """One listed image, or NotFound."""
+    return _load(image_id)
+
+
+def _encode_cursor(key: dict[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None, expected: dict[str, str]) -> dict[str, str] | None:
+    """The key a cursor holds, checked against the query it continues; InvalidInput if tampered."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidField("cursor", "The cursor is not valid.") from exc
+    if (
+        not isinstance(key, dict)
+        or set(key) != set(expected) | {"sort"}
+        or not all(isinstance(v, str) for v in key.values())
+        or any(key[k] != v for k, v in expected.items())
+    ):
+        raise InvalidField("cursor", "The cursor is not valid.")
+    return key
+
+
+def page_size(limit) -> int:
+    """A page size from a request: default 25, between 1 and 100."""
+    if limit in (None, ""):
+        return DEFAULT_PAGE_SIZE
+    try:
+        value = int(limit)
+    except (TypeError, ValueError) as exc:
+        raise InvalidField("limit", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.") from exc
+    if not 1 <= value <= MAX_PAGE_SIZE:
+        raise InvalidField("limit", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}.")
+    return value
+
+
+def image_list(*, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page:
+    """Every image, newest first, a page at a time (reads only the page)."""
+    start = _decode_cursor(cursor, {})
+    last_key = None
+    if start:
+        image_id = start["sort"].rsplit("#", 1)[-1]
+        last_key = {"listed": {"S": LISTED}, "created_key": {"S": start["sort"]}, "id": {"S": image_id}}
+    results = list(
+        ImageRecord.by_created.query(
+            LISTED, scan_index_forward=False, limit=limit + 1, page_size=limit + 1, last_evaluated_key=last_key
+        )
+    )
+    items = results[:limit]
+    more = len(results) > limit
+    return Page(items, _encode_cursor({"sort": items[-1].created_key}) if more and items else None)
+
+
+def _batch_get(ids: list[str]) -> list[ImageRecord]:
+    found = {r.id: r for r in ImageRecord.batch_get(ids)} if ids else {}
+    return [found[i] for i in ids if i in found and found[i].state == READY]
+
+
+def _query_term(term: str, limit: int, cursor: str | None, keep=lambda r: True) -> Page:
+    """Images with a term, newest first; `keep` filters further (multi-word titles)."""
+    start = _decode_cursor(cursor, {"term": term})
+    last_key = {"term": {"S": term}, "sort_key": {"S": start["sort"]}} if start else None
+    items: list[ImageRecord] = []
+    last_sort = None
+    postings = ImageTerm.query(term, scan_index_forward=False, page_size=limit + 1, last_evaluated_key=last_key)
+    batch: list[ImageTerm] = []
+    more = False
+    for posting in postings:
+        batch.append(posting)
+        if len(batch) < limit + 1:
+            continue
+        records = [r for r in _batch_get([p.image_id for p in batch]) if keep(r)]
+        for record in records:
+            if len(items) == limit:
+                more = True
+                break
+            items.append(record)
+            last_sort = record.created_key
+        batch = []
+        if more:
+            break
+    if not more and batch:
+        for record in (r for r in _batch_get([p.image_id for p in batch]) if keep(r)):
+            if len(items) == limit:
+                more = True
+                break
+            items.append(record)
+            last_sort = record.created_key
+    return Page(items, _encode_cursor({"term": term, "sort": last_sort}) if more and last_sort else None)
+
+
+def image_search(*, key: str, value: str, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page:
+    """Images matching a seed search key, newest first, reading only the matches."""
+    value = (value or "").strip()
+    if key not in SEARCH_KEYS:
+        raise InvalidField("key", f"Search by one of: {', '.join(SEARCH_KEYS)}.")
+    if not value:
+        raise InvalidField("value", "Give a value to search for.")
+    if key == "id":
+        record = _current_or_none(value.lower())
+        return Page([record] if record else [], None)
+    if key == "title":
+        words = _words(value)
+        if not words:
+            raise InvalidField("value", "Give at least one word of the title.")
+        wanted = set(words)
+        return _query_term(f"title:{words[0]}", limit, cursor, lambda r: wanted <= set(_words(r.title)))
+    if key == "keywords":
+        return _query_term(f"keyword:{_exact(value)}", limit, cursor)
+    if key in ("author", "creator"):
+        return _query_term(f"{key}:{_exact(value)}", limit, cursor)
+    if not _DATE_PREFIX.match(value):
+        raise InvalidField("value", "Give a date as YYYY, YYYY-MM or YYYY-MM-DD.")
+    field = "stored" if key == "storage_date" else "captured"
+    return _query_term(f"{field}:{value}", limit, cursor)
+
+
+def image_to_dict(record: ImageRecord) -> dict:
+    """The API's image object: the seed's fields plus what the system knows."""
+    return {
+        "id": record.id,
+        "title": record.title,
+        "description": record.description,
+        "keywords": ",".join(record.keywords),
+        "author": record.author,
+        "creator": record.creator,
+        "capture_date": record.capture_date or "",
+        "storage_date": record.storage_date,
+        "filename": record.filename,
+        "object_url": objects.public_url(record.object_key),
+        "thumbnail_url": objects.public_url(record.thumbnail_key),
+        "content_type": record.content_type,
+        "byte_size": int(record.byte_size),
+        "width": int(record.width),
+        "height": int(record.height),
+        "version": record.version,
+        "created_at": record.created_at.isoformat(),
+        "updated_at": record.updated_at.isoformat(),
+    }

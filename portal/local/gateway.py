@@ -1,0 +1,185 @@
+"""The local REST API: API Gateway's part, on loopback.
+
+Routes come from infra/openapi.yaml (the same file Terraform gives API Gateway): each
+operation's `x-handler` names the Lambda handler. Secured operations are authorized like
+API Gateway's Cognito user-pool authorizer: the ID token from `Authorization` (bare or
+"Bearer "), checked against the pool's JWKS, iss, aud, token_use and exp; its claims reach
+the handler in requestContext.authorizer.claims; without a valid token the answer is 401
+before any handler runs. Events and responses use the REST proxy format.
+
+Run: python -m portal.local.gateway --port 8001
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import importlib
+import json
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import unquote
+
+import yaml
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from accounts.tokens import bearer_token, verify_id_token
+from common.errors import AppError
+
+OPENAPI = Path(__file__).resolve().parent.parent.parent / "infra" / "openapi.yaml"
+MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's limit
+METHODS = ("get", "post", "put", "delete", "patch", "head", "options")
+log = logging.getLogger("gateway")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation of the OpenAPI document."""
+
+    method: str
+    resource: str
+    pattern: re.Pattern
+    handler: str
+    secured: bool
+
+    def function(self) -> Callable:
+        module, _, name = self.handler.rpartition(".")
+        return getattr(importlib.import_module(module), name)
+
+
+def load_routes(path: Path = OPENAPI) -> list[Route]:
+    """The routes of the OpenAPI document, most specific first."""
+    document = yaml.safe_load(path.read_text())
+    default_security = document.get("security") or []
+    routes = []
+    for resource, item in (document.get("paths") or {}).items():
+        regex = "^" + re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(resource)) + "$"
+        for method in METHODS:
+            operation = item.get(method)
+            if not operation:
+                continue
+            security = operation.get("security", default_security)
+            routes.append(
+                Route(method.upper(), resource, re.compile(regex), operation["x-handler"], bool(security))
+            )
+    return sorted(routes, key=lambda r: r.resource.count("{"))
+
+
+def _claims_as_api_gateway_passes_them(claims: dict) -> dict[str, str]:
+    """API Gateway hands the authorizer's claims to Lambda as strings (lists as "[a, b]")."""
+    out = {}
+    for name, value in claims.items():
+        if isinstance(value, list):
+            out[name] = "[" + ", ".join(str(v) for v in value) + "]"
+        elif isinstance(value, (int, float)) and name in ("exp", "iat", "auth_time"):
+            out[name] = datetime.fromtimestamp(value, timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y")
+        else:
+            out[name] = str(value)
+    return out
+
+
+def _gateway_error(status: int, message: str) -> Response:
+    return Response(json.dumps({"message": message}), status=status, content_type="application/json",
+                    headers={"x-amzn-ErrorType": {401: "UnauthorizedException", 403: "MissingAuthenticationTokenException",
+                                                  413: "RequestTooLarge"}.get(status, "Error")})
+
+
+class Gateway:
+    """WSGI app: route, authorize, build the proxy event, call the handler."""
+
+    def __init__(self, routes: list[Route]):
+        self.routes = routes
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if found and route.method == method:
+                return route, {k: unquote(v) for k, v in found.groupdict().items()}
+        return None
+
+    def event(self, request: Request, route: Route, path_parameters: dict, claims: dict | None) -> dict[str, Any]:
+        body = request.get_data()
+        try:
+            text, is_base64 = body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            text, is_base64 = base64.b64encode(body).decode(), True
+        query = {k: request.args.getlist(k) for k in request.args}
+        context: dict[str, Any] = {
+            "resourcePath": route.resource,
+            "httpMethod": route.method,
+            "path": request.path,
+            "stage": "local",
+            "domainName": request.host,
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": request.remote_addr},
+        }
+        if claims is not None:
+            context["authorizer"] = {"claims": _claims_as_api_gateway_passes_them(claims)}
+        return {
+            "resource": route.resource,
+            "path": request.path,
+            "httpMethod": route.method,
+            "headers": dict(request.headers.items()),
+            "multiValueHeaders": {k: request.headers.getlist(k) for k in request.headers.keys()},
+            "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+            "multiValueQueryStringParameters": query or None,
+            "pathParameters": path_parameters or None,
+            "stageVariables": None,
+            "requestContext": context,
+            "body": text if body else None,
+            "isBase64Encoded": is_base64,
+        }
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        found = self.match(request.method, request.path)
+        if found is None:
+            reply = _gateway_error(403, "Missing Authentication Token")
+        elif (request.content_length or 0) > MAX_PAYLOAD:
+            reply = _gateway_error(413, "Request Too Long")
+        else:
+            route, path_parameters = found
+            reply = self.dispatch(request, route, path_parameters)
+        return reply(environ, start_response)
+
+    def dispatch(self, request: Request, route: Route, path_parameters: dict) -> Response:
+        claims = None
+        if route.secured:
+            try:
+                claims = verify_id_token(bearer_token(request.headers.get("Authorization")))
+            except AppError:
+                return _gateway_error(401, "Unauthorized")
+        result = route.function()(self.event(request, route, path_parameters, claims), None)
+        body = result.get("body") or ""
+        data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+        reply = Response(data, status=result.get("statusCode", 200))
+        for name, value in (result.get("headers") or {}).items():
+            reply.headers[name] = value
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            for value in values:
+                reply.headers.add(name, value)
+        return reply
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="The local REST API (API Gateway + Lambda).")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="[api] %(message)s")
+    server = make_server(args.host, args.port, Gateway(load_routes()), threaded=True)
+    log.info("listening on http://%s:%d", args.host, args.port)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

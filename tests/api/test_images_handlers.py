@@ -1,0 +1,144 @@
+"""The /images handlers called directly with API Gateway REST proxy events."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from images import api
+from tests.helpers import api_event, b64, claims_for, make_image
+
+ALICE = claims_for()
+BOB = claims_for(sub="sub-bob", username="bob")
+STAFF = claims_for(sub="sub-sam", username="sam", groups="[staff]")
+
+
+def call(handler, *args, **kwargs):
+    reply = handler(api_event(*args, **kwargs), None)
+    return reply["statusCode"], json.loads(reply["body"]), reply["headers"]
+
+
+def post_image(claims=ALICE, **fields):
+    body = dict(title="Harbour", description="Boats", keywords="boat,sea", author="Ana",
+                creator="mallory", capture_date="2023-07-01", filename="x.png", image_content=b64(make_image()))
+    body.update(fields)
+    return call(api.create_image, "POST", "/images", body, claims=claims)
+
+
+def test_post_registers_with_creator_from_the_token(aws):
+    status, body, _ = post_image()
+    assert status == 201 and body["status"] == "success" and body["msg"]
+    assert body["object_url"].endswith(f"/images/{body['id']}")
+    status, listed, _ = call(api.list_images, "GET", "/images", claims=ALICE)
+    assert status == 200 and [i["id"] for i in listed] == [body["id"]]
+    assert listed[0]["creator"] == "alice" and listed[0]["keywords"] == "boat,sea"
+
+
+@pytest.mark.parametrize(
+    "fields, status",
+    [
+        ({"title": ""}, 400),
+        ({"image_content": "not base64!"}, 400),
+        ({"image_content": b64(b"<html><script>alert(1)</script></html>")}, 400),
+        ({"image_content": None}, 400),
+        ({"capture_date": "yesterday"}, 400),
+    ],
+)
+def test_bad_post_is_a_4xx_with_the_seed_body_and_changes_nothing(aws, fields, status):
+    got, body, _ = post_image(**fields)
+    assert got == status and body["status"] == "fail" and body["msg"]
+    assert call(api.list_images, "GET", "/images", claims=ALICE)[1] == []
+
+
+def test_body_not_json_is_400(aws):
+    reply = api.create_image(api_event("POST", "/images", "{not json", claims=ALICE), None)
+    assert reply["statusCode"] == 400 and json.loads(reply["body"])["status"] == "fail"
+
+
+def test_oversized_request_is_413_with_the_seed_body(aws):
+    body = {"title": "Big", "author": "A", "image_content": "A" * (api.MAX_REQUEST_BYTES + 10)}
+    status, reply, _ = call(api.create_image, "POST", "/images", body, claims=ALICE)
+    assert status == 413 and reply["status"] == "fail" and "4.4 MB" in reply["msg"]
+
+
+def test_without_claims_is_401(aws):
+    status, body, _ = call(api.create_image, "POST", "/images", {"title": "x"})
+    assert status == 401 and body["status"] == "fail"
+
+
+def test_put_updates_and_returns_ok(aws):
+    image_id = post_image()[1]["id"]
+    status, body, _ = call(api.update_image, "PUT", "/images",
+                           {"id": image_id, "title": "New title", "keywords": "a,b", "creator": "mallory"}, claims=ALICE)
+    assert status == 200 and body["status"] == "OK" and body["message"]
+    found = call(api.search_images, "GET", f"/images/id/{image_id}", claims=ALICE,
+                 path_parameters={"key": "id", "value": image_id}, resource="/images/{key}/{value}")[1]
+    assert found[0]["title"] == "New title" and found[0]["keywords"] == "a,b" and found[0]["creator"] == "alice"
+    assert found[0]["author"] == "Ana"  # left out of the body: kept
+
+
+def test_put_replaces_the_file(aws):
+    image_id = post_image()[1]["id"]
+    jpeg = make_image("JPEG")
+    status, body, _ = call(api.update_image, "PUT", "/images", {"id": image_id, "image_content": b64(jpeg)}, claims=ALICE)
+    assert status == 200 and body["image"]["content_type"] == "image/jpeg"
+
+
+@pytest.mark.parametrize(
+    "claims, body, status",
+    [
+        (BOB, {"title": "Mine"}, 403),
+        (ALICE, {"title": "Stale", "version": 7}, 409),
+        (ALICE, {"title": ""}, 400),
+    ],
+)
+def test_put_refusals_use_the_status_error_body(aws, claims, body, status):
+    image_id = post_image()[1]["id"]
+    got, reply, _ = call(api.update_image, "PUT", "/images", {"id": image_id, **body}, claims=claims)
+    assert got == status and reply["status"] == "ERROR" and reply["message"]
+
+
+def test_put_unknown_id_is_404(aws):
+    status, body, _ = call(api.update_image, "PUT", "/images", {"id": "0" * 32, "title": "x"}, claims=ALICE)
+    assert status == 404 and body["status"] == "ERROR"
+
+
+def test_staff_may_delete_others_images_and_others_may_not(aws):
+    image_id = post_image()[1]["id"]
+    status, body, _ = call(api.delete_image, "DELETE", "/images", {"id": image_id}, claims=BOB)
+    assert status == 403 and body["status"] == "fail"
+    status, body, _ = call(api.delete_image, "DELETE", "/images", {"id": image_id}, claims=STAFF)
+    assert status == 200 and body["status"] == "success"
+    assert call(api.list_images, "GET", "/images", claims=ALICE)[1] == []
+
+
+def test_list_paginates_with_link_header(aws):
+    made = [post_image(title=f"Photo {i}")[1]["id"] for i in range(3)]
+    status, page, headers = call(api.list_images, "GET", "/images", claims=ALICE, query={"limit": "2"})
+    assert [i["id"] for i in page] == made[::-1][:2]
+    assert headers["Link"].endswith('; rel="next"') and headers["X-Next-Cursor"]
+    _, rest, headers = call(api.list_images, "GET", "/images", claims=ALICE,
+                            query={"limit": "2", "cursor": page and headers["X-Next-Cursor"]})
+    assert [i["id"] for i in rest] == made[::-1][2:] and "Link" not in headers
+
+
+@pytest.mark.parametrize("query", [{"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"cursor": "%%%"}])
+def test_bad_paging_is_400(aws, query):
+    status, body, _ = call(api.list_images, "GET", "/images", claims=ALICE, query=query)
+    assert status == 400 and body["status"] == "fail"
+
+
+def test_search_by_unknown_key_is_400(aws):
+    status, body, _ = call(api.search_images, "GET", "/images/colour/red", claims=ALICE,
+                           path_parameters={"key": "colour", "value": "red"}, resource="/images/{key}/{value}")
+    assert status == 400 and "title" in body["msg"]
+
+
+def test_unexpected_fault_is_500_without_internals(aws, monkeypatch):
+    def boom(**kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("images.catalog.image_list", boom)
+    status, body, _ = call(api.list_images, "GET", "/images", claims=ALICE)
+    assert status == 500 and "secret" not in body["msg"]

@@ -1,0 +1,48 @@
+"""Small builders shared by tests: images made in memory with Pillow, API Gateway events."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+from PIL import Image
+
+
+def make_image(fmt: str = "PNG", size: tuple[int, int] = (64, 48), color=(200, 30, 30)) -> bytes:
+    """An image of the given format, made in memory."""
+    buffer = io.BytesIO()
+    mode = "RGBA" if fmt in ("PNG", "WEBP") else "RGB"
+    Image.new(mode, size, color).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def claims_for(sub: str = "sub-alice", username: str = "alice", groups: str | None = None) -> dict:
+    """Claims as API Gateway's Cognito authorizer passes them to Lambda (strings)."""
+    found = {"sub": sub, "cognito:username": username, "token_use": "id"}
+    if groups is not None:
+        found["cognito:groups"] = groups
+    return found
+
+
+def api_event(method: str, path: str, body=None, *, claims: dict | None = None, query: dict | None = None,
+              path_parameters: dict | None = None, resource: str | None = None) -> dict:
+    """An API Gateway REST proxy event."""
+    context = {"resourcePath": resource or path, "httpMethod": method, "stage": "test"}
+    if claims is not None:
+        context["authorizer"] = {"claims": claims}
+    return {
+        "resource": resource or path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json"},
+        "queryStringParameters": query,
+        "pathParameters": path_parameters,
+        "requestContext": context,
+        "body": body if isinstance(body, str) or body is None else json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()

@@ -1,0 +1,243 @@
+"""The catalog core: one write path, conditional updates, search from keys and indexes."""
+
+from __future__ import annotations
+
+import urllib.parse
+from unittest import mock
+
+import boto3
+import pytest
+
+from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from images import catalog, objects
+from images.records import ImageRecord, ImageTerm
+from tests.helpers import make_image
+
+ALICE = catalog.Actor(sub="sub-alice", username="alice")
+BOB = catalog.Actor(sub="sub-bob", username="bob")
+STAFF = catalog.Actor(sub="sub-sam", username="sam", is_staff=True)
+
+
+def meta(**overrides):
+    values = dict(title="Sunset over the bay", description="Evening", keywords="sea,Sky, sea",
+                  author="Ana Díaz", capture_date="2024-05-17")
+    values.update(overrides)
+    return catalog.validate_meta(**values)
+
+
+def create(owner=ALICE, data=None, filename="a.b.png", **overrides):
+    return catalog.image_create(owner=owner, meta=meta(**overrides), data=data or make_image(), original_filename=filename)
+
+
+def ids(page):
+    return [r.id for r in page.items]
+
+
+def test_create_stores_record_and_exact_bytes_with_type_from_content(aws):
+    data = make_image("JPEG")
+    record = create(data=data, filename="evil.html")
+    assert len(record.id) == 32 and record.version == 1
+    assert record.content_type == "image/jpeg" and record.filename == f"{record.id}.jpg"
+    assert record.creator == "alice" and record.owner_sub == "sub-alice"
+    assert record.keywords == ["sea", "Sky"]
+    s3 = boto3.client("s3")
+    stored = s3.get_object(Bucket=aws.images_bucket, Key=record.object_key)
+    assert stored["ContentType"] == "image/jpeg"
+    assert stored["Body"].read() == data
+    thumb = s3.get_object(Bucket=aws.images_bucket, Key=record.thumbnail_key)
+    assert thumb["ContentType"] == "image/jpeg"
+    assert catalog.image_get(image_id=record.id).title == "Sunset over the bay"
+
+
+def test_ids_never_collide(aws):
+    made = {create().id for _ in range(20)}
+    assert len(made) == 20
+
+
+def test_not_an_image_changes_nothing(aws):
+    with pytest.raises(InvalidInput):
+        catalog.image_create(owner=ALICE, meta=meta(), data=b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    assert list(ImageRecord.scan()) == [] and list(ImageTerm.scan()) == []
+    assert list(objects.list_objects("")) == []
+
+
+def test_failed_record_write_leaves_no_orphan_objects(aws):
+    with mock.patch("images.catalog.TransactWrite.__exit__", side_effect=RuntimeError("DynamoDB down")):
+        with pytest.raises(RuntimeError):
+            create()
+    assert list(objects.list_objects("")) == []
+    assert list(ImageRecord.scan()) == []
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("title", ""), ("title", "x" * 201), ("author", "  "), ("capture_date", "17/05/2024"),
+     ("capture_date", "2024-02-30"), ("keywords", ",".join(f"k{i}" for i in range(21)))],
+)
+def test_bad_metadata_names_the_field(aws, field, value):
+    with pytest.raises(catalog.InvalidField) as caught:
+        meta(**{field: value})
+    assert caught.value.field == field and caught.value.status == 400
+
+
+def test_list_is_newest_first_and_paginates_with_cursor(aws):
+    made = [create(title=f"Photo {i}").id for i in range(5)]
+    first = catalog.image_list(limit=2)
+    assert ids(first) == made[::-1][:2] and first.next_cursor
+    second = catalog.image_list(limit=2, cursor=first.next_cursor)
+    third = catalog.image_list(limit=2, cursor=second.next_cursor)
+    assert ids(second) + ids(third) == made[::-1][2:]
+    assert third.next_cursor is None
+
+
+@pytest.mark.parametrize("cursor", ["garbage!", "e30", "eyJzb3J0IjoxfQ", urllib.parse.quote("{}")])
+def test_tampered_cursor_is_invalid_input(aws, cursor):
+    create()
+    with pytest.raises(InvalidInput):
+        catalog.image_list(cursor=cursor)
+
+
+def test_cursor_of_one_search_is_refused_by_another(aws):
+    for _ in range(3):
+        create(keywords="sea")
+    page = catalog.image_search(key="keywords", value="sea", limit=1)
+    with pytest.raises(InvalidInput):
+        catalog.image_search(key="author", value="Ana Díaz", cursor=page.next_cursor)
+
+
+def test_every_seed_search_key_finds_the_image(aws):
+    record = create()
+    other = create(title="Mountain", author="Someone Else", keywords="rock", capture_date="2019-01-02", owner=BOB)
+    cases = {
+        ("id", record.id): [record.id],
+        ("title", "sunset"): [record.id],
+        ("title", "BAY sunset"): [record.id],
+        ("title", "sunset mountain"): [],
+        ("title", "suns"): [],
+        ("creator", "ALICE"): [record.id],
+        ("author", "ana  díaz"): [record.id],
+        ("author", "ana"): [],
+        ("keywords", "SKY"): [record.id],
+        ("keywords", "rock"): [other.id],
+        ("creationdate", "2024"): [record.id],
+        ("creationdate", "2024-05"): [record.id],
+        ("creationdate", "2024-05-17"): [record.id],
+        ("creationdate", "2024-05-18"): [],
+        ("capture_date", "2019-01"): [other.id],
+        ("storage_date", record.storage_date[:4]): [other.id, record.id],
+    }
+    for (key, value), expected in cases.items():
+        assert ids(catalog.image_search(key=key, value=value)) == expected, (key, value)
+
+
+def test_search_reads_only_the_matches(aws):
+    for i in range(30):
+        create(title=f"Common {i}", keywords="common")
+    wanted = create(title="Rare", keywords="rare")
+    calls = []
+    real = ImageRecord.batch_get
+
+    def counting(keys, *args, **kwargs):
+        keys = list(keys)
+        calls.append(len(keys))
+        return real(keys, *args, **kwargs)
+
+    with mock.patch.object(ImageRecord, "batch_get", side_effect=counting), \
+            mock.patch.object(ImageRecord, "scan", side_effect=AssertionError("no scans")):
+        assert ids(catalog.image_search(key="keywords", value="rare")) == [wanted.id]
+    assert sum(calls) == 1
+
+
+def test_search_paginates(aws):
+    made = [create(keywords="paged").id for _ in range(5)]
+    seen, cursor = [], None
+    while True:
+        page = catalog.image_search(key="keywords", value="paged", limit=2, cursor=cursor)
+        seen += ids(page)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert seen == made[::-1]
+
+
+@pytest.mark.parametrize("key, value", [("colour", "red"), ("creationdate", "May 2024"), ("title", "  ")])
+def test_bad_search_is_invalid_input(aws, key, value):
+    with pytest.raises(InvalidInput):
+        catalog.image_search(key=key, value=value)
+
+
+def test_update_changes_metadata_and_search_terms(aws):
+    record = create()
+    updated = catalog.image_update(actor=ALICE, image_id=record.id, meta=meta(title="Dawn", keywords="light"),
+                                   expected_version=1)
+    assert updated.version == 2 and updated.title == "Dawn"
+    assert ids(catalog.image_search(key="title", value="dawn")) == [record.id]
+    assert ids(catalog.image_search(key="title", value="sunset")) == []
+    assert ids(catalog.image_search(key="keywords", value="sea")) == []
+    assert ids(catalog.image_search(key="keywords", value="light")) == [record.id]
+
+
+def test_replacing_the_file_keeps_id_and_url(aws):
+    record = create(data=make_image("PNG"))
+    new = make_image("JPEG", size=(30, 20), color=(0, 0, 255))
+    updated = catalog.image_update(actor=ALICE, image_id=record.id, meta=meta(), data=new)
+    assert updated.object_key == record.object_key and updated.staged_key is None
+    assert updated.content_type == "image/jpeg" and (updated.width, updated.height) == (30, 20)
+    assert objects.get_object(record.object_key) == new
+    assert [k for k, _ in objects.list_objects("staging/")] == []
+    assert catalog.image_get(image_id=record.id).staged_key is None
+
+
+def test_concurrent_edits_one_wins_the_other_conflicts(aws):
+    record = create()
+    catalog.image_update(actor=ALICE, image_id=record.id, meta=meta(title="First"), expected_version=1)
+    with pytest.raises(catalog.ImageConflict) as caught:
+        catalog.image_update(actor=STAFF, image_id=record.id, meta=meta(title="Second"), expected_version=1)
+    assert caught.value.status == 409 and caught.value.current.title == "First"
+    assert catalog.image_get(image_id=record.id).title == "First"
+
+
+def test_race_between_read_and_write_is_a_conflict(aws):
+    record = create()
+    stale = catalog.image_get(image_id=record.id)
+    catalog.image_update(actor=ALICE, image_id=record.id, meta=meta(title="Theirs"))  # saved in between
+    real_load = catalog._load
+    reads = iter([stale])
+    with mock.patch.object(catalog, "_load", side_effect=lambda image_id: next(reads, None) or real_load(image_id)):
+        with pytest.raises(Conflict):
+            catalog.image_update(actor=ALICE, image_id=record.id, meta=meta(title="Mine"), data=make_image("GIF"))
+    assert catalog.image_get(image_id=record.id).title == "Theirs"
+    assert [k for k, _ in objects.list_objects("staging/")] == []
+
+
+def test_only_owner_or_staff_may_change(aws):
+    record = create()
+    with pytest.raises(PermissionDenied):
+        catalog.image_update(actor=BOB, image_id=record.id, meta=meta(title="Mine now"))
+    with pytest.raises(PermissionDenied):
+        catalog.image_delete(actor=BOB, image_id=record.id)
+    catalog.image_update(actor=STAFF, image_id=record.id, meta=meta(title="Staff edit"))
+    catalog.image_delete(actor=STAFF, image_id=record.id)
+
+
+def test_delete_removes_record_terms_and_objects(aws):
+    record = create()
+    keep = create(owner=BOB)
+    catalog.image_delete(actor=ALICE, image_id=record.id)
+    with pytest.raises(NotFound):
+        catalog.image_get(image_id=record.id)
+    assert ids(catalog.image_list()) == [keep.id]
+    assert ids(catalog.image_search(key="creator", value="alice")) == []
+    assert all(t.image_id == keep.id for t in ImageTerm.scan())
+    assert not objects.exists(record.object_key) and not objects.exists(record.thumbnail_key)
+    with pytest.raises(NotFound):
+        catalog.image_delete(actor=ALICE, image_id=record.id)
+
+
+def test_image_to_dict_has_the_seed_fields(aws):
+    record = create()
+    body = catalog.image_to_dict(record)
+    assert set(body) >= {"id", "title", "description", "keywords", "author", "creator", "capture_date",
+                         "storage_date", "filename", "object_url"}
+    assert body["keywords"] == "sea,Sky"
+    assert body["object_url"] == f"{aws.images_base_url}/images/{record.id}"
