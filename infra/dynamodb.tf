@@ -1,0 +1,107 @@
+# The tables exactly as the PynamoDB models declare them (images/records.py,
+# accounts/records.py); tests/infra checks the two agree.
+
+locals {
+  provisioned = var.dynamodb_billing_mode == "PROVISIONED"
+}
+
+resource "aws_dynamodb_table" "images" {
+  name                        = var.images_table_name
+  billing_mode                = var.dynamodb_billing_mode
+  read_capacity               = local.provisioned ? var.dynamodb_read_capacity : null
+  write_capacity              = local.provisioned ? var.dynamodb_write_capacity : null
+  hash_key                    = "id"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  attribute {
+    name = "listed"
+    type = "S"
+  }
+
+  attribute {
+    name = "created_key"
+    type = "S"
+  }
+
+  # Every READY image, newest first (sparse: only READY images carry `listed`).
+  global_secondary_index {
+    name            = "by_created"
+    hash_key        = "listed"
+    range_key       = "created_key"
+    projection_type = "ALL"
+    read_capacity   = local.provisioned ? var.dynamodb_read_capacity : null
+    write_capacity  = local.provisioned ? var.dynamodb_write_capacity : null
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.main.arn
+  }
+}
+
+resource "aws_dynamodb_table" "image_terms" {
+  name                        = var.image_terms_table_name
+  billing_mode                = var.dynamodb_billing_mode
+  read_capacity               = local.provisioned ? var.dynamodb_read_capacity : null
+  write_capacity              = local.provisioned ? var.dynamodb_write_capacity : null
+  hash_key                    = "term"
+  range_key                   = "sort_key"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "term"
+    type = "S"
+  }
+
+  attribute {
+    name = "sort_key"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.main.arn
+  }
+}
+
+resource "aws_dynamodb_table" "sessions" {
+  name                        = var.sessions_table_name
+  billing_mode                = var.dynamodb_billing_mode
+  read_capacity               = local.provisioned ? var.dynamodb_read_capacity : null
+  write_capacity              = local.provisioned ? var.dynamodb_write_capacity : null
+  hash_key                    = "session_key"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "session_key"
+    type = "S"
+  }
+
+  # Expired sessions disappear by themselves (readers also ignore an expired item).
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.main.arn
+  }
+}

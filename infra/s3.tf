@@ -1,0 +1,247 @@
+# The image bucket: private, no ACLs, nothing public. Objects under images/ and thumbnails/
+# are served by CloudFront through an origin access control (cloudfront.tf); uploads/
+# (files waiting for verification) and staging/ (replacements waiting to be copied into
+# place) are never public. Key scheme: images/objects.py.
+
+resource "aws_s3_bucket" "images" {
+  #checkov:skip=CKV_AWS_144:Cross-region replication is a disaster-recovery choice left to the operator; versioning and DynamoDB PITR cover accidental loss.
+  #checkov:skip=CKV2_AWS_62:Nothing consumes object events: the write path and the sweep command keep S3 and DynamoDB consistent.
+  #checkov:skip=CKV_AWS_145:SSE-S3 on purpose: images/ and thumbnails/ are public through CloudFront by design, so a customer managed key adds no confidentiality and would need a key grant for every reader.
+  bucket = local.images_bucket_name
+}
+
+resource "aws_s3_bucket_ownership_controls" "images" {
+  bucket = aws_s3_bucket.images.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "images" {
+  bucket                  = aws_s3_bucket.images.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "images" {
+  bucket = aws_s3_bucket.images.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "images" {
+  bucket = aws_s3_bucket.images.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "images" {
+  bucket = aws_s3_bucket.images.id
+
+  # An upload that was never verified and registered within a day is abandoned.
+  rule {
+    id     = "expire-unverified-uploads"
+    status = "Enabled"
+    filter {
+      prefix = "uploads/"
+    }
+    expiration {
+      days = 1
+    }
+  }
+
+  # A staged replacement is copied into place within seconds; what a crash left behind is
+  # repaired by the sweep command long before this.
+  rule {
+    id     = "expire-stale-staging"
+    status = "Enabled"
+    filter {
+      prefix = "staging/"
+    }
+    expiration {
+      days = 7
+    }
+  }
+
+  rule {
+    id     = "noncurrent-versions-and-multipart"
+    status = "Enabled"
+    filter {}
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_expiration_days
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.images]
+}
+
+# Browsers upload straight to S3 with presigned PUTs issued by the portal.
+resource "aws_s3_bucket_cors_configuration" "images" {
+  bucket = aws_s3_bucket.images.id
+  cors_rule {
+    allowed_methods = ["PUT"]
+    allowed_origins = ["https://${local.portal_host}"]
+    allowed_headers = ["Content-Type", "Content-MD5", "x-amz-checksum-sha256", "x-amz-content-sha256", "x-amz-date", "x-amz-security-token", "x-amz-meta-*"]
+    expose_headers  = ["ETag"]
+    max_age_seconds = 3000
+  }
+}
+
+resource "aws_s3_bucket_logging" "images" {
+  bucket        = aws_s3_bucket.images.id
+  target_bucket = aws_s3_bucket.logs.id
+  target_prefix = "s3/${local.images_bucket_name}/"
+}
+
+data "aws_iam_policy_document" "images_bucket" {
+  # Only the CloudFront distribution, and only the public prefixes.
+  statement {
+    sid     = "CloudFrontReadsPublicPrefixes"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${aws_s3_bucket.images.arn}/images/*",
+      "${aws_s3_bucket.images.arn}/thumbnails/*",
+    ]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudfront.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "AWS:SourceArn"
+      values   = [aws_cloudfront_distribution.images.arn]
+    }
+  }
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.images.arn, "${aws_s3_bucket.images.arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "images" {
+  bucket     = aws_s3_bucket.images.id
+  policy     = data.aws_iam_policy_document.images_bucket.json
+  depends_on = [aws_s3_bucket_public_access_block.images]
+}
+
+# ---------------------------------------------------------------------------------------
+# Logs bucket: S3 server access logs of the image and artifact buckets.
+# ---------------------------------------------------------------------------------------
+
+resource "aws_s3_bucket" "logs" {
+  #checkov:skip=CKV_AWS_18:This is the access-log bucket itself; logging it would log its own log deliveries.
+  #checkov:skip=CKV_AWS_144:Access logs are not replicated across regions.
+  #checkov:skip=CKV2_AWS_62:Nothing consumes log object events.
+  #checkov:skip=CKV_AWS_145:S3 server access logging only delivers to buckets encrypted with SSE-S3.
+  bucket = "${var.project}-logs-${local.account_id}"
+}
+
+resource "aws_s3_bucket_ownership_controls" "logs" {
+  bucket = aws_s3_bucket.logs.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "logs" {
+  bucket                  = aws_s3_bucket.logs.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "logs" {
+  bucket = aws_s3_bucket.logs.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
+  bucket = aws_s3_bucket.logs.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "logs" {
+  bucket = aws_s3_bucket.logs.id
+  rule {
+    id     = "expire-logs"
+    status = "Enabled"
+    filter {}
+    expiration {
+      days = var.log_retention_days
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+  depends_on = [aws_s3_bucket_versioning.logs]
+}
+
+data "aws_iam_policy_document" "logs_bucket" {
+  statement {
+    sid       = "S3ServerAccessLogs"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.logs.arn}/s3/*"]
+    principals {
+      type        = "Service"
+      identifiers = ["logging.s3.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [aws_s3_bucket.logs.arn, "${aws_s3_bucket.logs.arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "logs" {
+  bucket     = aws_s3_bucket.logs.id
+  policy     = data.aws_iam_policy_document.logs_bucket.json
+  depends_on = [aws_s3_bucket_public_access_block.logs]
+}

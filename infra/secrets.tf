@@ -1,0 +1,22 @@
+# DJANGO_SECRET_KEY: generated here, stored in Secrets Manager, handed to the instances by
+# Beanstalk's environment secrets. Ephemeral + write-only: the value never reaches the plan
+# or the state, and never the repository.
+
+ephemeral "random_password" "django_secret_key" {
+  length  = 64
+  special = true
+}
+
+resource "aws_secretsmanager_secret" "django_secret_key" {
+  #checkov:skip=CKV2_AWS_57:Rotating the Django secret key signs every user out; rotate on purpose by bumping django_secret_key_version.
+  name                    = "${var.project}/django-secret-key"
+  description             = "DJANGO_SECRET_KEY of the portal"
+  kms_key_id              = aws_kms_key.main.arn
+  recovery_window_in_days = 7
+}
+
+resource "aws_secretsmanager_secret_version" "django_secret_key" {
+  secret_id                = aws_secretsmanager_secret.django_secret_key.id
+  secret_string_wo         = ephemeral.random_password.django_secret_key.result
+  secret_string_wo_version = var.django_secret_key_version
+}

@@ -1,0 +1,299 @@
+# ---------------------------------------------------------------------------------------
+# General
+# ---------------------------------------------------------------------------------------
+
+variable "project" {
+  description = "Name prefix of every resource."
+  type        = string
+  default     = "image-manager"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,30}$", var.project))
+    error_message = "project: 3-31 lower-case letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "aws_region" {
+  description = "Region of everything but the CloudFront certificate (always us-east-1)."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}
+
+# ---------------------------------------------------------------------------------------
+# DNS
+# ---------------------------------------------------------------------------------------
+
+variable "domain_name" {
+  description = "The organisation's domain (a public Route 53 hosted zone of that name must exist), e.g. example.org."
+  type        = string
+}
+
+variable "portal_subdomain" {
+  description = "The portal is served at <portal_subdomain>.<domain_name> (the seed's image-site)."
+  type        = string
+  default     = "image-site"
+}
+
+variable "images_subdomain" {
+  description = "Image objects are served at <images_subdomain>.<domain_name> through CloudFront; empty to use the CloudFront domain."
+  type        = string
+  default     = "images"
+}
+
+# ---------------------------------------------------------------------------------------
+# Network (an existing VPC; subnets in at least two availability zones)
+# ---------------------------------------------------------------------------------------
+
+variable "vpc_id" {
+  description = "VPC of the Beanstalk environment."
+  type        = string
+}
+
+variable "instance_subnet_ids" {
+  description = "Subnets of the portal instances, in at least two availability zones (private subnets with a NAT route, or public ones with associate_public_ip = true)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.instance_subnet_ids) >= 2
+    error_message = "Give at least two subnets, in different availability zones."
+  }
+}
+
+variable "elb_subnet_ids" {
+  description = "Public subnets of the Application Load Balancer, in at least two availability zones."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.elb_subnet_ids) >= 2
+    error_message = "Give at least two subnets, in different availability zones."
+  }
+}
+
+variable "associate_public_ip" {
+  description = "Give the portal instances public IPs (only when instance_subnet_ids are public subnets without NAT)."
+  type        = bool
+  default     = false
+}
+
+# ---------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------
+
+variable "images_table_name" {
+  description = "DynamoDB table of image records (IMAGES_TABLE)."
+  type        = string
+  default     = "image-manager-images"
+}
+
+variable "image_terms_table_name" {
+  description = "DynamoDB table of search postings (IMAGE_TERMS_TABLE)."
+  type        = string
+  default     = "image-manager-image-terms"
+}
+
+variable "sessions_table_name" {
+  description = "DynamoDB table of portal sessions (SESSIONS_TABLE)."
+  type        = string
+  default     = "image-manager-sessions"
+}
+
+variable "dynamodb_billing_mode" {
+  description = "PAY_PER_REQUEST (default: no idle cost, no throttling to tune for a catalog's bursty traffic) or PROVISIONED (the seed's 5/5)."
+  type        = string
+  default     = "PAY_PER_REQUEST"
+
+  validation {
+    condition     = contains(["PAY_PER_REQUEST", "PROVISIONED"], var.dynamodb_billing_mode)
+    error_message = "dynamodb_billing_mode: PAY_PER_REQUEST or PROVISIONED."
+  }
+}
+
+variable "dynamodb_read_capacity" {
+  description = "Read capacity units of each table and index when PROVISIONED."
+  type        = number
+  default     = 5
+}
+
+variable "dynamodb_write_capacity" {
+  description = "Write capacity units of each table and index when PROVISIONED."
+  type        = number
+  default     = 5
+}
+
+variable "deletion_protection" {
+  description = "Protect the tables and the user pool from deletion (turn off only to tear a test stack down)."
+  type        = bool
+  default     = true
+}
+
+variable "images_bucket_name" {
+  description = "S3 bucket of the image objects (IMAGES_BUCKET); empty for <project>-images-<account id>."
+  type        = string
+  default     = ""
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days a replaced or deleted object version is kept before S3 removes it."
+  type        = number
+  default     = 30
+}
+
+# ---------------------------------------------------------------------------------------
+# Application settings (the environment variables of common/config.py)
+# ---------------------------------------------------------------------------------------
+
+variable "cognito_user_pool_name" {
+  description = "Name of the Cognito user pool (accounts/pool.py POOL_NAME)."
+  type        = string
+  default     = "image-manager"
+}
+
+variable "cognito_client_name" {
+  description = "Name of the app client used by the portal and POST /users/token (accounts/pool.py PORTAL_CLIENT_NAME)."
+  type        = string
+  default     = "image-manager-portal"
+}
+
+variable "staff_group_name" {
+  description = "Cognito group whose members are staff in the portal (COGNITO_STAFF_GROUP)."
+  type        = string
+  default     = "staff"
+}
+
+variable "api_signup_requires_confirmation" {
+  description = "POST /users leaves new users unconfirmed until they enter the emailed code (API_SIGNUP_REQUIRES_CONFIRMATION); false auto-confirms, as the seed's clients expect."
+  type        = bool
+  default     = false
+}
+
+variable "image_max_bytes" {
+  description = "Largest accepted image file in bytes (IMAGE_MAX_BYTES). The API's base64 body limit is lower (6 MB Lambda payload)."
+  type        = number
+  default     = 20971520
+}
+
+variable "image_max_pixels" {
+  description = "Largest accepted image in pixels (IMAGE_MAX_PIXELS): decompression bombs are refused."
+  type        = number
+  default     = 50000000
+}
+
+variable "django_secret_key_version" {
+  description = "Bump to generate a new DJANGO_SECRET_KEY (signs out every portal user)."
+  type        = number
+  default     = 1
+}
+
+# ---------------------------------------------------------------------------------------
+# Lambda and API Gateway
+# ---------------------------------------------------------------------------------------
+
+variable "lambda_code_zip" {
+  description = "Zip of the Django-free code and the api.py handlers (built by `make bundle`)."
+  type        = string
+  default     = "../dist/lambda-code.zip"
+}
+
+variable "lambda_layer_zip" {
+  description = "Zip of the dependency layer, requirements/lambda.txt under python/ (built by `make bundle`)."
+  type        = string
+  default     = "../dist/lambda-layer.zip"
+}
+
+variable "lambda_runtime" {
+  description = "Python runtime of the functions and the layer."
+  type        = string
+  default     = "python3.12"
+}
+
+variable "lambda_tracing_mode" {
+  description = "X-Ray tracing of the functions: Active, or PassThrough to trace only requests API Gateway already traces."
+  type        = string
+  default     = "Active"
+
+  validation {
+    condition     = contains(["Active", "PassThrough"], var.lambda_tracing_mode)
+    error_message = "lambda_tracing_mode: Active or PassThrough."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the Lambda, API Gateway and Beanstalk log groups."
+  type        = number
+  default     = 365
+}
+
+variable "api_stage_name" {
+  description = "Name of the API Gateway stage (the first path segment of the API URL)."
+  type        = string
+  default     = "v1"
+}
+
+variable "api_throttling_rate_limit" {
+  description = "Steady-state requests per second allowed on the API stage."
+  type        = number
+  default     = 50
+}
+
+variable "api_throttling_burst_limit" {
+  description = "Burst of requests allowed on the API stage."
+  type        = number
+  default     = 100
+}
+
+# ---------------------------------------------------------------------------------------
+# Elastic Beanstalk
+# ---------------------------------------------------------------------------------------
+
+variable "solution_stack_name" {
+  description = "Beanstalk solution stack; empty picks the newest \"64bit Amazon Linux 2023 ... running Python 3.12\"."
+  type        = string
+  default     = ""
+}
+
+variable "solution_stack_regex" {
+  description = "Regular expression that picks the solution stack when solution_stack_name is empty."
+  type        = string
+  default     = "^64bit Amazon Linux 2023 (.*) running Python 3\\.12$"
+}
+
+variable "portal_bundle_zip" {
+  description = "Beanstalk source bundle of the first application version (built by `make bundle`); later versions are deployed as docs/deploy.md says."
+  type        = string
+  default     = "../dist/portal-bundle.zip"
+}
+
+variable "instance_type" {
+  description = "EC2 instance type of the portal (the seed's t3.medium)."
+  type        = string
+  default     = "t3.medium"
+}
+
+variable "min_instances" {
+  description = "Fewest portal instances (at least 2, in different availability zones)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.min_instances >= 2
+    error_message = "min_instances: at least 2, so the portal survives the loss of an instance or a zone."
+  }
+}
+
+variable "max_instances" {
+  description = "Most portal instances the CPU triggers may scale out to."
+  type        = number
+  default     = 4
+}
+
+variable "app_versions_to_keep" {
+  description = "Application versions Beanstalk keeps for rollback (older ones are deleted, their bundles stay in S3)."
+  type        = number
+  default     = 30
+}
