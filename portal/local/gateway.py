@@ -155,7 +155,12 @@ class Gateway:
                 claims = verify_id_token(bearer_token(request.headers.get("Authorization")))
             except AppError:
                 return _gateway_error(401, "Unauthorized")
-        result = route.function()(self.event(request, route, path_parameters, claims), None)
+        try:
+            result = route.function()(self.event(request, route, path_parameters, claims), None)
+        except Exception:  # a crashed Lambda: API Gateway answers 502
+            log.exception("handler %s failed", route.handler)
+            return Response(json.dumps({"message": "Internal server error"}), status=502,
+                            content_type="application/json")
         body = result.get("body") or ""
         data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
         reply = Response(data, status=result.get("statusCode", 200))
