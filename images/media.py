@@ -375,7 +375,7 @@ def _jpeg_segments(data: bytes) -> tuple[list[tuple[int, int, int]], int]:
 
 
 def _strip_jpeg(data: bytes) -> bytes:
-    """Rewrite only the APP1 EXIF/XMP segments (and drop a leftover MPF index); pixels untouched."""
+    """Rewrite only the APP1 EXIF/XMP segments; the scan data (the pixels) is copied untouched."""
     segments, scan = _jpeg_segments(data)
     xmp_has_gps = any(
         marker == 0xE1 and _is_xmp_segment(data[start + 4 : end]) and _XMP_GPS.search(data[start:end])
@@ -396,10 +396,6 @@ def _strip_jpeg(data: bytes) -> bytes:
                 continue
         elif marker == 0xE1 and xmp_has_gps and _is_xmp_segment(payload):
             changed = True  # drop the standard and every extended XMP segment
-            continue
-        elif marker == 0xE2 and payload.startswith(b"MPF\x00"):
-            # Only present here after _mpo_first_picture; its offsets point at dropped pictures.
-            changed = True
             continue
         parts.append(data[start:end])
     if not changed:
@@ -422,8 +418,17 @@ def _mpo_first_picture(data: bytes, im: Image.Image) -> bytes:
         raise ImageInvalid(_DAMAGED) from exc
     if not 0 < size <= len(data):
         raise ImageInvalid(_DAMAGED)
-    # The MPF segment left in it is dropped by _strip_jpeg.
-    return data[:size]
+    try:
+        segments, scan = _jpeg_segments(data[:size])
+    except (IndexError, ValueError, struct.error) as exc:
+        raise ImageInvalid(_DAMAGED) from exc
+    # Its MPF index would still announce the dropped pictures.
+    kept = [
+        data[start:end]
+        for marker, start, end in segments
+        if not (marker == 0xE2 and data[start + 4 : start + 8] == b"MPF\x00")
+    ]
+    return b"\xff\xd8" + b"".join(kept) + data[scan:size]
 
 
 def _png_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
@@ -565,7 +570,8 @@ def _strip_gif(data: bytes) -> bytes:
         if introducer == 0x21:
             label = data[pos + 1]
             pos = _gif_skip_subblocks(data, pos + 2)
-            if label == 0xFF and data[start + 3 : start + 14] == b"XMP DataXMP" and _XMP_GPS.search(data[start:pos]):
+            is_xmp = label == 0xFF and data[start + 3 : start + 14] == b"XMP DataXMP"
+            if is_xmp and _XMP_GPS.search(data[start:pos]):
                 changed = True
                 continue
         elif introducer == 0x2C:
