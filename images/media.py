@@ -127,9 +127,6 @@ def prepare_image(data: bytes, *, max_bytes: int, max_pixels: int) -> PreparedIm
     with _open(clean) as im:
         if _allowed_format(im) != fmt or im.size != (width, height):
             raise ImageInvalid(_DAMAGED)
-        if _has_gps(im):
-            # Fail closed: never publish coordinates we could not remove.
-            raise ImageInvalid("The image's location data could not be removed.")
         thumbnail = _decode_and_thumbnail(im, fmt, frames, max_pixels)
 
     content_type, extension = ALLOWED_FORMATS[fmt]
@@ -206,6 +203,10 @@ def _decode_and_thumbnail(im: Image.Image, fmt: str, frames: int, max_pixels: in
             # but skips most of the inverse transform; 4-8x faster on camera photos.
             im.draft(None, (THUMBNAIL_SIZE * 2, THUMBNAIL_SIZE * 2))
         im.load()
+        # After load(), so PNG chunks that follow the pixels have been read too.
+        if _has_gps(im):
+            # Fail closed: never publish coordinates we could not remove.
+            raise ImageInvalid("The image's location data could not be removed.")
         thumbnail = _thumbnail(im)
         for index in range(1, frames):
             im.seek(index)
@@ -340,6 +341,7 @@ def _clean_exif(raw: bytes) -> bytes | None:
         return b""
     if _GPS_IFD not in exif:
         return None
+    # Never get_ifd(GPS) first: tobytes() writes back any cached sub-IFD, deleted or not.
     del exif[_GPS_IFD]
     return exif.tobytes()
 
@@ -643,8 +645,7 @@ def _read_metadata(im: Image.Image) -> FileMetadata:
     iptc = _safe(lambda: _iptc(im)) or {}
     xmp = _safe(lambda: _xmp(im.info)) or {}
     ifd0: dict[int, Any] = dict(exif) if exif is not None else {}
-    exif_ifd: dict[int, Any] = _safe(lambda: dict(exif.get_ifd(_EXIF_IFD))) if exif is not None else None
-    exif_ifd = exif_ifd or {}
+    exif_ifd: dict[int, Any] = (_safe(lambda: dict(exif.get_ifd(_EXIF_IFD))) if exif is not None else None) or {}
 
     title = _first_text(
         _TITLE_MAX, xmp.get("title"), iptc.get((2, 5)), _xp(ifd0.get(0x9C9B)), _xp(ifd0.get(0x9C9F))
