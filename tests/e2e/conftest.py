@@ -1,0 +1,129 @@
+"""Shared end-to-end fixtures: the local stack as real processes on loopback, a headless
+Debian Chromium driven by Playwright, and helpers to make Cognito users and sign in."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import boto3
+import pytest
+
+from portal.local.stack import ROOT, LocalStack, free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory):
+    """The emulator, the portal and the REST API, started once per test session."""
+    stack = LocalStack(
+        state_dir=tmp_path_factory.mktemp("local-stack"),
+        emulator_port=free_port(),
+        portal_port=free_port(),
+        api_port=free_port(),
+        quiet=True,
+    )
+    try:
+        stack.start_emulator()
+        stack.start_faces()
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    """Debian's Chromium, headless, with a fresh profile (never a downloaded browser)."""
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--user-data-dir={profile}"]
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where screenshots go (git-ignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def cognito_client(stack: LocalStack):
+    """A boto3 Cognito client on the stack's emulator."""
+    return boto3.client(
+        "cognito-idp",
+        endpoint_url=stack.emulator_url,
+        region_name=stack.env["AWS_REGION"],
+        aws_access_key_id=stack.env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=stack.env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def create_user(stack: LocalStack, username: str, password: str, *, email: str | None = None,
+                staff: bool = False) -> str:
+    """Make a confirmed user with a permanent password in the stack's pool; return its sub."""
+    client = cognito_client(stack)
+    pool_id = stack.env["COGNITO_USER_POOL_ID"]
+    created = client.admin_create_user(
+        UserPoolId=pool_id,
+        Username=username,
+        UserAttributes=[
+            {"Name": "email", "Value": email or f"{username}@example.com"},
+            {"Name": "email_verified", "Value": "true"},
+        ],
+        MessageAction="SUPPRESS",
+    )
+    client.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=password, Permanent=True)
+    if staff:
+        client.admin_add_user_to_group(
+            UserPoolId=pool_id, Username=username, GroupName=stack.env.get("COGNITO_STAFF_GROUP", "staff")
+        )
+    return next(a["Value"] for a in created["User"]["Attributes"] if a["Name"] == "sub")
+
+
+def sign_in(page, stack: LocalStack, username: str, password: str, next_path: str = "/") -> None:
+    """Sign in through the portal's login form and wait to land on `next_path`."""
+    page.goto(f"{stack.portal_url}/accounts/login/?next={next_path}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.locator("form:has(input[name=password]) [type=submit]").click()
+    assert "/accounts/login/" not in page.url, f"sign-in as {username} failed: {page.url}"
+
+
+@pytest.fixture
+def new_context(browser):
+    """A factory of fresh browser contexts (separate cookies), closed after the test."""
+    contexts = []
+
+    def make(**kwargs):
+        context = browser.new_context(**kwargs)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
