@@ -16,13 +16,15 @@ locals {
   # (which every deployment replaces); sessions are in DynamoDB, so nothing is shared.
   portal_db_path = "/var/app/data/portal.sqlite3"
 
-  portal_environment = merge(local.core_environment, {
+  # The core's variables (AWS_REGION included: only Lambda sets it by itself) and Django's.
+  portal_only_environment = {
     AWS_REGION             = local.region
     DJANGO_SETTINGS_MODULE = "portal.settings.production"
     DJANGO_ALLOWED_HOSTS   = local.portal_host
     CSRF_TRUSTED_ORIGINS   = "https://${local.portal_host}"
     DJANGO_DB_PATH         = local.portal_db_path
-  })
+  }
+  portal_environment = merge(local.core_environment, local.portal_only_environment)
 
   # The secrets Beanstalk fetches at instance start (platform versions from 2025-03-26 on).
   portal_secrets = {
