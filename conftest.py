@@ -21,23 +21,36 @@ from portal.local import cognito_checks  # noqa: E402
 cognito_checks.install()
 
 
+@pytest.fixture(scope="session")
+def _aws_snapshot():
+    """The stack's resources made once, as `make run` makes them, kept as a snapshot."""
+    from portal.local import bootstrap, state
+
+    with mock_aws():
+        get_config.cache_clear()
+        ids = bootstrap.ensure_stack()
+        snapshot = state.snapshot()
+    get_config.cache_clear()
+    return ids, snapshot
+
+
 @pytest.fixture
-def aws(monkeypatch):
-    """In-process AWS (moto) with the stack's resources made as `make run` makes them."""
+def aws(_aws_snapshot, monkeypatch):
+    """In-process AWS (moto) holding a fresh copy of the stack's resources."""
     import pathlib
 
     import moto.cognitoidp
 
-    from portal.local import bootstrap
+    from portal.local import state
 
+    ids, snapshot = _aws_snapshot
     # moto signs tokens with the key pair it ships; its public half is the pool's JWKS here.
     jwks = pathlib.Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-public.json"
     monkeypatch.setenv("COGNITO_JWKS_URL", jwks.as_uri())
+    for name, value in ids.items():
+        monkeypatch.setenv(name, value)
     with mock_aws():
-        get_config.cache_clear()
-        ids = bootstrap.ensure_stack()
-        for name, value in ids.items():
-            monkeypatch.setenv(name, value)
+        state.load(snapshot)
         get_config.cache_clear()
         yield get_config()
     get_config.cache_clear()

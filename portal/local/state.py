@@ -63,15 +63,19 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def restore(path: Path) -> bool:
-    """Load a saved state into moto's backends; False when there is none."""
-    if not path.exists():
-        return False
-    with open(path, "rb") as f:
-        saved = pickle.load(f)
+def load(data: bytes) -> None:
+    """Replace moto's backends with a snapshot."""
+    saved = pickle.loads(data)
     if saved.get("format") != FORMAT:
-        raise RuntimeError(f"{path} was saved by another version of the emulator; remove it to start afresh")
+        raise RuntimeError("the state was saved by another version of the emulator; remove it to start afresh")
     for name, backend in BACKENDS.items():
         backend.clear()
         backend.update(saved["backends"].get(name, {}))
+
+
+def restore(path: Path) -> bool:
+    """Load a saved state file into moto's backends; False when there is none."""
+    if not path.exists():
+        return False
+    load(path.read_bytes())
     return True
