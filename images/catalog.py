@@ -257,6 +257,25 @@ def image_create(*, owner: Actor, meta: ImageMeta, data: bytes, original_filenam
     return record
 
 
+def upload_start() -> tuple[str, dict]:
+    """Let a client put a file straight into S3 (unverified, invisible) before registering it."""
+    key = objects.upload_key(uuid.uuid4().hex)
+    return key, objects.presigned_upload(key, max_bytes=get_config().image_max_bytes)
+
+
+def image_create_from_upload(*, owner: Actor, meta: ImageMeta, upload_key: str, original_filename: str = "") -> ImageRecord:
+    """Register a file that a client put under uploads/: verified here like any other bytes."""
+    if not re.fullmatch(re.escape(objects.UPLOADS_PREFIX) + r"[0-9a-f]{32}", upload_key or ""):
+        raise InvalidField("upload", "The upload is not valid.")
+    if not objects.exists(upload_key):
+        raise InvalidField("upload", "The upload was not found; it may have expired.")
+    data = objects.get_object(upload_key)
+    try:
+        return image_create(owner=owner, meta=meta, data=data, original_filename=original_filename)
+    finally:
+        objects.delete_objects(upload_key)
+
+
 def _load(image_id: str) -> ImageRecord:
     if not isinstance(image_id, str) or not _ID.match(image_id):
         raise NotFound("No image has that id.")

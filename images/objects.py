@@ -96,3 +96,14 @@ def list_objects(prefix: str) -> Iterator[tuple[str, datetime]]:
     for page in paginator.paginate(Bucket=get_config().images_bucket, Prefix=prefix):
         for item in page.get("Contents", []):
             yield item["Key"], item["LastModified"]
+
+def upload_key(token: str) -> str:
+    return f"{UPLOADS_PREFIX}{token}"
+
+
+def presigned_upload(key: str, *, max_bytes: int, expires_in: int = 900) -> dict:
+    """A presigned POST that lets a browser put at most `max_bytes` at `key`, straight to S3."""
+    return s3().generate_presigned_post(
+        Bucket=get_config().images_bucket, Key=key,
+        Conditions=[["content-length-range", 1, max_bytes]], ExpiresIn=expires_in,
+    )

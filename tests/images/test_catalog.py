@@ -241,3 +241,23 @@ def test_image_to_dict_has_the_seed_fields(aws):
                          "storage_date", "filename", "object_url"}
     assert body["keywords"] == "sea,Sky"
     assert body["object_url"] == f"{aws.images_base_url}/images/{record.id}"
+
+
+def test_a_file_already_in_s3_is_verified_then_registered(aws):
+    key, form = catalog.upload_start()
+    assert key.startswith("uploads/") and form["fields"]["key"] == key
+    data = make_image("WEBP")
+    boto3.client("s3").put_object(Bucket=aws.images_bucket, Key=key, Body=data)
+    record = catalog.image_create_from_upload(owner=ALICE, meta=meta(), upload_key=key)
+    assert record.content_type == "image/webp" and objects.get_object(record.object_key) == data
+    assert not objects.exists(key)
+
+
+def test_a_bad_upload_is_refused_and_removed(aws):
+    key, _ = catalog.upload_start()
+    boto3.client("s3").put_object(Bucket=aws.images_bucket, Key=key, Body=b"<html></html>")
+    with pytest.raises(InvalidInput):
+        catalog.image_create_from_upload(owner=ALICE, meta=meta(), upload_key=key)
+    assert list(objects.list_objects("")) == [] and list(ImageRecord.scan()) == []
+    with pytest.raises(InvalidInput):
+        catalog.image_create_from_upload(owner=ALICE, meta=meta(), upload_key="images/" + "0" * 32)
