@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from common.config import get_config
@@ -26,4 +26,21 @@ class SessionRecord(Model):
     expires_at = TTLAttribute()
 
 
-MODELS = (SessionRecord,)
+class SignInAttempts(Model):
+    """Failed sign-ins in one time window. Key: "user#<username>#<window>" or
+    "addr#<address>#<window>", where window = unix time // SIGNIN_WINDOW_SECONDS.
+
+    `failures` only grows, by atomic ADD, so concurrent instances never lose a count; the
+    item expires (TTL) after its window.
+    """
+
+    class Meta:
+        table_name = _config.signin_attempts_table
+        region = _config.aws_region
+
+    key = UnicodeAttribute(hash_key=True)
+    failures = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+
+MODELS = (SessionRecord, SignInAttempts)

@@ -29,6 +29,8 @@ class Config:
     images_table: str
     image_terms_table: str
     sessions_table: str
+    # Failed sign-in counters (accounts.records.SignInAttempts), shared by every instance.
+    signin_attempts_table: str
     images_bucket: str
     # Public base URL of the image objects: the CloudFront domain in production.
     images_base_url: str
@@ -40,6 +42,12 @@ class Config:
     api_signup_requires_confirmation: bool
     image_max_bytes: int
     image_max_pixels: int
+    # Sign-in rate limit: failures allowed per username / per client address in a window.
+    signin_max_failures_per_user: int
+    signin_max_failures_per_address: int
+    signin_window_seconds: int
+    # Proxies in front of the portal that append to X-Forwarded-For (1 behind the ALB).
+    trusted_proxy_hops: int
 
     @property
     def cognito_issuer(self) -> str:
@@ -62,6 +70,7 @@ def get_config() -> Config:
         images_table=os.environ.get("IMAGES_TABLE", "image-manager-images"),
         image_terms_table=os.environ.get("IMAGE_TERMS_TABLE", "image-manager-image-terms"),
         sessions_table=os.environ.get("SESSIONS_TABLE", "image-manager-sessions"),
+        signin_attempts_table=os.environ.get("SIGNIN_ATTEMPTS_TABLE", "image-manager-signin-attempts"),
         images_bucket=bucket,
         images_base_url=os.environ.get("IMAGES_BASE_URL", default_base).rstrip("/"),
         cognito_user_pool_id=pool_id,
@@ -71,5 +80,9 @@ def get_config() -> Config:
         api_signup_requires_confirmation=_bool("API_SIGNUP_REQUIRES_CONFIRMATION", False),
         image_max_bytes=_int("IMAGE_MAX_BYTES", 20 * 1024 * 1024),
         image_max_pixels=_int("IMAGE_MAX_PIXELS", 50_000_000),
+        signin_max_failures_per_user=_int("SIGNIN_MAX_FAILURES_PER_USER", 5),
+        signin_max_failures_per_address=_int("SIGNIN_MAX_FAILURES_PER_ADDRESS", 20),
+        signin_window_seconds=_int("SIGNIN_WINDOW_SECONDS", 15 * 60),
+        trusted_proxy_hops=_int("TRUSTED_PROXY_HOPS", 0),
     )
 

@@ -1,4 +1,5 @@
-"""Make moto's Cognito check passwords in the SRP flow the way Cognito does.
+"""Make moto's Cognito check passwords in the SRP flow the way Cognito does, and send and
+check codes the way Cognito does (see "Codes" below).
 
 Stock moto answers USER_SRP_AUTH with random SALT/SRP_B and accepts any
 PASSWORD_CLAIM_SIGNATURE. Moto keeps each password in plain text, so here the server side
@@ -16,8 +17,20 @@ import hashlib
 import hmac
 import secrets
 
+import time
+
 from moto.cognitoidp import models as cognito_models
-from moto.cognitoidp.exceptions import NotAuthorizedError
+from moto.cognitoidp.exceptions import (
+    CodeMismatchException,
+    ExpiredCodeException,
+    InvalidParameterException,
+    NotAuthorizedError,
+    ResourceNotFoundError,
+    UserNotFoundError,
+)
+from moto.cognitoidp.responses import CognitoIdpResponse
+from moto.core.responses import ActionResult, EmptyResult
+from portal.local import mailbox
 from pycognito.aws_srp import G_HEX, N_HEX, compute_hkdf, hash_sha256, hex_hash, hex_to_long, long_to_hex, pad_hex
 
 N = hex_to_long(N_HEX)
@@ -117,7 +130,165 @@ def respond_to_auth_challenge(self, session, client_id, challenge_name, challeng
     return _original_respond(self, session, client_id, challenge_name, challenge_responses)
 
 
+# Codes -----------------------------------------------------------------------------------
+# Stock moto confirms a sign-up whatever the code, has no ResendConfirmationCode and no
+# RevokeToken, and accepts almost any password-reset code. Here, as in Cognito: sign-up and
+# forgot-password send a 6-digit code by "mail" (portal/local/mailbox.py: printed, and kept
+# for GET /_local/mailbox); a wrong code gets CodeMismatchException, an old one
+# ExpiredCodeException. Codes are plain attributes of moto's user objects, so the
+# emulator's pickled state keeps them.
+
+SIGNUP_CODE_SECONDS = 24 * 3600  # Cognito: confirmation codes are valid for 24 hours
+RESET_CODE_SECONDS = 3600  # Cognito: password-reset codes are valid for 1 hour
+
+_original_sign_up = Backend.sign_up
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _pool_for_client(backend, client_id: str):
+    for user_pool in backend.user_pools.values():
+        if client_id in user_pool.clients:
+            return user_pool
+    raise ResourceNotFoundError(client_id)
+
+
+def _send_code(user, kind: str) -> dict:
+    """Make a code of `kind` ("signup" or "reset") for the user, mail it, return delivery details."""
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    seconds = SIGNUP_CODE_SECONDS if kind == "signup" else RESET_CODE_SECONDS
+    setattr(user, f"local_{kind}_code", (code, _now() + seconds))
+    email = user.attribute_lookup.get("email", "")
+    what = "verification code" if kind == "signup" else "password reset code"
+    mailbox.deliver(to=email, username=user.username, subject=f"Your {what}",
+                    body=f"Your {what} is {code}", code=code)
+    return {"Destination": _mask(email), "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+
+
+def _mask(email: str) -> str:
+    name, _, domain = email.partition("@")
+    return f"{name[:1]}***@{domain[:1]}***" if domain else "***"
+
+
+def _check_code(user, kind: str, code: str | None) -> None:
+    """Raise as Cognito does unless `code` is the user's current, unexpired code of `kind`."""
+    stored = getattr(user, f"local_{kind}_code", None)
+    if not stored or not code or not hmac.compare_digest(stored[0], str(code).strip()):
+        raise CodeMismatchException("Invalid verification code provided, please try again.")
+    if _now() > stored[1]:
+        raise ExpiredCodeException("Invalid code provided, please request a code again.")
+
+
+def sign_up(self, client_id, username, password, attributes):
+    """Sign up as moto does, then mail the confirmation code."""
+    user, details = _original_sign_up(self, client_id, username, password, attributes)
+    details = _send_code(user, "signup")
+    return user, details
+
+
+def confirm_sign_up(self, client_id, username, confirmation_code=None):
+    """Confirm only with the right, unexpired code."""
+    user_pool = _pool_for_client(self, client_id)
+    user = user_pool._get_user(username)
+    if user is None:
+        raise UserNotFoundError("Username/client id combination not found.")
+    if user.status == cognito_models.UserStatus.CONFIRMED:
+        raise NotAuthorizedError("User cannot be confirmed. Current status is CONFIRMED")
+    _check_code(user, "signup", confirmation_code)
+    user.local_signup_code = None
+    user.status = cognito_models.UserStatus.CONFIRMED
+    return ""
+
+
+def resend_confirmation_code(self, client_id, username):
+    """Mail a new confirmation code to an unconfirmed user."""
+    user = _pool_for_client(self, client_id)._get_user(username)
+    if user is None:
+        raise UserNotFoundError("Username/client id combination not found.")
+    if user.status == cognito_models.UserStatus.CONFIRMED:
+        raise InvalidParameterException("User is already confirmed.")
+    return {"CodeDeliveryDetails": _send_code(user, "signup")}
+
+
+def revoke_token(self, client_id, token):
+    """Revoke a refresh token: it can no longer refresh, as after Cognito's RevokeToken."""
+    user_pool = _pool_for_client(self, client_id)
+    entry = user_pool.refresh_tokens.get(token)
+    if entry is not None and entry[0] != client_id:
+        raise NotAuthorizedError("Token is not issued to this client.")
+    if token in user_pool.refresh_tokens:
+        user_pool.refresh_tokens[token] = None
+
+
+def forgot_password(self, client_id, username):
+    """Mail a reset code (and say the same for an unknown user, as Cognito does)."""
+    user_pool = _pool_for_client(self, client_id)
+    user = user_pool._get_user(username)
+    if user is None:
+        return None, {"CodeDeliveryDetails": {"Destination": "***", "DeliveryMedium": "EMAIL", "AttributeName": "email"}}
+    return None, {"CodeDeliveryDetails": _send_code(user, "reset")}
+
+
+def confirm_forgot_password(self, client_id, username, password, confirmation_code):
+    """Set the new password only with the right, unexpired reset code and a valid password."""
+    user_pool = _pool_for_client(self, client_id)
+    user = user_pool._get_user(username)
+    if user is None:
+        raise CodeMismatchException("Invalid verification code provided, please try again.")
+    _check_code(user, "reset", confirmation_code)
+    self._validate_password(user_pool.id, password)
+    user.local_reset_code = None
+    user.password = password
+    if user.status in (cognito_models.UserStatus.RESET_REQUIRED, cognito_models.UserStatus.FORCE_CHANGE_PASSWORD):
+        user.status = cognito_models.UserStatus.CONFIRMED
+
+
+def _backend_for_client(response: CognitoIdpResponse, client_id: str):
+    return response._get_region_agnostic_backend()._find_backend_for_clientid(client_id)
+
+
+def response_confirm_sign_up(self) -> ActionResult:
+    """ConfirmSignUp, passing the code on (moto's drops it)."""
+    client_id = self._get_param("ClientId")
+    _backend_for_client(self, client_id).confirm_sign_up(
+        client_id, self._get_param("Username"), self._get_param("ConfirmationCode")
+    )
+    return EmptyResult()
+
+
+def response_resend_confirmation_code(self) -> ActionResult:
+    """ResendConfirmationCode (moto lacks it)."""
+    client_id = self._get_param("ClientId")
+    return ActionResult(_backend_for_client(self, client_id).resend_confirmation_code(client_id, self._get_param("Username")))
+
+
+def response_revoke_token(self) -> ActionResult:
+    """RevokeToken (moto lacks it)."""
+    client_id = self._get_param("ClientId")
+    _backend_for_client(self, client_id).revoke_token(client_id, self._get_param("Token"))
+    return EmptyResult()
+
+
+def response_forgot_password(self) -> ActionResult:
+    """ForgotPassword without moto's code-in-a-header: the code goes to the mailbox."""
+    client_id = self._get_param("ClientId")
+    _code, result = _backend_for_client(self, client_id).forgot_password(client_id, self._get_param("Username"))
+    return ActionResult(result)
+
+
 def install() -> None:
-    """Patch moto's Cognito backend (idempotent)."""
+    """Patch moto's Cognito backend and responses (idempotent)."""
     Backend.initiate_auth = initiate_auth
     Backend.respond_to_auth_challenge = respond_to_auth_challenge
+    Backend.sign_up = sign_up
+    Backend.confirm_sign_up = confirm_sign_up
+    Backend.resend_confirmation_code = resend_confirmation_code
+    Backend.revoke_token = revoke_token
+    Backend.forgot_password = forgot_password
+    Backend.confirm_forgot_password = confirm_forgot_password
+    CognitoIdpResponse.confirm_sign_up = response_confirm_sign_up
+    CognitoIdpResponse.resend_confirmation_code = response_resend_confirmation_code
+    CognitoIdpResponse.revoke_token = response_revoke_token
+    CognitoIdpResponse.forgot_password = response_forgot_password
