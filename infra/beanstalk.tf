@@ -23,6 +23,8 @@ locals {
     DJANGO_ALLOWED_HOSTS   = local.portal_host
     CSRF_TRUSTED_ORIGINS   = "https://${local.portal_host}"
     DJANGO_DB_PATH         = local.portal_db_path
+    # The load balancer and the platform's nginx both append to X-Forwarded-For.
+    TRUSTED_PROXY_HOPS = "2"
   }
   portal_environment = merge(local.core_environment, local.portal_only_environment)
 

@@ -105,3 +105,32 @@ resource "aws_dynamodb_table" "sessions" {
     kms_key_arn = aws_kms_key.main.arn
   }
 }
+
+resource "aws_dynamodb_table" "signin_attempts" {
+  name                        = var.signin_attempts_table_name
+  billing_mode                = var.dynamodb_billing_mode
+  read_capacity               = local.provisioned ? var.dynamodb_read_capacity : null
+  write_capacity              = local.provisioned ? var.dynamodb_write_capacity : null
+  hash_key                    = "key"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "key"
+    type = "S"
+  }
+
+  # A window's failure counter is useless once the window is over.
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.main.arn
+  }
+}

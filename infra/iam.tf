@@ -80,6 +80,7 @@ data "aws_iam_policy_document" "portal" {
       "${aws_dynamodb_table.images.arn}/index/by_created",
       aws_dynamodb_table.image_terms.arn,
       aws_dynamodb_table.sessions.arn,
+      aws_dynamodb_table.signin_attempts.arn,
     ]
   }
 

@@ -9,8 +9,9 @@ locals {
   dynamodb_write_actions = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
 
   table_arns = {
-    images      = [aws_dynamodb_table.images.arn, "${aws_dynamodb_table.images.arn}/index/by_created"]
-    image_terms = [aws_dynamodb_table.image_terms.arn]
+    images          = [aws_dynamodb_table.images.arn, "${aws_dynamodb_table.images.arn}/index/by_created"]
+    image_terms     = [aws_dynamodb_table.image_terms.arn]
+    signin_attempts = [aws_dynamodb_table.signin_attempts.arn]
   }
 
   functions = {
@@ -82,12 +83,13 @@ locals {
       cognito = ["cognito-idp:SignUp", "cognito-idp:AdminConfirmSignUp"]
     }
     create_token = {
-      route          = "POST /users/token"
-      handler        = "accounts.api.create_token"
-      memory_size    = 256
-      timeout        = 15
-      dynamodb_read  = []
-      dynamodb_write = []
+      route       = "POST /users/token"
+      handler     = "accounts.api.create_token"
+      memory_size = 256
+      timeout     = 15
+      # Failed sign-ins are counted per username and address (accounts/throttle.py).
+      dynamodb_read  = ["signin_attempts"]
+      dynamodb_write = ["signin_attempts"]
       s3_read        = []
       s3_write       = []
       # SRP sign-in: InitiateAuth (USER_SRP_AUTH), then RespondToAuthChallenge (PASSWORD_VERIFIER).
@@ -261,7 +263,7 @@ resource "aws_lambda_function" "api" {
   kms_key_arn      = aws_kms_key.main.arn
 
   environment {
-    variables = local.core_environment
+    variables = local.lambda_environment
   }
 
   tracing_config {

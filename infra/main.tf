@@ -22,11 +22,12 @@ locals {
 
   # The environment variables of common/config.py, the same names for every Lambda function
   # and for Beanstalk. AWS_REGION is set by the Lambda runtime itself (a reserved name there),
-  # so it is added for Beanstalk only; AWS_ENDPOINT_URL is local-only and never set in AWS.
+  # so it is added for Beanstalk only (beanstalk.tf); AWS_ENDPOINT_URL is local-only and never set in AWS.
   core_environment = {
     IMAGES_TABLE                     = aws_dynamodb_table.images.name
     IMAGE_TERMS_TABLE                = aws_dynamodb_table.image_terms.name
     SESSIONS_TABLE                   = aws_dynamodb_table.sessions.name
+    SIGNIN_ATTEMPTS_TABLE            = aws_dynamodb_table.signin_attempts.name
     IMAGES_BUCKET                    = aws_s3_bucket.images.id
     IMAGES_BASE_URL                  = local.images_base_url
     COGNITO_USER_POOL_ID             = aws_cognito_user_pool.main.id
@@ -36,5 +37,14 @@ locals {
     API_SIGNUP_REQUIRES_CONFIRMATION = var.api_signup_requires_confirmation ? "true" : "false"
     IMAGE_MAX_BYTES                  = tostring(var.image_max_bytes)
     IMAGE_MAX_PIXELS                 = tostring(var.image_max_pixels)
+    SIGNIN_MAX_FAILURES_PER_USER     = tostring(var.signin_max_failures_per_user)
+    SIGNIN_MAX_FAILURES_PER_ADDRESS  = tostring(var.signin_max_failures_per_address)
+    SIGNIN_WINDOW_SECONDS            = tostring(var.signin_window_seconds)
   }
+
+  # API Gateway puts the caller's address in X-Forwarded-For: one hop in front of Lambda.
+  lambda_only_environment = {
+    TRUSTED_PROXY_HOPS = "1"
+  }
+  lambda_environment = merge(local.core_environment, local.lambda_only_environment)
 }

@@ -58,6 +58,11 @@ output "sessions_table" {
   value       = aws_dynamodb_table.sessions.name
 }
 
+output "signin_attempts_table" {
+  description = "SIGNIN_ATTEMPTS_TABLE."
+  value       = aws_dynamodb_table.signin_attempts.name
+}
+
 output "images_bucket" {
   description = "IMAGES_BUCKET."
   value       = aws_s3_bucket.images.id

@@ -103,6 +103,12 @@ variable "sessions_table_name" {
   default     = "image-manager-sessions"
 }
 
+variable "signin_attempts_table_name" {
+  description = "DynamoDB table of failed sign-in counters (SIGNIN_ATTEMPTS_TABLE)."
+  type        = string
+  default     = "image-manager-signin-attempts"
+}
+
 variable "dynamodb_billing_mode" {
   description = "PAY_PER_REQUEST (default: no idle cost, no throttling to tune for a catalog's bursty traffic) or PROVISIONED (the seed's 5/5)."
   type        = string
@@ -182,6 +188,24 @@ variable "image_max_pixels" {
   description = "Largest accepted image in pixels (IMAGE_MAX_PIXELS): decompression bombs are refused."
   type        = number
   default     = 50000000
+}
+
+variable "signin_max_failures_per_user" {
+  description = "Failed sign-ins allowed per username in a window (SIGNIN_MAX_FAILURES_PER_USER)."
+  type        = number
+  default     = 5
+}
+
+variable "signin_max_failures_per_address" {
+  description = "Failed sign-ins allowed per client address in a window (SIGNIN_MAX_FAILURES_PER_ADDRESS)."
+  type        = number
+  default     = 20
+}
+
+variable "signin_window_seconds" {
+  description = "Length of the sign-in rate-limit window in seconds (SIGNIN_WINDOW_SECONDS)."
+  type        = number
+  default     = 900
 }
 
 variable "django_secret_key_version" {

@@ -1,0 +1,131 @@
+"""The portal's Beanstalk environment has the seed's settings: load-balanced with HTTPS and
+HTTP redirected, at least two instances, CPU 70/30 over 5 minutes, t3.medium."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from tests.infra.hcl import ROOT, single, terraform
+
+EBEXTENSIONS = ROOT / ".ebextensions"
+
+
+def settings() -> dict[tuple[str, str], object]:
+    tf = terraform()
+    environment = tf.resource("aws_elastic_beanstalk_environment", "portal")
+    return {(s["namespace"], s["name"]): tf.literal(s["value"]) for s in environment["setting"]}
+
+
+def ebextensions() -> dict[str, dict]:
+    return {p.name: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(EBEXTENSIONS.glob("*.config"))}
+
+
+def test_load_balanced_application_load_balancer():
+    found = settings()
+    assert found[("aws:elasticbeanstalk:environment", "EnvironmentType")] == "LoadBalanced"
+    assert found[("aws:elasticbeanstalk:environment", "LoadBalancerType")] == "application"
+
+
+def test_at_least_two_instances_across_zones():
+    found = settings()
+    assert int(found[("aws:autoscaling:asg", "MinSize")]) >= 2
+    assert int(found[("aws:autoscaling:asg", "MaxSize")]) >= int(found[("aws:autoscaling:asg", "MinSize")])
+    tf = terraform()
+    assert "var.min_instances >= 2" in single(tf.variables["min_instances"]["validation"])["condition"]
+    for variable in ("instance_subnet_ids", "elb_subnet_ids"):
+        assert ">= 2" in single(tf.variables[variable]["validation"])["condition"]
+
+
+def test_the_seeds_cpu_triggers():
+    found = settings()
+    trigger = {name: value for (namespace, name), value in found.items() if namespace == "aws:autoscaling:trigger"}
+    assert trigger == {
+        "MeasureName": "CPUUtilization",
+        "Statistic": "Average",
+        "Unit": "Percent",
+        "Period": "5",
+        "EvaluationPeriods": "1",
+        "BreachDuration": "5",
+        "UpperThreshold": "70",
+        "UpperBreachScaleIncrement": "1",
+        "LowerThreshold": "30",
+        "LowerBreachScaleIncrement": "-1",
+    }
+
+
+def test_instance_type_defaults_to_t3_medium():
+    assert settings()[("aws:ec2:instances", "InstanceTypes")] == "t3.medium"
+
+
+def test_https_listener_with_the_acm_certificate():
+    found = settings()
+    assert found[("aws:elbv2:listener:443", "Protocol")] == "HTTPS"
+    assert found[("aws:elbv2:listener:443", "ListenerEnabled")] == "true"
+    assert found[("aws:elbv2:listener:443", "SSLCertificateArns")] == "${aws_acm_certificate_validation.main.certificate_arn}"
+    assert found[("aws:elbv2:listener:443", "SSLPolicy")].startswith("ELBSecurityPolicy-TLS13")
+    certificate = terraform().resource("aws_acm_certificate", "main")
+    assert certificate["validation_method"] == "DNS"
+    assert certificate["domain_name"] == "${var.domain_name}"
+    assert certificate["subject_alternative_names"] == ["*.${var.domain_name}"]
+
+
+def test_http_is_redirected_to_https():
+    listener = ebextensions()["03_https_redirect.config"]["Resources"]["AWSEBV2LoadBalancerListener"]
+    assert listener["Type"] == "AWS::ElasticLoadBalancingV2::Listener"
+    properties = listener["Properties"]
+    assert (properties["Port"], properties["Protocol"]) == (80, "HTTP")
+    (action,) = properties["DefaultActions"]
+    assert action["Type"] == "redirect"
+    assert action["RedirectConfig"]["Protocol"] == "HTTPS"
+    assert action["RedirectConfig"]["StatusCode"] == "HTTP_301"
+
+
+def test_health_check_path_agrees_everywhere():
+    found = settings()
+    assert found[("aws:elasticbeanstalk:environment:process:default", "HealthCheckPath")] == "/healthz"
+    process = ebextensions()["01_python.config"]["option_settings"]["aws:elasticbeanstalk:environment:process:default"]
+    assert process["HealthCheckPath"] == "/healthz"
+
+
+def test_versions_are_kept_for_rollback():
+    application = terraform().resource("aws_elastic_beanstalk_application", "portal")
+    lifecycle = single(application["appversion_lifecycle"])
+    assert lifecycle["delete_source_from_s3"] is False
+    assert terraform().literal(lifecycle["max_count"]) >= 10
+    environment = terraform().resource("aws_elastic_beanstalk_environment", "portal")
+    assert single(environment["lifecycle"])["ignore_changes"] == ["${version_label}"] or "version_label" in str(
+        environment["lifecycle"]
+    )
+
+
+def test_python_platform_on_amazon_linux_2023():
+    tf = terraform()
+    regex = tf.default("solution_stack_regex")
+    assert re.match(regex, "64bit Amazon Linux 2023 v4.7.0 running Python 3.12")
+    assert not re.match(regex, "64bit Amazon Linux 2 v3.9.0 running Python 3.8")
+
+
+def test_procfile_runs_gunicorn_where_the_platforms_nginx_forwards():
+    procfile = (ROOT / "Procfile").read_text(encoding="utf-8").strip().splitlines()
+    assert procfile == ["web: gunicorn portal.wsgi:application --bind 127.0.0.1:8000 --workers 3"]
+    python = ebextensions()["01_python.config"]["option_settings"]
+    assert python["aws:elasticbeanstalk:container:python"]["WSGIPath"] == "portal.wsgi:application"
+    assert python["aws:elasticbeanstalk:environment:proxy:staticfiles"] == {"/static": "staticfiles"}
+
+
+def test_every_instance_migrates_and_collects_static():
+    commands = ebextensions()["02_django.config"]["container_commands"]
+    migrate = [c for c in commands.values() if "manage.py migrate --noinput" in c["command"]]
+    collect = [c for c in commands.values() if "manage.py collectstatic --noinput" in c["command"]]
+    assert len(migrate) == len(collect) == 1
+    assert migrate[0]["leader_only"] is False and collect[0]["leader_only"] is False
+    # The database file lives where the instance's data directory is prepared.
+    assert terraform().locals["portal_db_path"].startswith("/var/app/data/")
+
+
+def test_instances_use_imdsv2_and_the_scoped_profile():
+    found = settings()
+    assert found[("aws:autoscaling:launchconfiguration", "DisableIMDSv1")] == "true"
+    assert found[("aws:autoscaling:launchconfiguration", "IamInstanceProfile")] == "${aws_iam_instance_profile.portal.name}"

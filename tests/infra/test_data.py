@@ -1,0 +1,234 @@
+"""The tables, bucket, CDN and user pool in Terraform agree with the code that uses them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from accounts import pool
+from accounts.records import SessionRecord, SignInAttempts
+from common.config import get_config
+from images import objects
+from images.records import ImageRecord, ImageTerm
+from tests.infra.hcl import ROOT, environ_default, single, terraform
+
+CONFIG = ROOT / "common" / "config.py"
+
+# model, Terraform table resource, Terraform variable of its name, environment variable
+TABLES = [
+    (ImageRecord, "images", "images_table_name", "IMAGES_TABLE"),
+    (ImageTerm, "image_terms", "image_terms_table_name", "IMAGE_TERMS_TABLE"),
+    (SessionRecord, "sessions", "sessions_table_name", "SESSIONS_TABLE"),
+    (SignInAttempts, "signin_attempts", "signin_attempts_table_name", "SIGNIN_ATTEMPTS_TABLE"),
+]
+
+
+def _keys(key_schema: list[dict]) -> dict[str, str]:
+    return {k["KeyType"]: k["AttributeName"] for k in key_schema}
+
+
+@pytest.mark.parametrize(("model", "resource", "variable", "env"), TABLES, ids=[t[1] for t in TABLES])
+def test_table_matches_its_pynamodb_model(model, resource, variable, env):
+    table = terraform().resource("aws_dynamodb_table", resource)
+    schema = model._get_schema()
+
+    # Name: the Terraform variable, whose default is the code's default for the same env var.
+    assert table["name"] == f"${{var.{variable}}}"
+    assert terraform().default(variable) == environ_default(CONFIG, env)
+    assert terraform().locals["core_environment"][env] == f"${{aws_dynamodb_table.{resource}.name}}"
+
+    keys = _keys(schema["key_schema"])
+    assert table["hash_key"] == keys["HASH"]
+    assert table.get("range_key") == keys.get("RANGE")
+
+    defined = {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]}
+    for index in schema["global_secondary_indexes"]:
+        defined.update({a["AttributeName"]: a["AttributeType"] for a in index["attribute_definitions"]})
+    assert {a["name"]: a["type"] for a in table["attribute"]} == defined
+
+    indexes = {
+        i["index_name"]: (_keys(i["key_schema"]), i["projection"]["ProjectionType"])
+        for i in schema["global_secondary_indexes"]
+    }
+    declared = {
+        i["name"]: ({"HASH": i["hash_key"], **({"RANGE": i["range_key"]} if "range_key" in i else {})}, i["projection_type"])
+        for i in table.get("global_secondary_index", [])
+    }
+    assert declared == indexes
+    assert not schema["local_secondary_indexes"] and "local_secondary_index" not in table
+
+    ttl = model._ttl_attribute()
+    if ttl is None:
+        assert "ttl" not in table
+    else:
+        assert single(table["ttl"]) == {"attribute_name": ttl.attr_name, "enabled": True}
+
+    assert single(table["point_in_time_recovery"])["enabled"] is True
+    assert single(table["server_side_encryption"])["enabled"] is True
+    assert table["deletion_protection_enabled"] == "${var.deletion_protection}"
+    assert table["billing_mode"] == "${var.dynamodb_billing_mode}"
+
+
+def test_tables_are_protected_and_on_demand_by_default():
+    assert terraform().default("deletion_protection") is True
+    assert terraform().default("dynamodb_billing_mode") == "PAY_PER_REQUEST"
+    assert len(terraform().resources["aws_dynamodb_table"]) == len(TABLES)
+
+
+def test_every_pynamodb_model_has_a_table():
+    from accounts import records as account_records
+    from images import records as image_records
+
+    models = set(image_records.MODELS) | set(account_records.MODELS)
+    assert models == {model for model, *_ in TABLES}
+
+
+def test_every_bucket_blocks_public_access_and_acls():
+    tf = terraform()
+    buckets = set(tf.resources["aws_s3_bucket"])
+    assert buckets == {"images", "logs", "artifacts"}
+    for kind in (
+        "aws_s3_bucket_public_access_block",
+        "aws_s3_bucket_ownership_controls",
+        "aws_s3_bucket_versioning",
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "aws_s3_bucket_lifecycle_configuration",
+        "aws_s3_bucket_policy",
+    ):
+        assert set(tf.resources[kind]) == buckets, kind
+    for name, block in tf.resources["aws_s3_bucket_public_access_block"].items():
+        assert block["bucket"] == f"${{aws_s3_bucket.{name}.id}}"
+        for setting in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"):
+            assert block[setting] is True, (name, setting)
+    for name, block in tf.resources["aws_s3_bucket_ownership_controls"].items():
+        assert single(block["rule"])["object_ownership"] == "BucketOwnerEnforced", name
+    for name, block in tf.resources["aws_s3_bucket_versioning"].items():
+        assert single(block["versioning_configuration"])["status"] == "Enabled", name
+    assert "aws_s3_bucket_acl" not in tf.resources
+
+
+def test_image_bucket_lifecycle():
+    rules = {r["id"]: r for r in terraform().resource("aws_s3_bucket_lifecycle_configuration", "images")["rule"]}
+    uploads = rules["expire-unverified-uploads"]
+    assert single(uploads["filter"])["prefix"] == objects.UPLOADS_PREFIX
+    assert single(uploads["expiration"])["days"] == 1
+    assert single(rules["expire-stale-staging"]["filter"])["prefix"] == objects.STAGING_PREFIX
+    general = rules["noncurrent-versions-and-multipart"]
+    assert "noncurrent_version_expiration" in general
+    assert single(general["abort_incomplete_multipart_upload"])["days_after_initiation"] == 1
+
+
+def test_only_cloudfront_reads_and_only_the_public_prefixes():
+    policy = terraform().data["aws_iam_policy_document"]["images_bucket"]
+    allows = [s for s in policy["statement"] if s.get("effect", "Allow") == "Allow"]
+    (statement,) = allows
+    assert statement["actions"] == ["s3:GetObject"]
+    assert single(statement["principals"]) == {"type": "Service", "identifiers": ["cloudfront.amazonaws.com"]}
+    assert single(statement["condition"])["values"] == ["${aws_cloudfront_distribution.images.arn}"]
+    assert statement["resources"] == [f"${{aws_s3_bucket.images.arn}}/{prefix}*" for prefix in objects.PUBLIC_PREFIXES]
+
+
+def test_cloudfront_uses_an_origin_access_control_and_nosniff():
+    tf = terraform()
+    distribution = tf.resource("aws_cloudfront_distribution", "images")
+    origin = single(distribution["origin"])
+    assert origin["origin_access_control_id"] == "${aws_cloudfront_origin_access_control.images.id}"
+    assert "s3_origin_config" not in origin  # no legacy origin access identity
+    behaviour = single(distribution["default_cache_behavior"])
+    assert behaviour["viewer_protocol_policy"] == "redirect-to-https"
+    assert behaviour["allowed_methods"] == ["GET", "HEAD"]
+    assert behaviour["response_headers_policy_id"] == "${aws_cloudfront_response_headers_policy.images.id}"
+    headers = single(tf.resource("aws_cloudfront_response_headers_policy", "images")["security_headers_config"])
+    assert single(headers["content_type_options"])["override"] is True
+    oac = tf.resource("aws_cloudfront_origin_access_control", "images")
+    assert (oac["origin_access_control_origin_type"], oac["signing_behavior"]) == ("s3", "always")
+
+
+def test_cloudfront_certificate_is_in_us_east_1():
+    certificate = terraform().resource("aws_acm_certificate", "images")
+    assert certificate["provider"] == "${aws.us_east_1}"
+    assert certificate["validation_method"] == "DNS"
+
+
+def test_images_base_url_is_the_cloudfront_domain():
+    assert "aws_cloudfront_distribution.images.domain_name" in terraform().locals["images_base_url"]
+    assert terraform().locals["core_environment"]["IMAGES_BASE_URL"] == "${local.images_base_url}"
+
+
+def test_cors_allows_presigned_puts_from_the_portal_only():
+    rule = single(terraform().resource("aws_s3_bucket_cors_configuration", "images")["cors_rule"])
+    assert rule["allowed_methods"] == ["PUT"]
+    assert rule["allowed_origins"] == ["https://${local.portal_host}"]
+
+
+def test_user_pool_matches_the_local_stack_definition():
+    tf = terraform()
+    user_pool = tf.resource("aws_cognito_user_pool", "main")
+    assert tf.default("cognito_user_pool_name") == pool.POOL_NAME
+    assert user_pool["auto_verified_attributes"] == ["email"]
+    assert "username_attributes" not in user_pool  # sign-in by username
+    (email,) = [a for a in user_pool["schema"] if a["name"] == "email"]
+    assert email["required"] is True
+    policy = single(user_pool["password_policy"])
+    assert {
+        "MinimumLength": policy["minimum_length"],
+        "RequireUppercase": policy["require_uppercase"],
+        "RequireLowercase": policy["require_lowercase"],
+        "RequireNumbers": policy["require_numbers"],
+        "RequireSymbols": policy["require_symbols"],
+        "TemporaryPasswordValidityDays": policy["temporary_password_validity_days"],
+    } == pool.PASSWORD_POLICY
+
+    client = tf.resource("aws_cognito_user_pool_client", "portal")
+    assert tf.default("cognito_client_name") == pool.PORTAL_CLIENT_NAME
+    assert client["generate_secret"] is False
+    assert client["explicit_auth_flows"] == pool.EXPLICIT_AUTH_FLOWS
+    assert client["enable_token_revocation"] is True
+    for validity in ("access_token_validity", "id_token_validity", "refresh_token_validity"):
+        assert validity in client
+    assert len(tf.resources["aws_cognito_user_pool_client"]) == 1
+
+
+def test_staff_group_name_is_the_codes_default():
+    group = terraform().resource("aws_cognito_user_group", "staff")
+    assert group["name"] == "${var.staff_group_name}"
+    assert terraform().default("staff_group_name") == environ_default(CONFIG, "COGNITO_STAFF_GROUP")
+    assert get_config().cognito_staff_group  # the code reads one
+
+
+def test_lambda_permissions_are_per_function_and_scoped():
+    tf = terraform()
+    functions = tf.locals["functions"]
+    assert tf.resource("aws_iam_role", "lambda")["for_each"] == "${local.functions}"
+    assert tf.resource("aws_iam_role_policy", "lambda")["for_each"] == "${local.functions}"
+    # Readers never write; only the image writers touch S3; only /users touch Cognito.
+    for key in ("list_images", "search_images"):
+        assert functions[key]["dynamodb_write"] == [] and functions[key]["s3_write"] == [], key
+    for key in ("create_user", "create_token"):
+        spec = functions[key]
+        assert spec["s3_read"] == spec["s3_write"] == []
+        assert set(spec["dynamodb_read"] + spec["dynamodb_write"]) <= {"signin_attempts"}
+    assert set(functions["create_user"]["cognito"]) == {"cognito-idp:SignUp", "cognito-idp:AdminConfirmSignUp"}
+    for key, spec in functions.items():
+        if not key.endswith("_user") and not key.endswith("_token"):
+            assert spec["cognito"] == [], key
+        for prefix in spec["s3_read"] + spec["s3_write"]:
+            assert prefix in {objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.UPLOADS_PREFIX, objects.STAGING_PREFIX}
+    document = json.dumps(tf.data["aws_iam_policy_document"]["lambda"])
+    assert '"*"' not in document
+
+
+def test_portal_instance_profile_touches_only_this_system():
+    statements = terraform().data["aws_iam_policy_document"]["portal"]["statement"]
+    for statement in statements:
+        for resource in statement["resources"]:
+            assert resource.startswith("${aws_"), (statement["sid"], resource)
+    (pool_statement,) = [s for s in statements if s["sid"] == "UserPool"]
+    assert {
+        "cognito-idp:AdminCreateUser",
+        "cognito-idp:AdminSetUserPassword",
+        "cognito-idp:AdminAddUserToGroup",
+        "cognito-idp:AdminListGroupsForUser",
+    } <= set(pool_statement["actions"])
+    assert "cognito-idp:AdminConfirmSignUp" not in pool_statement["actions"]

@@ -1,0 +1,79 @@
+"""Every environment variable the code reads is set, under the same name, for every Lambda
+function and for Beanstalk."""
+
+from __future__ import annotations
+
+import ast
+
+from tests.infra.hcl import ROOT, environment_names, single, terraform
+
+CONFIG = ROOT / "common" / "config.py"
+PRODUCTION = ROOT / "portal" / "settings" / "production.py"
+
+LOCAL_ONLY = {"AWS_ENDPOINT_URL"}  # the emulator; never set in AWS
+FALLBACKS = {"AWS_DEFAULT_REGION"}  # read only when AWS_REGION is missing
+LAMBDA_RESERVED = {"AWS_REGION", "AWS_DEFAULT_REGION"}  # set by the Lambda runtime, refused in config
+DJANGO = {"DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"}
+
+
+def core_names() -> set[str]:
+    names = environment_names(CONFIG)
+    # The parse must find the contract's names, or the checks below would pass vacuously.
+    assert {"AWS_REGION", "IMAGES_TABLE", "IMAGE_MAX_BYTES", "API_SIGNUP_REQUIRES_CONFIRMATION"} <= names
+    return names
+
+
+def production_required() -> set[str]:
+    """Names production settings refuse to start without (required("X"), also in loops)."""
+    tree = ast.parse(PRODUCTION.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "required":
+            if node.args and isinstance(node.args[0], ast.Constant):
+                names.add(node.args[0].value)
+        if isinstance(node, ast.For) and isinstance(node.iter, ast.Tuple):
+            calls = [n for n in ast.walk(node) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "required"]
+            if calls:
+                names.update(e.value for e in node.iter.elts if isinstance(e, ast.Constant))
+    return names
+
+
+def test_environment_names_are_parsed():
+    assert "COGNITO_CLIENT_ID" in core_names()
+    assert {"DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "IMAGES_BUCKET"} <= production_required()
+
+
+def test_every_lambda_gets_every_core_variable():
+    tf = terraform()
+    function = tf.resource("aws_lambda_function", "api")
+    assert single(function["environment"])["variables"] == "${local.lambda_environment}"
+    assert tf.locals["lambda_environment"] == "${merge(local.core_environment, local.lambda_only_environment)}"
+    names = set(tf.locals["core_environment"]) | set(tf.locals["lambda_only_environment"])
+    assert names == core_names() - LOCAL_ONLY - FALLBACKS - LAMBDA_RESERVED
+    assert not names & LAMBDA_RESERVED, "Lambda refuses reserved names such as AWS_REGION"
+
+
+def test_beanstalk_gets_every_core_and_django_variable():
+    tf = terraform()
+    assert tf.locals["portal_environment"] == "${merge(local.core_environment, local.portal_only_environment)}"
+    properties = set(tf.locals["core_environment"]) | set(tf.locals["portal_only_environment"])
+    secrets = set(tf.locals["portal_secrets"])
+    environment = tf.resource("aws_elastic_beanstalk_environment", "portal")
+    namespaces = {d["setting"]["for_each"]: d["setting"]["content"][0]["namespace"] for d in environment["dynamic"]}
+    assert namespaces == {
+        "${local.portal_environment}": "aws:elasticbeanstalk:application:environment",
+        "${local.portal_secrets}": "aws:elasticbeanstalk:application:environmentsecrets",
+    }
+    expected = (core_names() - LOCAL_ONLY - FALLBACKS) | DJANGO | production_required()
+    assert expected <= properties | secrets, expected - properties - secrets
+    assert tf.locals["portal_only_environment"]["DJANGO_SETTINGS_MODULE"] == "portal.settings.production"
+    assert not (LOCAL_ONLY & (properties | secrets))
+
+
+def test_django_secret_is_never_a_plain_value():
+    tf = terraform()
+    assert "DJANGO_SECRET_KEY" not in tf.locals["portal_only_environment"]
+    assert tf.locals["portal_secrets"]["DJANGO_SECRET_KEY"] == "${aws_secretsmanager_secret.django_secret_key.arn}"
+    version = tf.resource("aws_secretsmanager_secret_version", "django_secret_key")
+    assert "secret_string" not in version  # write-only: never in the state
+    assert version["secret_string_wo"] == "${ephemeral.random_password.django_secret_key.result}"
