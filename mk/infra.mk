@@ -1,5 +1,11 @@
 # Infrastructure targets (included by the main Makefile, which defines VENV, PY and venv).
 
+# This fragment is included before the main Makefile's first target: keep its default.
+.DEFAULT_GOAL := default
+
+# tests/infra/test_checkov.py runs checkov from .venv-checkov inside `make test`.
+TEST_PREREQUISITES += checkov
+
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV      ?= $(CHECKOV_VENV)/bin/checkov
 
@@ -13,7 +19,7 @@ bundle: venv
 checkov: $(CHECKOV_VENV)/.installed
 
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt
-	python3 -m venv $(CHECKOV_VENV)
+	$(or $(PYTHON),python3) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/checkov.txt
 	touch $@
 
