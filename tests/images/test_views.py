@@ -1,0 +1,329 @@
+"""The portal's image pages through Django's test client, on in-process AWS (moto)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from images import catalog, objects
+from images.identity import actor_for
+from tests.helpers import make_image
+
+pytestmark = pytest.mark.django_db
+
+ALICE = catalog.Actor(sub="sub-alice", username="alice")
+BOB = catalog.Actor(sub="sub-bob", username="bob")
+
+
+def user(actor: catalog.Actor) -> User:
+    found, _ = User.objects.get_or_create(id=actor.sub, defaults={"username": actor.username,
+                                                                  "is_staff": actor.is_staff})
+    return found
+
+
+@pytest.fixture
+def alice(client, aws):
+    client.force_login(user(ALICE))
+    return client
+
+
+def create(owner=ALICE, **overrides):
+    values = dict(title="Sunset over the bay", description="Evening", keywords="sea,sky",
+                  author="Ana Díaz", capture_date="2024-05-17")
+    values.update(overrides)
+    return catalog.image_create(owner=owner, meta=catalog.validate_meta(**values), data=make_image("PNG"),
+                                original_filename="sunset.png")
+
+
+def upload(name="photo.png", data=None, content_type="image/png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data if data is not None else make_image("PNG"), content_type=content_type)
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+# ------------------------------------------------------------ identity and sign-in
+
+
+def test_actor_for_uses_the_cognito_sub_username_and_staff_flag(db):
+    person = User(id="sub-x", username="xavier", is_staff=True)
+    assert actor_for(person) == catalog.Actor(sub="sub-x", username="xavier", is_staff=True)
+
+
+def test_pages_need_sign_in(client, aws):
+    for url in [reverse("images:list"), reverse("images:add")]:
+        response = client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+# ------------------------------------------------------------ list
+
+
+def test_list_shows_thumbnails_fields_and_full_size_links_newest_first(alice):
+    older = create(title="Old harbour", author="Bea", keywords="port")
+    newer = create(owner=BOB, title="New bridge", author="Carl", capture_date="2023-02-03")
+    response = alice.get(reverse("images:list"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.index("New bridge") < html.index("Old harbour")
+    assert f'src="{objects.public_url(newer.thumbnail_key)}" alt="New bridge"' in html
+    assert f'href="{objects.public_url(older.object_key)}"' in html
+    for text in ("Bea", "bob", "alice", "port", "2023-02-03", older.storage_date):
+        assert text in html
+    # Only the owner's image gets change and delete controls.
+    assert reverse("images:delete", args=[older.id]) in html
+    assert reverse("images:delete", args=[newer.id]) not in html
+
+
+def test_search_matches_the_api_search(alice):
+    a = create(title="Red kite over hills", keywords="birds")
+    create(title="Blue lake", keywords="water", author="Dora")
+    for params, expected in [({"q": "kite red"}, "Red kite"), ({"q": "BIRDS", "key": "keywords"}, "Red kite"),
+                             ({"author": "dora"}, "Blue lake"), ({"keyword": "water"}, "Blue lake"),
+                             ({"q": a.id, "key": "id"}, "Red kite"), ({"date": "2024-05"}, "Red kite")]:
+        html = alice.get(reverse("images:list"), params).content.decode()
+        assert expected in html, params
+        other = "Blue lake" if expected == "Red kite" else "Red kite"
+        if "date" not in params:
+            assert f'alt="{other}"' not in html, params
+
+
+def test_empty_states_speak_to_people(alice):
+    assert "There are no images yet" in alice.get(reverse("images:list")).content.decode()
+    html = alice.get(reverse("images:list"), {"q": "nothing"}).content.decode()
+    assert "No images match" in html
+
+
+def test_cursor_pagination_with_first_page_link(alice):
+    made = [create(title=f"Picture {n}") for n in range(3)]
+    first = alice.get(reverse("images:list"), {"limit": 2})
+    assert [r["id"] for r in first.context["rows"]] == [made[2].id, made[1].id]
+    next_url = first.context["next_url"]
+    assert next_url and "cursor=" in next_url
+    second = alice.get(reverse("images:list") + next_url)
+    assert [r["id"] for r in second.context["rows"]] == [made[0].id]
+    assert second.context["first_url"] and not second.context["next_url"]
+    assert "First page" in second.content.decode()
+
+
+def test_a_tampered_cursor_sends_you_to_the_first_page(alice):
+    response = alice.get(reverse("images:list"), {"cursor": "garbage"}, follow=True)
+    assert response.status_code == 200
+    assert any("first page" in m for m in messages_of(response))
+
+
+def test_date_drilldown_goes_years_months_days(alice):
+    create(title="A", capture_date="2021-03-04")
+    create(title="B", capture_date="2021-07-09")
+    years = alice.get(reverse("images:list")).context["drilldown"]
+    assert [c["title"] for c in years["choices"]] == ["2021"]
+    months = alice.get(reverse("images:list"), {"date": "2021"}).context["drilldown"]
+    assert [c["title"] for c in months["choices"]] == ["March 2021", "July 2021"]
+    days = alice.get(reverse("images:list"), {"date": "2021-07"}).context["drilldown"]
+    assert [c["title"] for c in days["choices"]] == ["July 9, 2021"]
+
+
+# ------------------------------------------------------------ add
+
+
+def test_add_one_file_without_javascript(alice):
+    response = alice.post(reverse("images:add"), {
+        "title": "Harbour", "description": "", "keywords": "boats, sea", "author": "Eve",
+        "capture_date": "2020-01-02", "image": upload()})
+    assert response.status_code == 302 and response["Location"] == reverse("images:list")
+    record = catalog.image_list().items[0]
+    assert (record.title, record.keywords, record.author, record.creator, record.owner_sub) == \
+        ("Harbour", ["boats", "sea"], "Eve", "alice", "sub-alice")
+
+
+def test_add_answers_json_when_asked(alice):
+    response = alice.post(reverse("images:add"), {"title": "Json one", "author": "Eve", "image": upload()},
+                          HTTP_ACCEPT="application/json")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["title"] == "Json one" and body["thumbnail_url"].endswith(f"{body['id']}.jpg")
+    refused = alice.post(reverse("images:add"), {"title": "Bad", "author": "Eve",
+                                                 "image": upload("x.png", b"<svg onload=alert(1)>")},
+                         HTTP_ACCEPT="application/json")
+    assert refused.status_code == 400 and "image" in refused.json()["errors"]
+
+
+def test_core_errors_land_on_their_fields(alice):
+    response = alice.post(reverse("images:add"), {"title": "", "author": "Eve", "capture_date": "17/05/2024",
+                                                  "image": upload()})
+    assert response.status_code == 200
+    assert "title" in response.context["form"].errors or "capture_date" in response.context["form"].errors
+    response = alice.post(reverse("images:add"), {"title": "T", "author": "Eve", "image": upload(data=b"GIF89a")})
+    assert "image" in response.context["form"].errors
+    assert catalog.image_list().items == []
+
+
+def test_too_large_file_is_refused_on_the_file_field(alice, monkeypatch):
+    monkeypatch.setenv("IMAGE_MAX_BYTES", "100")
+    from common.config import get_config
+
+    get_config.cache_clear()
+    response = alice.post(reverse("images:add"), {"title": "Big", "author": "Eve", "image": upload()},
+                          HTTP_ACCEPT="application/json")
+    assert response.status_code == 413 and "limit" in response.json()["errors"]["image"][0]
+
+
+def test_metadata_endpoint_reads_the_file(alice):
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010E] = "Night market"  # ImageDescription
+    exif[0x013B] = "Lee Wong"  # Artist
+    exif[0x0132] = "2019:08:07 20:00:00"  # DateTime
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), (0, 0, 0)).save(buffer, format="JPEG", exif=exif)
+    body = alice.post(reverse("images:file_metadata"), {"image": upload("m.jpg", buffer.getvalue(), "image/jpeg")}).json()
+    assert body["author"] == "Lee Wong"
+    assert "Night market" in (body["title"] + body["description"])
+
+
+# ------------------------------------------------------------ change
+
+
+def test_owner_changes_metadata_and_replaces_file_keeping_id_and_url(alice):
+    record = create()
+    url = reverse("images:change", args=[record.id])
+    page = alice.get(url)
+    assert page.status_code == 200 and page.context["form"].initial["version"] == record.version
+    new_bytes = make_image("JPEG", size=(40, 30))
+    response = alice.post(url, {"title": "New title", "description": "d", "keywords": "a", "author": "Ana",
+                                "capture_date": "", "version": record.version, "image": upload("n.jpg", new_bytes)})
+    assert response.status_code == 302
+    changed = catalog.image_get(image_id=record.id)
+    assert changed.title == "New title" and changed.object_key == record.object_key
+    assert changed.content_type == "image/jpeg" and objects.get_object(changed.object_key)[:2] == b"\xff\xd8"
+
+
+def test_conflict_shows_their_version_and_keeps_yours(alice):
+    record = create()
+    catalog.image_update(actor=ALICE, image_id=record.id, expected_version=record.version,
+                         meta=catalog.validate_meta(title="Their title", description="", keywords="",
+                                                    author="Them", capture_date=None))
+    response = alice.post(reverse("images:change", args=[record.id]), {
+        "title": "My title", "author": "Me", "version": record.version})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Their version" in html and "Their title" in html and 'value="My title"' in html
+    assert catalog.image_get(image_id=record.id).title == "Their title"
+    assert response.context["form"]["version"].value() == record.version + 1
+
+
+def test_others_see_no_controls_and_get_403_when_posting(client, aws):
+    record = create(owner=ALICE)
+    client.force_login(user(BOB))
+    page = client.get(reverse("images:change", args=[record.id]))
+    assert page.status_code == 200 and page.context["form"] is None
+    assert 'name="title"' not in page.content.decode()
+    assert reverse("images:delete", args=[record.id]) not in page.content.decode()
+    denied = client.post(reverse("images:change", args=[record.id]), {"title": "Mine now", "author": "B",
+                                                                       "version": record.version})
+    assert denied.status_code == 403 and "owner or staff" in denied.content.decode()
+    assert client.get(reverse("images:delete", args=[record.id])).status_code == 403
+    assert client.post(reverse("images:delete", args=[record.id])).status_code == 403
+    assert catalog.image_get(image_id=record.id).title == "Sunset over the bay"
+
+
+def test_staff_may_change_everything(client, aws):
+    record = create(owner=ALICE)
+    client.force_login(user(catalog.Actor(sub="sub-sam", username="sam", is_staff=True)))
+    response = client.post(reverse("images:change", args=[record.id]), {"title": "By staff", "author": "S",
+                                                                         "version": record.version})
+    assert response.status_code == 302 and catalog.image_get(image_id=record.id).title == "By staff"
+
+
+def test_unknown_image_is_a_portal_404(alice):
+    response = alice.get(reverse("images:change", args=["0" * 32]))
+    assert response.status_code == 404 and "couldn’t find that" in response.content.decode()
+
+
+# ------------------------------------------------------------ delete
+
+
+def test_delete_confirmation_then_delete(alice):
+    record = create()
+    page = alice.get(reverse("images:delete", args=[record.id]))
+    assert page.status_code == 200 and "Are you sure" in page.content.decode()
+    assert objects.public_url(record.thumbnail_key) in page.content.decode()
+    response = alice.post(reverse("images:delete", args=[record.id]), {"version": record.version}, follow=True)
+    assert any("was deleted" in m for m in messages_of(response))
+    assert catalog.image_list().items == []
+
+
+# ------------------------------------------------------------ bulk actions
+
+
+def test_bulk_set_author_confirms_then_reports_images_you_may_not_change(alice):
+    mine, theirs = create(title="Mine"), create(owner=BOB, title="Theirs")
+    data = {"action": "set_author", "_selected_action": [mine.id, theirs.id]}
+    confirm = alice.post(reverse("images:action"), data)
+    assert confirm.status_code == 200
+    assert [r["id"] for r in confirm.context["allowed"]] == [mine.id]
+    assert [r["id"] for r in confirm.context["denied"]] == [theirs.id]
+    done = alice.post(reverse("images:action"), {**data, "post": "yes", "author": "Zed"}, follow=True)
+    notes = messages_of(done)
+    assert any("1 image updated" in m for m in notes)
+    assert any("Theirs" in m and "not updated" in m for m in notes)
+    assert catalog.image_get(image_id=mine.id).author == "Zed"
+    assert catalog.image_get(image_id=theirs.id).author == "Ana Díaz"
+
+
+def test_bulk_add_and_remove_keywords(alice):
+    a, b = create(title="A", keywords="x"), create(title="B", keywords="x,y")
+    ids = [a.id, b.id]
+    alice.post(reverse("images:action"), {"action": "add_keywords", "_selected_action": ids, "post": "yes",
+                                          "keywords": "new, Y"})
+    assert catalog.image_get(image_id=a.id).keywords == ["x", "new", "Y"]
+    assert catalog.image_get(image_id=b.id).keywords == ["x", "y", "new"]
+    alice.post(reverse("images:action"), {"action": "remove_keywords", "_selected_action": ids, "post": "yes",
+                                          "keywords": "X"})
+    assert catalog.image_get(image_id=b.id).keywords == ["y", "new"]
+    assert [r.id for r in catalog.image_search(key="keywords", value="x").items] == []
+
+
+def test_bulk_delete_through_confirmation(alice):
+    a, b = create(title="A"), create(title="B")
+    data = {"action": "delete_selected", "_selected_action": [a.id, b.id]}
+    confirm = alice.post(reverse("images:action"), data)
+    assert "Are you sure" in confirm.content.decode() and catalog.image_get(image_id=a.id)
+    alice.post(reverse("images:action"), {**data, "post": "yes"})
+    assert catalog.image_list().items == []
+
+
+def test_export_csv_has_the_spec_fields(alice):
+    a = create(title="=cmd|' /C calc'!A0", keywords="k1,k2")
+    response = alice.post(reverse("images:action"), {"action": "export_csv", "_selected_action": [a.id]})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == ["id", "title", "description", "keywords", "author", "creator", "capture_date",
+                             "storage_date", "filename", "object_url"]
+    assert rows[0]["id"] == a.id and rows[0]["keywords"] == "k1,k2" and rows[0]["title"].startswith("'=")
+
+
+def test_zip_download_streams_the_exact_files(alice):
+    a, b = create(title="A"), create(owner=BOB, title="B")
+    response = alice.post(reverse("images:action"), {"action": "download_zip", "_selected_action": [a.id, b.id]})
+    assert response.streaming and response["Content-Type"] == "application/zip"
+    chunks = list(response.streaming_content)
+    assert len(chunks) > 2  # produced piece by piece, not built whole
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
+    assert sorted(archive.namelist()) == sorted([a.filename, b.filename])
+    assert archive.read(a.filename) == objects.get_object(a.object_key)
+
+
+def test_action_without_selection_explains(alice):
+    response = alice.post(reverse("images:action"), {"action": "export_csv"}, follow=True)
+    assert any("Select one or more images" in m for m in messages_of(response))
