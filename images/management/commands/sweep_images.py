@@ -1,0 +1,31 @@
+"""manage.py sweep_images [--repair] [--grace-minutes 60]: report, then repair, leftovers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+
+from images.sweep import sweep
+
+
+class Command(BaseCommand):
+    help = ("Find objects no image points at, unfinished file replacements and images whose file is missing; "
+            "with --repair, delete the orphans and finish the replacements.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--repair", action="store_true", help="Delete orphans and finish replacements.")
+        parser.add_argument("--grace-minutes", type=int, default=60,
+                            help="Leave unreferenced objects younger than this alone (a write may be in flight).")
+
+    def handle(self, *args, repair: bool, grace_minutes: int, **options):
+        report = sweep(repair=repair, grace=timedelta(minutes=grace_minutes))
+        for line in report.lines():
+            self.stdout.write(line)
+        if report.clean or (repair and not report.failures and not report.missing_files):
+            self.stdout.write(self.style.SUCCESS("Nothing left to repair." if repair else "Nothing to repair."))
+        elif not repair:
+            self.stdout.write(self.style.WARNING("Run again with --repair to fix what can be fixed."))
+        if report.failures or report.missing_files:
+            self.stderr.write(f"{len(report.failures)} failures, {len(report.missing_files)} missing files "
+                              "(missing files need the image re-uploaded or deleted).")

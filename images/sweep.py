@@ -1,0 +1,108 @@
+"""Find and repair what a crash between S3 and DynamoDB left behind. Django-free; the
+`manage.py sweep_images` command is a thin shell over `sweep()`.
+
+What it looks for (see the write order in images.catalog):
+- objects under images/ and thumbnails/ that no READY record points at (a create that
+  died before its transaction, a delete that died after it) -> delete;
+- objects under staging/ (replacement files) and uploads/ (presigned uploads) that no
+  record points at -> delete;
+- records with `staged_key` set (a replacement that died before the copy) -> finish it;
+- READY records whose file or thumbnail is missing -> report (nothing to repair from).
+Objects younger than the grace period are left alone whatever their prefix: a write in
+progress puts its objects before its record exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from images import catalog, objects
+from images.records import READY, ImageRecord
+
+SWEPT_PREFIXES = (objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.STAGING_PREFIX, objects.UPLOADS_PREFIX)
+
+
+@dataclass
+class SweepReport:
+    """What the sweep found, and (with repair) what it did."""
+
+    orphan_objects: list[str] = field(default_factory=list)
+    recent_objects: list[str] = field(default_factory=list)  # unreferenced but within the grace period
+    unfinished_replacements: list[str] = field(default_factory=list)  # image ids
+    missing_files: list[tuple[str, str]] = field(default_factory=list)  # (image id, missing key)
+    deleted: list[str] = field(default_factory=list)
+    finished: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.orphan_objects or self.unfinished_replacements or self.missing_files or self.failures)
+
+    def lines(self) -> list[str]:
+        """The report, one line per finding, for people."""
+        out = [f"orphan object: {k}" for k in self.orphan_objects]
+        out += [f"unreferenced but recent (left for now): {k}" for k in self.recent_objects]
+        out += [f"unfinished file replacement: image {i}" for i in self.unfinished_replacements]
+        out += [f"missing file of READY image {i}: {k}" for i, k in self.missing_files]
+        out += [f"deleted: {k}" for k in self.deleted]
+        out += [f"finished replacement: image {i}" for i in self.finished]
+        out += [f"failed: {f}" for f in self.failures]
+        return out
+
+
+def sweep(*, repair: bool = False, grace: timedelta = timedelta(minutes=60), now: datetime | None = None) -> SweepReport:
+    """Report (and with `repair`, fix) leftovers; reads the whole table, as maintenance may."""
+    now = now or datetime.now(timezone.utc)
+    report = SweepReport()
+    referenced: set[str] = set()
+    ready_keys: dict[str, list[str]] = {}
+    staged: list[ImageRecord] = []
+    for record in ImageRecord.scan(consistent_read=True):
+        if record.staged_key:
+            referenced.update((record.staged_key, record.staged_key + ".thumb"))
+            staged.append(record)
+        if record.state == READY:
+            referenced.update((record.object_key, record.thumbnail_key))
+            ready_keys[record.id] = [record.object_key, record.thumbnail_key]
+
+    present: set[str] = set()
+    orphans: list[str] = []
+    for prefix in SWEPT_PREFIXES:
+        for key, modified in objects.list_objects(prefix):
+            present.add(key)
+            if key in referenced:
+                continue
+            if now - modified < grace:
+                report.recent_objects.append(key)
+            else:
+                orphans.append(key)
+    report.orphan_objects = orphans
+
+    for record in staged:
+        report.unfinished_replacements.append(record.id)
+    for image_id, keys in ready_keys.items():
+        for key in keys:
+            if key not in present:
+                report.missing_files.append((image_id, key))
+    # A missing file whose replacement is staged is repaired by finishing the replacement.
+    staged_ids = {r.id for r in staged}
+
+    if repair:
+        for record in staged:
+            try:
+                catalog.finish_replacement(record)
+                report.finished.append(record.id)
+            except Exception as exc:  # keep going: report every failure, repair the rest
+                report.failures.append(f"finish replacement of {record.id}: {exc}")
+        report.missing_files = [
+            (i, k) for i, k in report.missing_files if i not in staged_ids or not objects.exists(k)
+        ]
+        for start in range(0, len(orphans), 1000):
+            batch = orphans[start:start + 1000]
+            try:
+                objects.delete_objects(*batch)
+                report.deleted.extend(batch)
+            except Exception as exc:
+                report.failures.append(f"delete {len(batch)} objects: {exc}")
+    return report
