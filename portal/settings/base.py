@@ -35,8 +35,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.middleware.CognitoSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After auth and messages: refreshes Cognito tokens, ends revoked sessions with a message.
+    "accounts.middleware.CognitoSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -1,0 +1,70 @@
+"""Lambda handlers of POST /users (sign up) and POST /users/token (sign in), API Gateway REST
+proxy events in and out. Django-free: the Lambda package is the core plus these handlers."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from accounts import cognito, throttle
+from common.config import get_config
+from common.errors import InvalidInput
+from common.lambda_http import Event, Response, handler, json_body, response, status_msg
+
+log = logging.getLogger(__name__)
+
+_USERNAME = re.compile(r"^[\w.@+-]{1,128}\Z")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+
+
+def _text(body: dict, name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"'{name}' is required.")
+    return value if name == "password" else value.strip()
+
+
+def _credentials(body: dict) -> tuple[str, str]:
+    username, password = _text(body, "username"), _text(body, "password")
+    if not _USERNAME.match(username):
+        raise InvalidInput("'username' may have up to 128 letters, digits and @/./+/-/_ only.")
+    return username, password
+
+
+def _source_ip(event: Event) -> str | None:
+    return ((event.get("requestContext") or {}).get("identity") or {}).get("sourceIp")
+
+
+@handler(status_msg)
+def create_user(event: Event) -> Response:
+    """POST /users {username, password, email}: make a Cognito user."""
+    body = json_body(event)
+    username, password = _credentials(body)
+    email = _text(body, "email")
+    if not _EMAIL.match(email):
+        raise InvalidInput("'email' must be an email address.")
+    result = cognito.sign_up(username, email, password)
+    if result.confirmed:
+        msg = "User created."
+    elif get_config().api_signup_requires_confirmation:
+        msg = f"User created. Confirm it with the code sent to {result.destination or email}."
+    else:
+        cognito.admin_confirm_sign_up(username)
+        msg = "User created."
+    return response(201, {"status": "success", "msg": msg})
+
+
+@handler(status_msg)
+def create_token(event: Event) -> Response:
+    """POST /users/token {username, password}: sign in with SRP; answer the ID token."""
+    body = json_body(event)
+    username, password = _credentials(body)
+    address = _source_ip(event)
+    throttle.check(username, address)
+    try:
+        tokens = cognito.sign_in(username, password)
+    except cognito.InvalidCredentials:
+        throttle.record_failure(username, address)
+        raise
+    throttle.record_success(username)
+    return response(200, {"status": "success", "id_token": tokens.id_token, "expires_in": tokens.expires_in})
