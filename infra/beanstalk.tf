@@ -20,9 +20,10 @@ locals {
   portal_only_environment = {
     AWS_REGION             = local.region
     DJANGO_SETTINGS_MODULE = "portal.settings.production"
-    DJANGO_ALLOWED_HOSTS   = local.portal_host
-    CSRF_TRUSTED_ORIGINS   = "https://${local.portal_host}"
-    DJANGO_DB_PATH         = local.portal_db_path
+    # localhost: the health checks' Host (.platform/nginx/conf.d/elasticbeanstalk/healthz.conf).
+    DJANGO_ALLOWED_HOSTS = "${local.portal_host},localhost"
+    CSRF_TRUSTED_ORIGINS = "https://${local.portal_host}"
+    DJANGO_DB_PATH       = local.portal_db_path
     # The load balancer and the platform's nginx both append to X-Forwarded-For.
     TRUSTED_PROXY_HOPS = "2"
   }
