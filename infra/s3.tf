@@ -84,11 +84,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "images" {
   depends_on = [aws_s3_bucket_versioning.images]
 }
 
-# Browsers upload straight to S3 with presigned PUTs issued by the portal.
+# Browsers upload straight to S3 (under uploads/) with presigned POSTs (images/objects.py
+# presigned_upload) or PUTs issued by the portal, from the portal's origin only.
 resource "aws_s3_bucket_cors_configuration" "images" {
   bucket = aws_s3_bucket.images.id
   cors_rule {
-    allowed_methods = ["PUT"]
+    allowed_methods = ["POST", "PUT"]
     allowed_origins = ["https://${local.portal_host}"]
     allowed_headers = ["Content-Type", "Content-MD5", "x-amz-checksum-sha256", "x-amz-content-sha256", "x-amz-date", "x-amz-security-token", "x-amz-meta-*"]
     expose_headers  = ["ETag"]

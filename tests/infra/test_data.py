@@ -156,9 +156,9 @@ def test_images_base_url_is_the_cloudfront_domain():
     assert terraform().locals["core_environment"]["IMAGES_BASE_URL"] == "${local.images_base_url}"
 
 
-def test_cors_allows_presigned_puts_from_the_portal_only():
+def test_cors_allows_presigned_uploads_from_the_portal_only():
     rule = single(terraform().resource("aws_s3_bucket_cors_configuration", "images")["cors_rule"])
-    assert rule["allowed_methods"] == ["PUT"]
+    assert set(rule["allowed_methods"]) == {"POST", "PUT"}  # presigned POST (images/objects.py) or PUT
     assert rule["allowed_origins"] == ["https://${local.portal_host}"]
 
 
