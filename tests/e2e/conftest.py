@@ -3,8 +3,6 @@ Debian Chromium driven by Playwright, and helpers to make Cognito users and sign
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import boto3
@@ -52,16 +50,13 @@ def playwright_instance():
 
 @pytest.fixture(scope="session")
 def browser(playwright_instance):
-    """Debian's Chromium, headless, with a fresh profile (never a downloaded browser)."""
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    browser = playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--user-data-dir={profile}"]
-    )
+    """Debian's Chromium, headless (never a downloaded browser). Playwright's launch() gives
+    it a fresh temporary profile of its own, deleted on close."""
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     try:
         yield browser
     finally:
         browser.close()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
