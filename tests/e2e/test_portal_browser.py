@@ -251,3 +251,36 @@ def test_list_of_50_images_transfers_thumbnails_not_originals(people, new_contex
     assert total < original_total / 5
     (artifacts_dir / "portal-list-50-bytes.json").write_text(json.dumps(
         {"thumbnails": len(thumbs), "image_bytes": total, "originals_bytes": original_total}))
+
+
+def test_add_change_and_delete_work_without_javascript(people, new_context, artifacts_dir):
+    stack = people
+    page = new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900}).new_page()
+    page.set_default_timeout(20_000)
+    sign_in(page, stack, OWNER, OWNER_PASSWORD, next_path="/add/")
+    # The plain form: one file; empty fields are taken from the file's own EXIF.
+    assert page.locator("#single-upload").is_visible() and page.locator("#multi-upload").count() == 0
+    page.set_input_files("#id_image", payload("plain.jpg", jpeg_with_exif(), "image/jpeg"))
+    page.fill("#id_title", "Plain form picture")
+    page.click("input[name=_save]")
+    assert "was added" in page.locator(".messagelist").inner_text()
+    added = row(page, "Plain form picture")
+    assert added.locator("td.field-author").inner_text() == "Lee Wong"
+    assert added.locator("td.field-capture_date").inner_text() == "2019-08-07"
+    # A refused file says why, on the file field.
+    page.goto(stack.portal_url + "/add/")
+    page.set_input_files("#id_image", payload("fake.png", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/png"))
+    page.fill("#id_title", "Not an image")
+    page.fill("#id_author", "X")
+    page.click("input[name=_save]")
+    assert "JPEG, PNG, GIF or WebP" in page.locator(".field-image .errorlist").inner_text()
+    # Change, then delete through the confirmation page.
+    page.goto(stack.portal_url + "/")
+    row(page, "Plain form picture").locator("a.changelink").click()
+    page.fill("#id_title", "Plain form picture, renamed")
+    page.click("input[name=_save]")
+    assert row(page, "Plain form picture, renamed").count() == 1
+    row(page, "Plain form picture, renamed").locator("a.deletelink").click()
+    page.click("input[value='Yes, I’m sure']")
+    assert "was deleted" in page.locator(".messagelist").inner_text()
+    assert row(page, "Plain form picture, renamed").count() == 0

@@ -102,6 +102,7 @@
       } else { preview.remove(); }
       var progress = node.querySelector(".file-progress");
       progress.id = "progress-" + counter;
+      node.querySelector(".file-progress-label").htmlFor = progress.id;
       var holder = node.querySelector(".file-fields");
       FIELDS.forEach(function (name) {
         var row = fieldRow(name);
