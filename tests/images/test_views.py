@@ -327,3 +327,40 @@ def test_zip_download_streams_the_exact_files(alice):
 def test_action_without_selection_explains(alice):
     response = alice.post(reverse("images:action"), {"action": "export_csv"}, follow=True)
     assert any("Select one or more images" in m for m in messages_of(response))
+
+
+# ------------------------------------------------------------ error pages and static files
+
+
+def test_error_pages_match_the_portal_and_500_needs_no_context(alice):
+    from django.template.loader import get_template
+
+    html = get_template("500.html").render()
+    assert "Something went wrong on our side" in html and "Image Manager" in html and "Traceback" not in html
+    missing = alice.get("/no/such/page/")
+    assert missing.status_code == 404 and "Image Manager" in missing.content.decode()
+
+
+def test_csrf_failure_is_a_portal_page(aws):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user(ALICE))
+    response = client.post(reverse("images:add"), {"title": "x"})
+    assert response.status_code == 403 and "That form had expired" in response.content.decode()
+
+
+def test_production_static_files_are_hashed_and_compressed(alice, tmp_path, settings):
+    from django.core.management import call_command
+    from django.templatetags.static import static
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+    assert "whitenoise.middleware.WhiteNoiseMiddleware" in settings.MIDDLEWARE
+    call_command("collectstatic", "--noinput", verbosity=0)
+    for name in ("images/portal.css", "images/add.js", "images/list.js"):
+        hashed = static(name)
+        assert hashed != f"/static/{name}" and (tmp_path / hashed.removeprefix("/static/")).exists()
+        assert (tmp_path / (hashed.removeprefix("/static/") + ".gz")).exists()
+    assert static("images/portal.css") in alice.get(reverse("images:list")).content.decode()
