@@ -4,6 +4,7 @@ write goes through images.catalog; these views validate, call one function, rend
 from __future__ import annotations
 
 import csv
+import re
 import zipfile
 from datetime import datetime, timezone
 from urllib.parse import urlencode
@@ -55,7 +56,7 @@ ACTIONS = {
     "export_csv": "Export metadata of selected images (CSV)",
     "download_zip": "Download selected image files (zip)",
 }
-CHANGING_ACTIONS = ("delete_selected", "set_author", "add_keywords", "remove_keywords")
+_DATE_PREFIX = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 CSV_FIELDS = ("id", "title", "description", "keywords", "author", "creator", "capture_date", "storage_date",
               "filename", "object_url")
 
@@ -107,10 +108,12 @@ def _qs(**params) -> str:
 
 def _date_title(prefix: str) -> str:
     parts = prefix.split("-")
-    if len(parts) == 1:
-        return parts[0]
+    if len(parts) == 1 or not parts[1].isdigit() or not 1 <= int(parts[1]) <= 12:
+        return prefix
     month = MONTHS[int(parts[1]) - 1]
-    return f"{month} {parts[0]}" if len(parts) == 2 else f"{month} {int(parts[2])}, {parts[0]}"
+    if len(parts) == 2:
+        return f"{month} {parts[0]}"
+    return f"{month} {int(parts[2])}, {parts[0]}" if parts[2].isdigit() else prefix
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -252,7 +255,7 @@ def image_list(request):
         "criterion_label": _criterion_label(criterion),
         "error": error,
         "facets": facets,
-        "drilldown": _drilldown(rows, active_date if active_date and catalog._DATE_PREFIX.match(active_date) else ""),
+        "drilldown": _drilldown(rows, active_date if active_date and _DATE_PREFIX.match(active_date) else ""),
         "next_url": _qs(**keep, cursor=page.next_cursor) if page.next_cursor else None,
         "first_url": _qs(**keep) if cursor else None,
         "is_first_page": not cursor,
@@ -270,7 +273,7 @@ def _criterion_label(criterion) -> str:
     if param == "q":
         return f"{SEARCH_LABELS[key].split(' (')[0]}: “{value}”"
     if param == "date":
-        return f"captured in {_date_title(value)}" if catalog._DATE_PREFIX.match(value) else f"captured “{value}”"
+        return f"captured in {_date_title(value)}" if _DATE_PREFIX.match(value) else f"captured “{value}”"
     return f"{param} “{value}”"
 
 
@@ -283,10 +286,11 @@ def image_add(request):
     wants_json = _wants_json(request)
     if request.method == "POST":
         form = AddImageForm(request.POST, request.FILES)
-        record = None
+        record, too_large = None, False
         if form.is_valid():
             upload = form.cleaned_data["image"]
             data = _read_upload(upload, form)
+            too_large = data is None
             if data is not None:
                 # Without JavaScript nothing was prefilled: empty fields take the file's own metadata.
                 file_meta = None if wants_json else media.read_metadata(data[:PREFILL_MAX_BYTES])
@@ -296,6 +300,7 @@ def image_add(request):
                         record = catalog.image_create(owner=actor_for(request.user), meta=meta, data=data,
                                                       original_filename=upload.name or "")
                     except (media.ImageInvalid, media.ImageTooLarge) as exc:
+                        too_large = isinstance(exc, media.ImageTooLarge)
                         form.add_error("image", exc.message)
                     except catalog.InvalidField as exc:
                         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -313,8 +318,6 @@ def image_add(request):
                 return redirect("images:add")
             return redirect("images:list")
         if wants_json:
-            too_large = any("limit is" in str(m) or "too large" in str(m).lower()
-                            for m in form.errors.get("image", []))
             return JsonResponse({"errors": _form_errors(form), "message": "The image was not added."},
                                 status=413 if too_large else 400)
     else:

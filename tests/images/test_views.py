@@ -364,3 +364,11 @@ def test_production_static_files_are_hashed_and_compressed(alice, tmp_path, sett
         assert hashed != f"/static/{name}" and (tmp_path / hashed.removeprefix("/static/")).exists()
         assert (tmp_path / (hashed.removeprefix("/static/") + ".gz")).exists()
     assert static("images/portal.css") in alice.get(reverse("images:list")).content.decode()
+
+
+@pytest.mark.parametrize("params", [{"date": "2021-13"}, {"date": "2021-02-31"}, {"date": "last year"},
+                                    {"q": "x", "key": "nonsense"}, {"q": "2021-99", "key": "creationdate"},
+                                    {"limit": "100000"}, {"q": "!!!", "key": "title"}])
+def test_odd_queries_get_a_page_not_a_crash(alice, params):
+    response = alice.get(reverse("images:list"), params)
+    assert response.status_code == 200
