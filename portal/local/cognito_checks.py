@@ -26,6 +26,7 @@ from moto.cognitoidp.exceptions import (
     InvalidParameterException,
     NotAuthorizedError,
     ResourceNotFoundError,
+    UserNotConfirmedException,
     UserNotFoundError,
 )
 from moto.cognitoidp.responses import CognitoIdpResponse
@@ -245,6 +246,35 @@ def confirm_forgot_password(self, client_id, username, password, confirmation_co
         user.status = cognito_models.UserStatus.CONFIRMED
 
 
+def initiate_auth_password_first(self, client_id, auth_flow, auth_parameters):
+    """SRP for an unconfirmed user too: as in Cognito, "not confirmed" comes only after the
+    right password, so a wrong guess cannot tell an unconfirmed account exists."""
+    try:
+        return initiate_auth(self, client_id, auth_flow, auth_parameters)
+    except UserNotConfirmedException:
+        if auth_flow != "USER_SRP_AUTH":
+            raise
+    user = _pool_for_client(self, client_id)._get_user(auth_parameters.get("USERNAME", ""))
+    user.status = cognito_models.UserStatus.CONFIRMED
+    try:
+        result = initiate_auth(self, client_id, auth_flow, auth_parameters)
+    finally:
+        user.status = cognito_models.UserStatus.UNCONFIRMED
+    self.srp_states[result["Session"]]["unconfirmed"] = True
+    return result
+
+
+def respond_password_first(self, session, client_id, challenge_name, challenge_responses):
+    """Check the password, then refuse an unconfirmed user (see initiate_auth_password_first)."""
+    secret_block = (challenge_responses or {}).get("PASSWORD_CLAIM_SECRET_BLOCK") or ""
+    unconfirmed = challenge_name == "PASSWORD_VERIFIER" and \
+        getattr(self, "srp_states", {}).get(secret_block, {}).get("unconfirmed", False)
+    result = respond_to_auth_challenge(self, session, client_id, challenge_name, challenge_responses)
+    if unconfirmed:
+        raise UserNotConfirmedException("User is not confirmed.")
+    return result
+
+
 def _backend_for_client(response: CognitoIdpResponse, client_id: str):
     return response._get_region_agnostic_backend()._find_backend_for_clientid(client_id)
 
@@ -280,8 +310,8 @@ def response_forgot_password(self) -> ActionResult:
 
 def install() -> None:
     """Patch moto's Cognito backend and responses (idempotent)."""
-    Backend.initiate_auth = initiate_auth
-    Backend.respond_to_auth_challenge = respond_to_auth_challenge
+    Backend.initiate_auth = initiate_auth_password_first
+    Backend.respond_to_auth_challenge = respond_password_first
     Backend.sign_up = sign_up
     Backend.confirm_sign_up = confirm_sign_up
     Backend.resend_confirmation_code = resend_confirmation_code

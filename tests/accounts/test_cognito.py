@@ -171,3 +171,9 @@ def test_id_token_expiry_is_enforced_by_the_verifier(aws, alice):
     # A negative leeway moves "now" past exp: the same token an hour later.
     with pytest.raises(InvalidToken):
         verify_id_token(token, leeway=-3601)
+
+
+def test_unconfirmed_user_with_a_wrong_password_gets_the_usual_error(aws, unconfirmed):
+    # "Not confirmed" only after the right password: a guess cannot find unconfirmed accounts.
+    with pytest.raises(cognito.InvalidCredentials):
+        cognito.sign_in("carol", "Wrong-pass-1")

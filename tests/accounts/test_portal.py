@@ -300,3 +300,9 @@ def test_create_user_command_prompts_for_the_password(aws, monkeypatch):
     monkeypatch.setattr("getpass.getpass", lambda prompt="": PASSWORD)
     call_command("create_user", "op", "--email", "op@example.com")
     assert not cognito.is_staff(verify_id_token(cognito.sign_in("op", PASSWORD).id_token))
+
+
+def test_unconfirmed_user_with_a_wrong_password_is_not_sent_to_confirmation(client, unconfirmed):
+    response = sign_in(client, "carol", "Wrong-pass-1")
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [SAME_MESSAGE]
