@@ -110,11 +110,14 @@ class Gateway:
         except UnicodeDecodeError:
             text, is_base64 = base64.b64encode(body).decode(), True
         query = {k: request.args.getlist(k) for k in request.args}
+        # API Gateway tells the Lambda the scheme and port the client used.
+        headers = {**dict(request.headers.items()), "X-Forwarded-Proto": request.scheme,
+                   "X-Forwarded-Port": str(request.environ.get("SERVER_PORT", ""))}
         context: dict[str, Any] = {
             "resourcePath": route.resource,
             "httpMethod": route.method,
             "path": request.path,
-            "stage": "local",
+            "stage": "$default",  # routes at the root, so links carry no stage prefix
             "domainName": request.host,
             "requestId": str(uuid.uuid4()),
             "identity": {"sourceIp": request.remote_addr},
@@ -125,8 +128,8 @@ class Gateway:
             "resource": route.resource,
             "path": request.path,
             "httpMethod": route.method,
-            "headers": dict(request.headers.items()),
-            "multiValueHeaders": {k: request.headers.getlist(k) for k in request.headers.keys()},
+            "headers": headers,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()},
             "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
             "multiValueQueryStringParameters": query or None,
             "pathParameters": path_parameters or None,
