@@ -34,19 +34,45 @@ def _aws_snapshot():
     return ids, snapshot
 
 
-@pytest.fixture
-def aws(_aws_snapshot, monkeypatch):
-    """In-process AWS (moto) holding a fresh copy of the stack's resources."""
+@pytest.fixture(scope="session")
+def jwks_url():
+    """The pool's JWKS over HTTP on loopback, as the emulator serves it: moto signs tokens with
+    the key pair it ships, so its public half is the key set (PyJWT refuses file:// URLs)."""
+    import gzip
+    import http.server
     import pathlib
+    import threading
 
     import moto.cognitoidp
 
+    body = gzip.decompress(
+        (pathlib.Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-public.json.gz").read_bytes()
+    )
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+    server.shutdown()
+
+
+@pytest.fixture
+def aws(_aws_snapshot, jwks_url, monkeypatch):
+    """In-process AWS (moto) holding a fresh copy of the stack's resources."""
     from portal.local import state
 
     ids, snapshot = _aws_snapshot
-    # moto signs tokens with the key pair it ships; its public half is the pool's JWKS here.
-    jwks = pathlib.Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-public.json"
-    monkeypatch.setenv("COGNITO_JWKS_URL", jwks.as_uri())
+    monkeypatch.setenv("COGNITO_JWKS_URL", jwks_url)
     for name, value in ids.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
