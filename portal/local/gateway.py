@@ -84,17 +84,39 @@ def _claims_as_api_gateway_passes_them(claims: dict) -> dict[str, str]:
     return out
 
 
-def _gateway_error(status: int, message: str) -> Response:
-    return Response(json.dumps({"message": message}), status=status, content_type="application/json",
-                    headers={"x-amzn-ErrorType": {401: "UnauthorizedException", 403: "MissingAuthenticationTokenException",
-                                                  413: "RequestTooLarge"}.get(status, "Error")})
+# Gateway response types (API Gateway's names) the local gateway produces, and their defaults.
+_RESPONSE_TYPES = {
+    "UNAUTHORIZED": (401, "Unauthorized", "DEFAULT_4XX"),
+    "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token", "DEFAULT_4XX"),
+    "REQUEST_TOO_LARGE": (413, "Request Too Long", "DEFAULT_4XX"),
+    "INTEGRATION_FAILURE": (502, "Internal server error", "DEFAULT_5XX"),
+}
+
+
+def load_gateway_responses(path: Path = OPENAPI) -> dict:
+    """The document's x-amazon-apigateway-gateway-responses (custom error bodies)."""
+    return yaml.safe_load(path.read_text()).get("x-amazon-apigateway-gateway-responses") or {}
+
+
+def _gateway_error(kind: str, responses: dict) -> Response:
+    """An error API Gateway itself answers, with the body the document configures for it."""
+    status, message, fallback = _RESPONSE_TYPES[kind]
+    configured = responses.get(kind) or responses.get(fallback) or {}
+    template = (configured.get("responseTemplates") or {}).get("application/json")
+    body = (
+        template.replace("$context.error.messageString", json.dumps(message))
+        if template
+        else json.dumps({"message": message})
+    )
+    return Response(body, status=configured.get("statusCode", status), content_type="application/json")
 
 
 class Gateway:
     """WSGI app: route, authorize, build the proxy event, call the handler."""
 
-    def __init__(self, routes: list[Route]):
+    def __init__(self, routes: list[Route], responses: dict | None = None):
         self.routes = routes
+        self.responses = responses or {}
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in self.routes:
@@ -143,9 +165,9 @@ class Gateway:
         request = Request(environ)
         found = self.match(request.method, request.path)
         if found is None:
-            reply = _gateway_error(403, "Missing Authentication Token")
+            reply = _gateway_error("MISSING_AUTHENTICATION_TOKEN", self.responses)
         elif (request.content_length or 0) > MAX_PAYLOAD:
-            reply = _gateway_error(413, "Request Too Long")
+            reply = _gateway_error("REQUEST_TOO_LARGE", self.responses)
         else:
             route, path_parameters = found
             reply = self.dispatch(request, route, path_parameters)
@@ -157,13 +179,12 @@ class Gateway:
             try:
                 claims = verify_id_token(bearer_token(request.headers.get("Authorization")))
             except AppError:
-                return _gateway_error(401, "Unauthorized")
+                return _gateway_error("UNAUTHORIZED", self.responses)
         try:
             result = route.function()(self.event(request, route, path_parameters, claims), None)
         except Exception:  # a crashed Lambda: API Gateway answers 502
             log.exception("handler %s failed", route.handler)
-            return Response(json.dumps({"message": "Internal server error"}), status=502,
-                            content_type="application/json")
+            return _gateway_error("INTEGRATION_FAILURE", self.responses)
         body = result.get("body") or ""
         data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
         reply = Response(data, status=result.get("statusCode", 200))
@@ -181,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[api] %(message)s")
-    server = make_server(args.host, args.port, Gateway(load_routes()), threaded=True)
+    server = make_server(args.host, args.port, Gateway(load_routes(), load_gateway_responses()), threaded=True)
     log.info("listening on http://%s:%d", args.host, args.port)
     try:
         server.serve_forever()

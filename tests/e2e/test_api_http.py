@@ -40,6 +40,7 @@ def test_secured_routes_need_a_valid_token(api, header):
                          ("GET", "/images/title/x")]:
         reply = requests.request(method, f"{api}{path}", headers=headers, json={}, timeout=30)
         assert reply.status_code == 401, (method, path)
+        assert reply.json()["status"] == "fail"
 
 
 def test_a_token_signed_by_another_key_is_refused(api, token):
