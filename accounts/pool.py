@@ -13,6 +13,9 @@ PASSWORD_POLICY = {
 }
 # Both faces sign in with SRP; the portal refreshes sessions with the refresh token.
 EXPLICIT_AUTH_FLOWS = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+# What the ID token may carry and what users may change about themselves.
+READ_ATTRIBUTES = ["email", "email_verified"]
+WRITE_ATTRIBUTES = ["email"]
 PASSWORD_RULES_TEXT = (
     "At least 8 characters, with an upper-case letter, a lower-case letter, a digit and a symbol."
 )

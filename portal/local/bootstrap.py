@@ -94,6 +94,8 @@ def ensure_user_pool() -> dict[str, str]:
             ClientName=pool.PORTAL_CLIENT_NAME,
             GenerateSecret=False,
             ExplicitAuthFlows=pool.EXPLICIT_AUTH_FLOWS,
+            ReadAttributes=pool.READ_ATTRIBUTES,
+            WriteAttributes=pool.WRITE_ATTRIBUTES,
             EnableTokenRevocation=True,
             PreventUserExistenceErrors="ENABLED",
         )["UserPoolClient"]["ClientId"]

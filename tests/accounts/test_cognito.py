@@ -177,3 +177,11 @@ def test_unconfirmed_user_with_a_wrong_password_gets_the_usual_error(aws, unconf
     # "Not confirmed" only after the right password: a guess cannot find unconfirmed accounts.
     with pytest.raises(cognito.InvalidCredentials):
         cognito.sign_in("carol", "Wrong-pass-1")
+
+
+def test_id_token_carries_the_email(aws):
+    from accounts import cognito
+    from accounts.tokens import verify_id_token
+    cognito.admin_create_user("hal", "hal@example.com", "Hal-pass-1")
+    claims = verify_id_token(cognito.sign_in("hal", "Hal-pass-1").id_token)
+    assert claims["email"] == "hal@example.com"

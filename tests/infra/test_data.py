@@ -184,6 +184,8 @@ def test_user_pool_matches_the_local_stack_definition():
     assert tf.default("cognito_client_name") == pool.PORTAL_CLIENT_NAME
     assert client["generate_secret"] is False
     assert client["explicit_auth_flows"] == pool.EXPLICIT_AUTH_FLOWS
+    assert client["read_attributes"] == pool.READ_ATTRIBUTES
+    assert client["write_attributes"] == pool.WRITE_ATTRIBUTES
     assert client["enable_token_revocation"] is True
     for validity in ("access_token_validity", "id_token_validity", "refresh_token_validity"):
         assert validity in client
