@@ -59,12 +59,12 @@ def _content(body: dict) -> bytes | None:
         raise catalog.InvalidField("image_content", "image_content is not valid base64.") from exc
 
 
-def _page_headers(event: Event, page: catalog.Page, limit: int) -> dict[str, str]:
+def _page_headers(event: Event, page: catalog.Page, limit: int, order: str) -> dict[str, str]:
     if not page.next_cursor:
         return {}
     context = event.get("requestContext") or {}
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    query = urlencode({"limit": limit, "cursor": page.next_cursor})
+    query = urlencode({"limit": limit, **({"order": order} if order != "newest" else {}), "cursor": page.next_cursor})
     host = context.get("domainName") or headers.get("host")
     if host:
         stage = context.get("stage") or ""
@@ -79,8 +79,9 @@ def _page_headers(event: Event, page: catalog.Page, limit: int) -> dict[str, str
 def _list_response(event: Event, run) -> Response:
     params = event.get("queryStringParameters") or {}
     limit = catalog.page_size(params.get("limit"))
-    page = run(limit=limit, cursor=params.get("cursor"))
-    return response(200, [catalog.image_to_dict(r) for r in page.items], _page_headers(event, page, limit))
+    order = catalog.parse_order(params.get("order"))
+    page = run(limit=limit, cursor=params.get("cursor"), order=order)
+    return response(200, [catalog.image_to_dict(r) for r in page.items], _page_headers(event, page, limit, order))
 
 
 def _error_list(exc: AppError) -> dict:
@@ -89,13 +90,13 @@ def _error_list(exc: AppError) -> dict:
 
 @handler(_error_list)
 def list_images(event: Event) -> Response:
-    """GET /images: every image, newest first, paginated by cursor."""
+    """GET /images: every image, newest first (or ?order=oldest), paginated by cursor."""
     return _list_response(event, catalog.image_list)
 
 
 @handler(_error_list)
 def search_images(event: Event) -> Response:
-    """GET /images/{key}/{value}: the images matching one seed search key."""
+    """GET /images/{key}/{value}: the images matching one seed search key, newest or oldest first."""
     path = event.get("pathParameters") or {}
     key, value = path.get("key", ""), path.get("value", "")
     return _list_response(event, lambda **page: catalog.image_search(key=key, value=value, **page))

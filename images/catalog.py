@@ -10,6 +10,10 @@ Write order, so no failure shows a half-made image:
   terms change in one conditional transaction, then the staged bytes are copied into place
   and `staged_key` cleared. The sweep finishes any copy a crash interrupted.
 - delete: record and terms go in one transaction, then the objects; leftovers are swept.
+Facet counts (how many images have each author, creator, keyword, capture year / month)
+are changed with atomic ADDs after the transaction commits, never inside it: inside, two
+concurrent creates with the same author would cancel each other's transaction. A crash in
+between leaves a count off by one; the sweep recounts.
 Every change of an existing record is conditional on its version: of two concurrent edits
 one wins and the other gets Conflict.
 """
@@ -19,20 +23,24 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from common.config import get_config
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from images import media, objects
 from images.records import LISTED, READY, ImageRecord, ImageTerm
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -43,6 +51,9 @@ SEARCH_KEYS = ("id", "title", "creator", "author", "keywords", "creationdate", "
 _DATE_PREFIX = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _WORD = re.compile(r"\w+")
+ORDERS = ("newest", "oldest")
+FACET_FIELDS = ("author", "creator", "keyword", "captured")
+FACET_PREFIX = "facet:"
 
 
 @dataclass(frozen=True)
@@ -180,6 +191,89 @@ def terms_of(record: ImageRecord) -> set[str]:
     }
 
 
+# ---------------------------------------------------------------- facet counts
+
+
+def facets_of(record: ImageRecord) -> dict[tuple[str, str], str]:
+    """Every (field, normalised value) the record is counted under, with its display form."""
+    found = {
+        ("author", _exact(record.author)): " ".join(record.author.split()),
+        ("creator", _exact(record.creator)): record.creator,
+    }
+    for keyword in record.keywords:
+        found.setdefault(("keyword", _exact(keyword)), keyword)
+    if record.capture_date:
+        for prefix in (record.capture_date[:4], record.capture_date[:7]):
+            found[("captured", prefix)] = prefix
+    return found
+
+
+def facet_changes(before: dict[tuple[str, str], str],
+                  after: dict[tuple[str, str], str]) -> dict[tuple[str, str], tuple[int, str]]:
+    """The count deltas (with display forms) from one image's facets_of() to another's."""
+    changes = {key: (1, label) for key, label in after.items() if key not in before}
+    changes.update({key: (-1, label) for key, label in before.items() if key not in after})
+    return changes
+
+
+def _facet_key(field: str, value: str) -> ImageTerm:
+    return ImageTerm(FACET_PREFIX + field, value)
+
+
+def apply_facet_changes(changes: dict[tuple[str, str], tuple[int, str]]) -> None:
+    """ADD each delta to its counter; a counter that reaches zero is removed.
+
+    Never raises: the image write has committed, and a count left off is what the sweep
+    recounts. A removal is conditional on the count still being <= 0, so a concurrent +1
+    keeps its item.
+    """
+    for (field, value), (delta, label) in sorted(changes.items()):
+        item = _facet_key(field, value)
+        try:
+            actions = [ImageTerm.facet_count.add(delta)]
+            if delta > 0:
+                actions.append(ImageTerm.label.set(ImageTerm.label | label))  # the first display form stays
+            item.update(actions=actions)
+            if delta < 0 and (item.facet_count or 0) <= 0:
+                try:
+                    item.delete(condition=ImageTerm.facet_count <= 0)
+                except DeleteError as exc:
+                    if exc.cause_response_code != "ConditionalCheckFailedException":
+                        raise
+        except Exception:  # noqa: BLE001 - logged; `sweep_images` repairs the count
+            log.warning("facet count %s%s=%r %+d not applied; run sweep_images to recount",
+                        FACET_PREFIX, field, value, delta, exc_info=True)
+
+
+def _sort_label(label: str) -> str:
+    plain = "".join(c for c in unicodedata.normalize("NFKD", label) if not unicodedata.combining(c))
+    return plain.casefold()
+
+
+def facet_values(*, field: str, limit: int = 50) -> list[tuple[str, str, int]]:
+    """The values of a facet that images have, as (value, label, count): one Query.
+
+    Authors, creators and keywords come A to Z by label (people look a name up; the first
+    `limit` values in key order); capture years and months newest first, a year before its
+    months ("2024", "2024-05", "2024-01", "2023", ...).
+    """
+    if field not in FACET_FIELDS:
+        raise InvalidField("field", f"Facets are: {', '.join(FACET_FIELDS)}.")
+    newest_first = field == "captured"
+    found: list[tuple[str, str, int]] = []
+    for item in ImageTerm.query(FACET_PREFIX + field, scan_index_forward=not newest_first, page_size=limit + 1):
+        count = int(item.facet_count or 0)
+        if count <= 0:  # a counter a crash left at zero or below until the sweep removes it
+            continue
+        found.append((item.sort_key, item.label or item.sort_key, count))
+        if len(found) == limit:
+            break
+    if newest_first:
+        # Descending key order puts "2024-05" before "2024": put each year before its months.
+        return sorted(found, key=lambda v: (-int(v[0][:4]), len(v[0]), -int(v[0][5:7] or 0)))
+    return sorted(found, key=lambda v: (_sort_label(v[1]), v[0]))
+
+
 # ---------------------------------------------------------------- writes
 
 
@@ -254,6 +348,7 @@ def image_create(*, owner: Actor, meta: ImageMeta, data: bytes, original_filenam
     except BaseException:
         objects.delete_objects(record.object_key, record.thumbnail_key)
         raise
+    apply_facet_changes(facet_changes({}, facets_of(record)))
     return record
 
 
@@ -315,6 +410,7 @@ def image_update(
         raise PermissionDenied("Only the image's owner or staff may change it.")
     _check_version(record, expected_version)
     old_terms = terms_of(record)
+    old_facets = facets_of(record)
     prepared = _prepare(data) if data is not None else None
     staged = None
     if prepared is not None:
@@ -344,6 +440,7 @@ def image_update(
         if staged:
             objects.delete_objects(staged, staged + ".thumb")
         raise
+    apply_facet_changes(facet_changes(old_facets, facets_of(record)))
     if staged:
         finish_replacement(record)
     return record
@@ -387,6 +484,7 @@ def image_delete(*, actor: Actor, image_id: str, expected_version: int | None = 
                 raise NotFound("No image has that id.") from exc
             raise ImageConflict(current) from exc
         raise
+    apply_facet_changes(facet_changes(facets_of(record), {}))
     objects.delete_objects(record.object_key, record.thumbnail_key, record.staged_key or "")
 
 
@@ -403,13 +501,15 @@ def _encode_cursor(key: dict[str, str]) -> str:
 
 
 def _decode_cursor(cursor: str | None, expected: dict[str, str]) -> dict[str, str] | None:
-    """The key a cursor holds, checked against the query it continues; InvalidInput if tampered."""
+    """The key a cursor holds, checked against the query (and order) it continues; InvalidInput if not."""
     if not cursor:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidField("cursor", "The cursor is not valid.") from exc
+    if isinstance(key, dict) and "order" not in key:
+        key = {**key, "order": "newest"}  # cursors made before there was a choice of order
     if (
         not isinstance(key, dict)
         or set(key) != set(expected) | {"sort"}
@@ -433,21 +533,32 @@ def page_size(limit) -> int:
     return value
 
 
-def image_list(*, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page:
-    """Every image, newest first, a page at a time (reads only the page)."""
-    start = _decode_cursor(cursor, {})
+def parse_order(value) -> str:
+    """A list order from a request: "newest" (the default) or "oldest"."""
+    if value in (None, ""):
+        return "newest"
+    if value not in ORDERS:
+        raise InvalidField("order", "order must be newest or oldest.")
+    return value
+
+
+def image_list(*, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None, order: str = "newest") -> Page:
+    """Every image, newest (or oldest) first, a page at a time (reads only the page)."""
+    order = parse_order(order)
+    start = _decode_cursor(cursor, {"order": order})
     last_key = None
     if start:
         image_id = start["sort"].rsplit("#", 1)[-1]
         last_key = {"listed": {"S": LISTED}, "created_key": {"S": start["sort"]}, "id": {"S": image_id}}
     results = list(
         ImageRecord.by_created.query(
-            LISTED, scan_index_forward=False, limit=limit + 1, page_size=limit + 1, last_evaluated_key=last_key
+            LISTED, scan_index_forward=order == "oldest", limit=limit + 1, page_size=limit + 1,
+            last_evaluated_key=last_key,
         )
     )
     items = results[:limit]
     more = len(results) > limit
-    return Page(items, _encode_cursor({"sort": items[-1].created_key}) if more and items else None)
+    return Page(items, _encode_cursor({"order": order, "sort": items[-1].created_key}) if more and items else None)
 
 
 def _batch_get(ids: list[str]) -> list[ImageRecord]:
@@ -455,13 +566,14 @@ def _batch_get(ids: list[str]) -> list[ImageRecord]:
     return [found[i] for i in ids if i in found and found[i].state == READY]
 
 
-def _query_term(term: str, limit: int, cursor: str | None, keep=lambda r: True) -> Page:
-    """Images with a term, newest first; `keep` filters further (multi-word titles)."""
-    start = _decode_cursor(cursor, {"term": term})
+def _query_term(term: str, limit: int, cursor: str | None, order: str, keep=lambda r: True) -> Page:
+    """Images with a term, newest or oldest first; `keep` filters further (multi-word titles)."""
+    start = _decode_cursor(cursor, {"term": term, "order": order})
     last_key = {"term": {"S": term}, "sort_key": {"S": start["sort"]}} if start else None
     items: list[ImageRecord] = []
     last_sort = None
-    postings = ImageTerm.query(term, scan_index_forward=False, page_size=limit + 1, last_evaluated_key=last_key)
+    postings = ImageTerm.query(term, scan_index_forward=order == "oldest", page_size=limit + 1,
+                               last_evaluated_key=last_key)
     batch: list[ImageTerm] = []
     more = False
     for posting in postings:
@@ -485,11 +597,14 @@ def _query_term(term: str, limit: int, cursor: str | None, keep=lambda r: True) 
                 break
             items.append(record)
             last_sort = record.created_key
-    return Page(items, _encode_cursor({"term": term, "sort": last_sort}) if more and last_sort else None)
+    return Page(items, _encode_cursor({"term": term, "order": order, "sort": last_sort}) if more and last_sort
+                else None)
 
 
-def image_search(*, key: str, value: str, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> Page:
-    """Images matching a seed search key, newest first, reading only the matches."""
+def image_search(*, key: str, value: str, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None,
+                 order: str = "newest") -> Page:
+    """Images matching a seed search key, newest (or oldest) first, reading only the matches."""
+    order = parse_order(order)
     value = (value or "").strip()
     if key not in SEARCH_KEYS:
         raise InvalidField("key", f"Search by one of: {', '.join(SEARCH_KEYS)}.")
@@ -503,15 +618,15 @@ def image_search(*, key: str, value: str, limit: int = DEFAULT_PAGE_SIZE, cursor
         if not words:
             raise InvalidField("value", "Give at least one word of the title.")
         wanted = set(words)
-        return _query_term(f"title:{words[0]}", limit, cursor, lambda r: wanted <= set(_words(r.title)))
+        return _query_term(f"title:{words[0]}", limit, cursor, order, lambda r: wanted <= set(_words(r.title)))
     if key == "keywords":
-        return _query_term(f"keyword:{_exact(value)}", limit, cursor)
+        return _query_term(f"keyword:{_exact(value)}", limit, cursor, order)
     if key in ("author", "creator"):
-        return _query_term(f"{key}:{_exact(value)}", limit, cursor)
+        return _query_term(f"{key}:{_exact(value)}", limit, cursor, order)
     if not _DATE_PREFIX.match(value):
         raise InvalidField("value", "Give a date as YYYY, YYYY-MM or YYYY-MM-DD.")
     field = "stored" if key == "storage_date" else "captured"
-    return _query_term(f"{field}:{value}", limit, cursor)
+    return _query_term(f"{field}:{value}", limit, cursor, order)
 
 
 def image_to_dict(record: ImageRecord) -> dict:

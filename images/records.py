@@ -82,12 +82,18 @@ class ImageRecord(Model):
 
 
 class ImageTerm(Model):
-    """One search posting: image `image_id` has `term`.
+    """A search posting or a facet counter, both keyed by term + sort_key.
 
-    Key: term = "<field>:<normalised value>" (title word, keyword, author, creator,
+    Posting: term = "<field>:<normalised value>" (title word, keyword, author, creator,
     captured year / month / day, stored day) + sort_key = the image's created_key, so a
-    query on a term returns its images newest first and reads only the matches.
-    Written in the same transaction that makes an image READY or changes its metadata.
+    query on a term returns its images newest first and reads only the matches; `image_id`
+    is set. Written in the same transaction that makes an image READY or changes its metadata.
+
+    Facet: term = "facet:<field>" (author, creator, keyword, captured) + sort_key = the
+    normalised value (as search normalises it; captured: YYYY and YYYY-MM); `label` is a
+    display form and `count` the number of READY images with the value. Counted with atomic
+    ADD after the image's transaction commits (never inside: concurrent creates would cancel
+    each other), so a crash can leave a count off; `manage.py sweep_images` recounts.
     """
 
     class Meta:
@@ -96,7 +102,10 @@ class ImageTerm(Model):
 
     term = UnicodeAttribute(hash_key=True)
     sort_key = UnicodeAttribute(range_key=True)
-    image_id = UnicodeAttribute()
+    image_id = UnicodeAttribute(null=True)  # postings only
+    label = UnicodeAttribute(null=True)  # facets only
+    # Stored as "count"; a Python attribute named count would hide Model.count().
+    facet_count = NumberAttribute(null=True, attr_name="count")  # facets only
 
 
 MODELS: tuple[type[Model], ...] = (ImageRecord, ImageTerm)

@@ -7,20 +7,41 @@ What it looks for (see the write order in images.catalog):
 - objects under staging/ (replacement files) and uploads/ (presigned uploads) that no
   record points at -> delete;
 - records with `staged_key` set (a replacement that died before the copy) -> finish it;
-- READY records whose file or thumbnail is missing -> report (nothing to repair from).
+- READY records whose file or thumbnail is missing -> report (nothing to repair from);
+- facet counters (images.catalog.facets_of) that differ from a count of the READY records
+  (a crash between an image's transaction and its count update) -> set right, each fix
+  conditional on the counter not having moved since it was read.
 Objects younger than the grace period are left alone whatever their prefix: a write in
 progress puts its objects before its record exists.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from pynamodb.exceptions import DeleteError, UpdateError
+
 from images import catalog, objects
-from images.records import READY, ImageRecord
+from images.records import READY, ImageRecord, ImageTerm
 
 SWEPT_PREFIXES = (objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.STAGING_PREFIX, objects.UPLOADS_PREFIX)
+
+
+@dataclass(frozen=True)
+class FacetDifference:
+    """A facet counter that does not match the images: `stored` None means no counter."""
+
+    field: str
+    value: str
+    label: str
+    stored: int | None
+    actual: int
+
+    def line(self) -> str:
+        stored = "no counter" if self.stored is None else f"counter {self.stored}"
+        return f"facet {self.field} {self.value!r} ({self.label}): {stored}, {self.actual} images"
 
 
 @dataclass
@@ -31,13 +52,16 @@ class SweepReport:
     recent_objects: list[str] = field(default_factory=list)  # unreferenced but within the grace period
     unfinished_replacements: list[str] = field(default_factory=list)  # image ids
     missing_files: list[tuple[str, str]] = field(default_factory=list)  # (image id, missing key)
+    facet_differences: list[FacetDifference] = field(default_factory=list)
+    recounted: list[FacetDifference] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     finished: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not (self.orphan_objects or self.unfinished_replacements or self.missing_files or self.failures)
+        return not (self.orphan_objects or self.unfinished_replacements or self.missing_files or self.failures
+                    or self.facet_differences)
 
     def lines(self) -> list[str]:
         """The report, one line per finding, for people."""
@@ -45,8 +69,10 @@ class SweepReport:
         out += [f"unreferenced but recent (left for now): {k}" for k in self.recent_objects]
         out += [f"unfinished file replacement: image {i}" for i in self.unfinished_replacements]
         out += [f"missing file of READY image {i}: {k}" for i, k in self.missing_files]
+        out += [f"facet count off: {d.line()}" for d in self.facet_differences]
         out += [f"deleted: {k}" for k in self.deleted]
         out += [f"finished replacement: image {i}" for i in self.finished]
+        out += [f"recounted: {d.line()}" for d in self.recounted]
         out += [f"failed: {f}" for f in self.failures]
         return out
 
@@ -58,6 +84,10 @@ def sweep(*, repair: bool = False, grace: timedelta = timedelta(minutes=60), now
     referenced: set[str] = set()
     ready_keys: dict[str, list[str]] = {}
     staged: list[ImageRecord] = []
+    # Counters are read before the records: a write landing in between then makes the
+    # counter move after it was read, and the conditional fix refuses instead of undoing it.
+    counters = _read_counters()
+    facets: dict[tuple[str, str], Counter] = {}
     for record in ImageRecord.scan(consistent_read=True):
         if record.staged_key:
             referenced.update((record.staged_key, record.staged_key + ".thumb"))
@@ -65,6 +95,9 @@ def sweep(*, repair: bool = False, grace: timedelta = timedelta(minutes=60), now
         if record.state == READY:
             referenced.update((record.object_key, record.thumbnail_key))
             ready_keys[record.id] = [record.object_key, record.thumbnail_key]
+            for key, label in catalog.facets_of(record).items():
+                facets.setdefault(key, Counter())[label] += 1
+    report.facet_differences = _facet_differences(counters, facets)
 
     present: set[str] = set()
     orphans: list[str] = []
@@ -105,4 +138,56 @@ def sweep(*, repair: bool = False, grace: timedelta = timedelta(minutes=60), now
                 report.deleted.extend(batch)
             except Exception as exc:
                 report.failures.append(f"delete {len(batch)} objects: {exc}")
+        for difference in report.facet_differences:
+            try:
+                _recount(difference)
+                report.recounted.append(difference)
+            except (UpdateError, DeleteError) as exc:
+                if exc.cause_response_code == "ConditionalCheckFailedException":
+                    report.failures.append(f"recount {difference.line()}: the counter changed meanwhile; "
+                                           "run the sweep again")
+                else:
+                    report.failures.append(f"recount {difference.line()}: {exc}")
+        report.facet_differences = []
     return report
+
+
+def _read_counters() -> dict[tuple[str, str], ImageTerm]:
+    """Every facet counter: one Query (with its pages) per facet."""
+    found = {}
+    for facet in catalog.FACET_FIELDS:
+        for item in ImageTerm.query(catalog.FACET_PREFIX + facet, consistent_read=True):
+            found[(facet, item.sort_key)] = item
+    return found
+
+
+def _facet_differences(counters: dict[tuple[str, str], ImageTerm],
+                       facets: dict[tuple[str, str], Counter]) -> list[FacetDifference]:
+    differences = []
+    for key in sorted(set(counters) | set(facets)):
+        item, labels = counters.get(key), facets.get(key, Counter())
+        actual = sum(labels.values())
+        stored = None if item is None else int(item.facet_count or 0)
+        if stored != (actual or None):  # no counter is right for 0 images, and only then
+            label = labels.most_common(1)[0][0] if labels else (item.label or key[1])
+            differences.append(FacetDifference(key[0], key[1], label, stored, actual))
+    return differences
+
+
+def _recount(difference: FacetDifference) -> None:
+    """Set one counter right, unless it moved since it was read."""
+    item = ImageTerm(catalog.FACET_PREFIX + difference.field, difference.value)
+    if difference.stored is None:
+        unchanged = ImageTerm.term.does_not_exist()
+    elif difference.stored == 0:
+        unchanged = ImageTerm.facet_count.does_not_exist() | (ImageTerm.facet_count == 0)
+    else:
+        unchanged = ImageTerm.facet_count == difference.stored
+    if difference.actual == 0:
+        item.delete(condition=unchanged)
+        return
+    item.update(
+        actions=[ImageTerm.facet_count.add(difference.actual - (difference.stored or 0)),
+                 ImageTerm.label.set(ImageTerm.label | difference.label)],
+        condition=unchanged,
+    )

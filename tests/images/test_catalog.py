@@ -228,7 +228,8 @@ def test_delete_removes_record_terms_and_objects(aws):
         catalog.image_get(image_id=record.id)
     assert ids(catalog.image_list()) == [keep.id]
     assert ids(catalog.image_search(key="creator", value="alice")) == []
-    assert all(t.image_id == keep.id for t in ImageTerm.scan())
+    postings = [t for t in ImageTerm.scan() if not t.term.startswith(catalog.FACET_PREFIX)]
+    assert postings and all(t.image_id == keep.id for t in postings)
     assert not objects.exists(record.object_key) and not objects.exists(record.thumbnail_key)
     with pytest.raises(NotFound):
         catalog.image_delete(actor=ALICE, image_id=record.id)
@@ -261,3 +262,169 @@ def test_a_bad_upload_is_refused_and_removed(aws):
     assert list(objects.list_objects("")) == [] and list(ImageRecord.scan()) == []
     with pytest.raises(InvalidInput):
         catalog.image_create_from_upload(owner=ALICE, meta=meta(), upload_key="images/" + "0" * 32)
+
+
+# ------------------------------------------------------------ facets
+
+
+def facets(field):
+    return catalog.facet_values(field=field)
+
+
+def counters():
+    """Every facet item in the table, zero counts included: (term, sort_key) -> count."""
+    return {(t.term, t.sort_key): int(t.facet_count) for t in ImageTerm.scan() if t.term.startswith("facet:")}
+
+
+def test_facets_count_images_through_create(aws):
+    create()  # Ana Díaz, keywords sea + Sky, captured 2024-05-17, creator alice
+    create(author="ana  DÍAZ", keywords="sea", capture_date="2024-01-02")
+    create(owner=BOB, author="Bea", keywords="", capture_date=None)
+    assert facets("author") == [("ana díaz", "Ana Díaz", 2), ("bea", "Bea", 1)]
+    assert facets("creator") == [("alice", "alice", 2), ("bob", "bob", 1)]
+    assert facets("keyword") == [("sea", "sea", 2), ("sky", "Sky", 1)]
+    assert facets("captured") == [("2024", "2024", 2), ("2024-05", "2024-05", 1), ("2024-01", "2024-01", 1)]
+
+
+def test_facet_counts_follow_an_author_change_and_keyword_removal(aws):
+    first = create()
+    create()
+    catalog.image_update(actor=ALICE, image_id=first.id, expected_version=1,
+                         meta=meta(author="Carl", keywords="Sky, night", capture_date="2023-12-31"))
+    assert facets("author") == [("ana díaz", "Ana Díaz", 1), ("carl", "Carl", 1)]
+    assert facets("keyword") == [("night", "night", 1), ("sea", "sea", 1), ("sky", "Sky", 2)]
+    assert facets("captured") == [("2024", "2024", 1), ("2024-05", "2024-05", 1),
+                                  ("2023", "2023", 1), ("2023-12", "2023-12", 1)]
+    # Same values in another case or spacing: no count moves.
+    catalog.image_update(actor=ALICE, image_id=first.id, meta=meta(author=" CARL ", keywords="SKY,Night",
+                                                                   capture_date="2023-12-30"))
+    assert facets("author") == [("ana díaz", "Ana Díaz", 1), ("carl", "Carl", 1)]
+    assert facets("keyword") == [("night", "night", 1), ("sea", "sea", 1), ("sky", "Sky", 2)]
+
+
+def test_a_refused_update_moves_no_count(aws):
+    record = create()
+    catalog.image_update(actor=ALICE, image_id=record.id, meta=meta(title="First"), expected_version=1)
+    with pytest.raises(catalog.ImageConflict):
+        catalog.image_update(actor=ALICE, image_id=record.id, meta=meta(author="Late"), expected_version=1)
+    assert facets("author") == [("ana díaz", "Ana Díaz", 1)]
+
+
+def test_delete_takes_counts_down_and_removes_emptied_counters(aws):
+    record = create()
+    keep = create(owner=BOB, keywords="sea")
+    catalog.image_delete(actor=ALICE, image_id=record.id)
+    assert facets("keyword") == [("sea", "sea", 1)]
+    assert facets("creator") == [("bob", "bob", 1)]
+    assert ("facet:keyword", "sky") not in counters() and ("facet:creator", "alice") not in counters()
+    catalog.image_delete(actor=BOB, image_id=keep.id)
+    assert counters() == {}
+
+
+def test_counts_are_changed_after_the_transaction_not_in_it(aws):
+    create()  # a counter exists: a write inside the transaction would now conflict with another
+    seen = []
+    real_exit = catalog.TransactWrite.__exit__
+
+    def exit_and_look(self, *exc):
+        result = real_exit(self, *exc)
+        seen.append(counters()[("facet:author", "ana díaz")])
+        return result
+
+    with mock.patch.object(catalog.TransactWrite, "__exit__", exit_and_look):
+        create()
+    assert seen == [1]  # committed, counter not yet touched
+    assert counters()[("facet:author", "ana díaz")] == 2
+
+
+def test_a_failed_count_update_keeps_the_image_and_is_logged(aws):
+    with mock.patch.object(ImageTerm, "update", side_effect=RuntimeError("throttled")), \
+            mock.patch.object(catalog.log, "warning") as warning:
+        record = create()
+    assert catalog.image_get(image_id=record.id)
+    assert facets("author") == [] and warning.call_count == len(catalog.facets_of(record))
+    assert "sweep_images" in warning.call_args.args[0]
+
+
+def test_a_counter_at_zero_or_below_is_not_offered(aws):
+    create()
+    ImageTerm("facet:author", "ghost", label="Ghost", facet_count=0).save()
+    ImageTerm("facet:author", "minus", label="Minus", facet_count=-2).save()
+    assert facets("author") == [("ana díaz", "Ana Díaz", 1)]
+
+
+def test_facet_values_read_one_query_and_at_most_limit(aws):
+    for name in ("Émile", "zoe", "Bea", "anna"):
+        create(author=name)
+    queries = []
+    real = ImageTerm.query
+
+    def counting(*args, **kwargs):
+        queries.append(args[0])
+        return real(*args, **kwargs)
+
+    with mock.patch.object(ImageTerm, "query", side_effect=counting), \
+            mock.patch.object(ImageTerm, "scan", side_effect=AssertionError("no scans")):
+        values = catalog.facet_values(field="author")
+        first_two = catalog.facet_values(field="author", limit=2)
+    assert [label for _, label, _ in values] == ["anna", "Bea", "Émile", "zoe"]  # A-Z, accents aside
+    assert len(first_two) == 2 and queries == ["facet:author", "facet:author"]
+    with pytest.raises(InvalidInput):
+        catalog.facet_values(field="title")
+
+
+def test_a_facet_value_finds_exactly_its_images_by_search(aws):
+    a = create(author="Ana  Díaz", keywords="Sea Shore")
+    create(author="Ana", keywords="sea")
+    (value, label, count) = [v for v in facets("author") if v[1].startswith("Ana ")][0]
+    assert ids(catalog.image_search(key="author", value=value)) == [a.id] and count == 1
+    (kw,) = [v for v in facets("keyword") if v[0] == "sea shore"]
+    assert ids(catalog.image_search(key="keywords", value=kw[0])) == [a.id]
+
+
+# ------------------------------------------------------------ order
+
+
+def test_list_oldest_first_paginates_and_keeps_its_order(aws):
+    made = [create(title=f"Photo {i}").id for i in range(5)]
+    first = catalog.image_list(limit=2, order="oldest")
+    second = catalog.image_list(limit=2, cursor=first.next_cursor, order="oldest")
+    third = catalog.image_list(limit=2, cursor=second.next_cursor, order="oldest")
+    assert ids(first) + ids(second) + ids(third) == made and third.next_cursor is None
+
+
+def test_search_oldest_first_paginates(aws):
+    made = [create(keywords="paged").id for _ in range(5)]
+    seen, cursor = [], None
+    while True:
+        page = catalog.image_search(key="keywords", value="paged", limit=2, cursor=cursor, order="oldest")
+        seen += ids(page)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert seen == made
+
+
+def test_a_cursor_of_one_order_is_refused_for_the_other(aws):
+    for _ in range(3):
+        create()
+    newest = catalog.image_list(limit=1)
+    oldest = catalog.image_list(limit=1, order="oldest")
+    with pytest.raises(InvalidInput):
+        catalog.image_list(cursor=newest.next_cursor, order="oldest")
+    with pytest.raises(InvalidInput):
+        catalog.image_list(cursor=oldest.next_cursor)
+    found = catalog.image_search(key="keywords", value="sea", limit=1, order="oldest")
+    with pytest.raises(InvalidInput):
+        catalog.image_search(key="keywords", value="sea", cursor=found.next_cursor)
+    with pytest.raises(InvalidInput) as caught:
+        catalog.image_list(order="sideways")
+    assert caught.value.field == "order"
+
+
+def test_a_cursor_made_before_orders_existed_continues_newest_first(aws):
+    made = [create().id for _ in range(3)]
+    legacy = catalog._encode_cursor({"sort": catalog.image_get(image_id=made[2]).created_key})
+    assert ids(catalog.image_list(cursor=legacy)) == made[1::-1]
+    with pytest.raises(InvalidInput):
+        catalog.image_list(cursor=legacy, order="oldest")

@@ -118,6 +118,16 @@ def test_list_and_search_are_paginated_with_limit_cursor_and_link():
         assert operations()[route]["responses"]["200"] == {"$ref": "#/components/responses/ImagePage"}
 
 
+def test_list_and_search_take_the_orders_the_catalog_knows():
+    from images import catalog
+
+    order = openapi()["components"]["parameters"]["order"]
+    assert (order["in"], order.get("required", False)) == ("query", False)
+    assert tuple(order["schema"]["enum"]) == catalog.ORDERS and order["schema"]["default"] == "newest"
+    for route in ("GET /images", "GET /images/{key}/{value}"):
+        assert "#/components/parameters/order" in {p.get("$ref") for p in operations()[route]["parameters"]}
+
+
 def test_search_keys_are_the_seeds():
     (key,) = [p for p in operations()["GET /images/{key}/{value}"]["parameters"] if p.get("name") == "key"]
     assert set(key["schema"]["enum"]) == {

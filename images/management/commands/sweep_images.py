@@ -1,4 +1,4 @@
-"""manage.py sweep_images [--repair] [--grace-minutes 60]: report, then repair, leftovers."""
+"""manage.py sweep_images [--repair] [--grace-minutes 60]: report, then repair, leftovers and facet counts."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from images.sweep import sweep
 
 
 class Command(BaseCommand):
-    help = ("Find objects no image points at, unfinished file replacements and images whose file is missing; "
-            "with --repair, delete the orphans and finish the replacements.")
+    help = ("Find objects no image points at, unfinished file replacements, images whose file is missing and "
+            "facet counts that differ from the images; with --repair, delete the orphans, finish the "
+            "replacements and recount the facets.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--repair", action="store_true", help="Delete orphans and finish replacements.")
+        parser.add_argument("--repair", action="store_true", help="Delete orphans, finish replacements, recount facets.")
         parser.add_argument("--grace-minutes", type=int, default=60,
                             help="Leave unreferenced objects younger than this alone (a write may be in flight).")
 
