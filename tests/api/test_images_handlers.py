@@ -123,7 +123,26 @@ def test_list_paginates_with_link_header(aws):
     assert [i["id"] for i in rest] == made[::-1][2:] and "Link" not in headers
 
 
-@pytest.mark.parametrize("query", [{"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"cursor": "%%%"}])
+def test_oldest_first_follows_its_link_and_refuses_a_newest_cursor(aws):
+    from urllib.parse import parse_qs, urlsplit
+
+    made = [post_image(title=f"Photo {i}", keywords="boat")[1]["id"] for i in range(3)]
+    search = dict(path_parameters={"key": "keywords", "value": "boat"}, resource="/images/{key}/{value}")
+    for handler, path, extra in [(api.list_images, "/images", {}),
+                                 (api.search_images, "/images/keywords/boat", search)]:
+        _, page, headers = call(handler, "GET", path, claims=ALICE, query={"limit": "2", "order": "oldest"}, **extra)
+        assert [i["id"] for i in page] == made[:2], path
+        link = parse_qs(urlsplit(headers["Link"].split(">")[0].lstrip("<")).query)
+        assert link["order"] == ["oldest"]
+        _, rest, _ = call(handler, "GET", path, claims=ALICE, query={k: v[0] for k, v in link.items()}, **extra)
+        assert [i["id"] for i in rest] == made[2:], path
+        status, body, _ = call(handler, "GET", path, claims=ALICE,
+                               query={"limit": "2", "cursor": headers["X-Next-Cursor"]}, **extra)
+        assert status == 400 and "cursor" in body["msg"], path
+
+
+@pytest.mark.parametrize("query", [{"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"cursor": "%%%"},
+                                   {"order": "random"}])
 def test_bad_paging_is_400(aws, query):
     status, body, _ = call(api.list_images, "GET", "/images", claims=ALICE, query=query)
     assert status == 400 and body["status"] == "fail"

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from images import catalog, objects
-from images.records import ImageRecord
+from images.records import ImageRecord, ImageTerm
 from images.sweep import sweep
 from tests.helpers import make_image
 
@@ -100,3 +100,81 @@ def test_command_reports_then_repairs(aws):
     call_command("sweep_images", "--repair", "--grace-minutes", "0", stdout=out)
     assert "deleted: images/" in out.getvalue()
     assert not objects.exists(objects.image_key("d" * 32))
+
+
+def counters():
+    return {(t.term, t.sort_key): int(t.facet_count) for t in ImageTerm.scan() if t.term.startswith("facet:")}
+
+
+def test_facet_counts_left_off_by_a_crash_are_reported_then_recounted(aws):
+    kept = create()
+    good = counters()
+    # A create whose count update never ran, and a delete whose count update never ran.
+    with mock.patch.object(catalog, "apply_facet_changes"):
+        create()
+        gone = catalog.image_create(owner=catalog.Actor(sub="sub-bob", username="bob"),
+                                    meta=catalog.validate_meta(title="Gone", description="", keywords="lost",
+                                                               author="Ana", capture_date="2020-02-02"),
+                                    data=make_image("PNG"))
+    catalog.apply_facet_changes(catalog.facet_changes({}, catalog.facets_of(gone)))
+    with mock.patch.object(catalog, "apply_facet_changes"):
+        catalog.image_delete(actor=catalog.Actor(sub="sub-bob", username="bob"), image_id=gone.id)
+    ImageTerm("facet:keyword", "zero", label="zero", facet_count=0).save()  # a counter left at zero
+    assert counters() != good
+
+    report = sweep(now=LATER)
+    found = {(d.field, d.value): (d.stored, d.actual) for d in report.facet_differences}
+    assert found == {
+        ("creator", "alice"): (1, 2),
+        ("creator", "bob"): (1, 0),
+        ("keyword", "lost"): (1, 0),
+        ("keyword", "zero"): (0, 0),
+        ("captured", "2020"): (1, 0),
+        ("captured", "2020-02"): (1, 0),
+    }
+    assert not report.clean and any(line.startswith("facet count off: facet creator 'alice'")
+                                     for line in report.lines())
+    assert counters()[("facet:creator", "alice")] == 1  # reporting changes nothing
+
+    repaired = sweep(repair=True, now=LATER)
+    assert len(repaired.recounted) == 6 and not repaired.failures
+    assert counters() == {("facet:author", "ana"): 2, ("facet:creator", "alice"): 2}
+    assert catalog.facet_values(field="creator") == [("alice", "alice", 2)]
+    assert sweep(now=LATER).clean
+    assert kept.id in {r.id for r in catalog.image_list().items}
+
+
+def test_a_missing_counter_is_recreated_with_its_label(aws):
+    create()
+    ImageTerm("facet:author", "ana").delete()
+    sweep(repair=True, now=LATER)
+    assert catalog.facet_values(field="author") == [("ana", "Ana", 1)]
+
+
+def test_a_counter_that_moves_during_the_recount_is_not_overwritten(aws):
+    create()
+    ImageTerm("facet:author", "ana").update(actions=[ImageTerm.facet_count.add(5)])  # drifted to 6
+    real_scan = ImageRecord.scan
+
+    def scan_then_concurrent_create(*args, **kwargs):
+        yield from real_scan(*args, **kwargs)
+        create("Concurrent")  # lands after the counters were read and the records scanned
+
+    with mock.patch.object(ImageRecord, "scan", side_effect=scan_then_concurrent_create):
+        report = sweep(repair=True, now=LATER)
+    assert any("changed meanwhile" in f for f in report.failures)
+    assert counters()[("facet:author", "ana")] == 7  # the drift plus the new image, not forced to 1
+    assert sweep(repair=True, now=LATER).recounted  # a second run fixes it
+    assert counters()[("facet:author", "ana")] == 2
+
+
+def test_command_recounts_facets(aws):
+    create()
+    ImageTerm("facet:author", "ana").update(actions=[ImageTerm.facet_count.add(3)])
+    out = io.StringIO()
+    call_command("sweep_images", stdout=out)
+    assert "facet count off: facet author 'ana' (Ana): counter 4, 1 images" in out.getvalue()
+    out = io.StringIO()
+    call_command("sweep_images", "--repair", stdout=out)
+    assert "recounted: facet author 'ana'" in out.getvalue() and "Nothing left to repair" in out.getvalue()
+    assert counters()[("facet:author", "ana")] == 1
