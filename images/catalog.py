@@ -171,8 +171,12 @@ def _words(text: str) -> list[str]:
     return list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))
 
 
-def _exact(value: str) -> str:
+def normalise(value: str) -> str:
+    """An author, creator or keyword as search and facets compare it: lower case, single spaces."""
     return " ".join(value.lower().split())
+
+
+_exact = normalise
 
 
 def _date_terms(field: str, value: str | None) -> list[str]:

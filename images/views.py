@@ -46,6 +46,13 @@ SEARCH_LABELS = {
     "id": "Id",
 }
 FILTER_PARAMS = {"author": "author", "creator": "creator", "keyword": "keywords", "date": "creationdate"}
+# The sidebar: (query parameter, title, catalog facet). One Query each, whatever the page shows.
+FACETS = (("author", "author", "author"), ("creator", "creator", "creator"), ("keyword", "keyword", "keyword"),
+          ("date", "capture year / month", "captured"))
+FACET_LIMIT = 50
+# Capture years and months come in one Query: 13 items a year, so 50 years of them.
+CAPTURED_LIMIT = 650
+ORDER_LABELS = {"newest": "newest first", "oldest": "oldest first"}
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
 ACTIONS = {
@@ -142,48 +149,55 @@ def _form_errors(form) -> dict:
 # ---------------------------------------------------------------- the change list
 
 
-def _facets(rows: list[dict]) -> list[dict]:
-    """Sidebar filters drawn from the images shown (the catalog has no table-wide counts)."""
-    def distinct(values):
-        seen: dict[str, str] = {}
-        for value in values:
-            if value:
-                seen.setdefault(value.lower(), value)
-        return sorted(seen.values(), key=str.lower)
+def _facets(criterion, captured: list[tuple[str, str, int]], link) -> list[dict]:
+    """Sidebar filters of the whole catalog, with counts: one facet Query per filter.
 
-    months = sorted({r["capture_date"][:7] for r in rows if r["capture_date"]}, reverse=True)
-    years = sorted({m[:4] for m in months}, reverse=True)
-    dates = []
-    for year in years:
-        dates.append({"value": year, "display": year})
-        dates.extend({"value": m, "display": "\u2003" + _date_title(m)} for m in months if m.startswith(year))
-    return [
-        {"param": "author", "title": "author", "choices": [{"value": v, "display": v} for v in
-                                                          distinct(r["author"] for r in rows)]},
-        {"param": "creator", "title": "creator", "choices": [{"value": v, "display": v} for v in
-                                                            distinct(r["creator"] for r in rows)]},
-        {"param": "keyword", "title": "keyword", "choices": [{"value": v, "display": v} for v in
-                                                            distinct(k for r in rows for k in r["keywords"])]},
-        {"param": "date", "title": "capture year / month", "choices": dates},
-    ]
+    `captured` is the capture-date facet (read once, shared with the drill-down): every year,
+    and the months of the year being looked at.
+    """
+    param, active = (criterion[0], criterion[1]) if criterion and criterion[0] in FILTER_PARAMS else ("", "")
+    year = active[:4] if param == "date" else ""
+    facets = []
+    for facet_param, title, field in FACETS:
+        if field == "captured":
+            values, more = [v for v in captured if len(v[0]) == 4 or v[0][:4] == year], False
+        else:
+            values = catalog.facet_values(field=field, limit=FACET_LIMIT + 1)
+            values, more = values[:FACET_LIMIT], len(values) > FACET_LIMIT
+        wanted = (active if field == "captured" else catalog.normalise(active)) if param == facet_param else None
+        choices = [{
+            "value": value,
+            "display": label if len(value) != 7 or field != "captured" else "\u2003" + _date_title(value),
+            "count": count,
+            "link": link(**{facet_param: value}),
+            "selected": value == wanted,
+        } for value, label, count in values]
+        if wanted is not None and not any(c["selected"] for c in choices):
+            # Keep the active filter visible when no counted value matches (none, or past the limit).
+            display = _date_title(active) if field == "captured" else active
+            choices.insert(0, {"value": active, "display": display, "count": None,
+                               "link": link(**{facet_param: active}), "selected": True})
+        facets.append({"param": facet_param, "title": title, "choices": choices, "more": more,
+                       "active": param == facet_param})
+    return facets
 
 
-def _drilldown(rows: list[dict], date: str) -> dict:
-    """The admin's date hierarchy over capture dates: years, then months, then days."""
-    captured = [r["capture_date"] for r in rows if r["capture_date"]]
+def _drilldown(rows: list[dict], captured: list[tuple[str, str, int]], date: str, link) -> dict:
+    """The admin's date hierarchy over capture dates: years and months of the whole catalog
+    (the captured facet), then the days of the images found for the month."""
     if not date:
         back = None
-        values = sorted({c[:4] for c in captured}, reverse=True)
+        values = [v for v, _, _ in captured if len(v) == 4]  # newest year first
     elif len(date) == 4:
-        back = {"link": _qs(), "title": "All dates"}
-        values = sorted({c[:7] for c in captured if c.startswith(date)})
+        back = {"link": link(), "title": "All dates"}
+        values = sorted(v for v, _, _ in captured if len(v) == 7 and v.startswith(date))
     elif len(date) == 7:
-        back = {"link": _qs(date=date[:4]), "title": date[:4]}
-        values = sorted({c[:10] for c in captured if c.startswith(date)})
+        back = {"link": link(date=date[:4]), "title": date[:4]}
+        values = sorted({r["capture_date"][:10] for r in rows if r["capture_date"].startswith(date)})
     else:
-        back = {"link": _qs(date=date[:7]), "title": _date_title(date[:7])}
+        back = {"link": link(date=date[:7]), "title": _date_title(date[:7])}
         values = []
-    choices = [{"link": _qs(date=v), "title": _date_title(v)} for v in values]
+    choices = [{"link": link(date=v), "title": _date_title(v)} for v in values]
     if date and len(date) == 10:
         choices = [{"link": None, "title": _date_title(date)}]
     return {"back": back, "choices": choices, "show": bool(back or choices)}
@@ -191,9 +205,18 @@ def _drilldown(rows: list[dict], date: str) -> dict:
 
 @login_required
 def image_list(request):
-    """Every image, newest first, with search, filters, date drill-down and cursor pages."""
+    """Every image, newest or oldest first, with search, catalog-wide filters, date drill-down
+    and cursor pages: one Query for the page and one per sidebar facet."""
     actor = actor_for(request.user)
     params = request.GET
+    try:
+        order = catalog.parse_order(params.get("order"))
+    except catalog.InvalidField:
+        order = "newest"
+    ordered = {"order": order} if order != "newest" else {}
+
+    def link(**values) -> str:
+        return _qs(**values, **ordered)
     query = params.get("q", "").strip()
     search_key = params.get("key", "title")
     if search_key not in catalog.SEARCH_KEYS:
@@ -215,9 +238,10 @@ def image_list(request):
     page, error = catalog.Page([], None), None
     try:
         if criterion:
-            page = catalog.image_search(key=criterion[2], value=criterion[1], limit=limit, cursor=cursor)
+            page = catalog.image_search(key=criterion[2], value=criterion[1], limit=limit, cursor=cursor,
+                                        order=order)
         else:
-            page = catalog.image_list(limit=limit, cursor=cursor)
+            page = catalog.image_list(limit=limit, cursor=cursor, order=order)
     except catalog.InvalidField as exc:
         if exc.field == "cursor":
             messages.warning(request, "That page link has expired or was changed; here is the first page.")
@@ -233,31 +257,27 @@ def image_list(request):
     if params.get("limit"):
         keep["limit"] = limit
     active_date = criterion[1] if criterion and criterion[0] == "date" else ""
-    facets = _facets(rows)
-    for facet in facets:
-        for choice in facet["choices"]:
-            choice["link"] = _qs(**{facet["param"]: choice["value"]})
-            choice["selected"] = bool(criterion and criterion[0] == facet["param"]
-                                      and criterion[1].lower() == choice["value"].lower())
-    if criterion and criterion[0] in FILTER_PARAMS:
-        # Keep the active filter visible even when this page does not show a matching value.
-        facet = next(f for f in facets if f["param"] == criterion[0])
-        if not any(c["selected"] for c in facet["choices"]):
-            display = _date_title(criterion[1]) if criterion[0] == "date" else criterion[1]
-            facet["choices"].insert(0, {"value": criterion[1], "display": display,
-                                        "link": _qs(**{criterion[0]: criterion[1]}), "selected": True})
+    active_date = active_date if _DATE_PREFIX.match(active_date) else ""
+    captured = catalog.facet_values(field="captured", limit=CAPTURED_LIMIT)
+    facets = _facets(criterion, captured, link)
+    selected = next((c for f in facets if f["active"] for c in f["choices"] if c["selected"]), None)
     context = {
         "rows": rows,
         "query": query,
         "search_key": search_key,
         "search_choices": [(k, SEARCH_LABELS[k]) for k in catalog.SEARCH_KEYS],
         "criterion": criterion,
-        "criterion_label": _criterion_label(criterion),
+        "criterion_label": _criterion_label(criterion, selected["display"].strip() if selected else None),
         "error": error,
         "facets": facets,
-        "drilldown": _drilldown(rows, active_date if active_date and _DATE_PREFIX.match(active_date) else ""),
-        "next_url": _qs(**keep, cursor=page.next_cursor) if page.next_cursor else None,
-        "first_url": _qs(**keep) if cursor else None,
+        "facet_limit": FACET_LIMIT,
+        "drilldown": _drilldown(rows, captured, active_date, link),
+        "order": order,
+        "order_label": ORDER_LABELS[order],
+        "sort_toggle_url": _qs(**keep, order="oldest" if order == "newest" else None),
+        "all_url": link(),
+        "next_url": _qs(**keep, **ordered, cursor=page.next_cursor) if page.next_cursor else None,
+        "first_url": _qs(**keep, **ordered) if cursor else None,
         "is_first_page": not cursor,
         "actions": list(ACTIONS.items()),
         "any_changeable": any(r["can_change"] for r in rows),
@@ -266,7 +286,7 @@ def image_list(request):
     return render(request, "images/image_list.html", context)
 
 
-def _criterion_label(criterion) -> str:
+def _criterion_label(criterion, display: str | None = None) -> str:
     if not criterion:
         return ""
     param, value, key = criterion
@@ -274,7 +294,7 @@ def _criterion_label(criterion) -> str:
         return f"{SEARCH_LABELS[key].split(' (')[0]}: “{value}”"
     if param == "date":
         return f"captured in {_date_title(value)}" if _DATE_PREFIX.match(value) else f"captured “{value}”"
-    return f"{param} “{value}”"
+    return f"{param} “{display or value}”"
 
 
 # ---------------------------------------------------------------- add

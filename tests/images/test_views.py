@@ -131,6 +131,112 @@ def test_date_drilldown_goes_years_months_days(alice):
     assert [c["title"] for c in days["choices"]] == ["July 9, 2021"]
 
 
+def sidebar(response) -> dict[str, list[str]]:
+    """The sidebar's choices as shown, per filter title, without the "All" link."""
+    return {f["title"]: [c["display"] + ("" if c["count"] is None else f" ({c['count']})") for c in f["choices"]]
+            for f in response.context["facets"]}
+
+
+def test_sidebar_offers_the_whole_catalog_with_counts(alice):
+    create(title="Old", author="Bea", keywords="port", capture_date="2019-08-07")
+    create(owner=BOB, title="Middle", author="ana díaz", keywords="sea", capture_date="2024-01-02")
+    create(title="New", keywords="Sea, sky")
+    response = alice.get(reverse("images:list"), {"limit": 1})
+    assert [r["title"] for r in response.context["rows"]] == ["New"]
+    assert sidebar(response) == {
+        "author": ["ana díaz (2)", "Bea (1)"],
+        "creator": ["alice (2)", "bob (1)"],
+        "keyword": ["port (1)", "sea (2)", "sky (1)"],
+        "capture year / month": ["2024 (2)", "2019 (1)"],
+    }
+    html = response.content.decode()
+    assert "Bea (1)</a>" in html and "port (1)</a>" in html  # from images on no page shown
+    assert "Choices come from" not in html
+
+
+def test_active_filter_is_marked_and_its_year_opens_into_months(alice):
+    create(title="Old", author="Bea", capture_date="2019-08-07")
+    create(title="New", author="Ana Díaz", capture_date="2024-05-17")
+    create(title="Newer", author="Ana Díaz", capture_date="2024-01-17")
+    response = alice.get(reverse("images:list"), {"author": "ANA  DÍAZ"})
+    author = next(f for f in response.context["facets"] if f["param"] == "author")
+    assert [(c["display"], c["selected"]) for c in author["choices"]] == [("Ana Díaz", True), ("Bea", False)]
+    assert response.context["criterion_label"] == "author “Ana Díaz”"
+    html = response.content.decode()
+    assert '<li class="selected"><a href="?author=ana+d%C3%ADaz" aria-current="true">Ana Díaz (2)</a>' in html
+    dated = alice.get(reverse("images:list"), {"date": "2024-05"})
+    assert sidebar(dated)["capture year / month"] == ["2024 (2)", "\u2003May 2024 (1)", "\u2003January 2024 (1)",
+                                                       "2019 (1)"]
+    (chosen,) = [c for f in dated.context["facets"] for c in f["choices"] if c["selected"]]
+    assert chosen["value"] == "2024-05"
+
+
+def test_a_filter_with_no_counted_value_stays_visible(alice):
+    create(author="Bea")
+    response = alice.get(reverse("images:list"), {"keyword": "nowhere"})
+    keyword = next(f for f in response.context["facets"] if f["param"] == "keyword")
+    assert keyword["choices"][0] == {"value": "nowhere", "display": "nowhere", "count": None,
+                                     "link": "?keyword=nowhere", "selected": True}
+    assert [(c["value"], c["selected"]) for c in keyword["choices"][1:]] == [("sea", False), ("sky", False)]
+
+
+def test_drilldown_years_and_months_come_from_the_whole_catalog(alice):
+    create(title="A", capture_date="2021-03-04")
+    create(title="B", capture_date="2021-07-09")
+    create(title="C", capture_date="2023-01-01")
+    years = alice.get(reverse("images:list"), {"limit": 1}).context["drilldown"]
+    assert [c["title"] for c in years["choices"]] == ["2023", "2021"]
+    months = alice.get(reverse("images:list"), {"date": "2021", "limit": 1}).context["drilldown"]
+    assert [c["title"] for c in months["choices"]] == ["March 2021", "July 2021"]
+
+
+def test_list_page_reads_one_query_per_facet_and_never_scans(alice):
+    from unittest import mock
+
+    from images.records import ImageRecord, ImageTerm
+
+    for n in range(3):
+        create(title=f"P{n}", keywords=f"k{n}")
+    real = ImageTerm.query
+    terms = []
+
+    def counting(term, *args, **kwargs):
+        terms.append(term)
+        return real(term, *args, **kwargs)
+
+    with mock.patch.object(ImageTerm, "query", side_effect=counting), \
+            mock.patch.object(ImageRecord, "scan", side_effect=AssertionError("no scans")), \
+            mock.patch.object(ImageTerm, "scan", side_effect=AssertionError("no scans")):
+        assert alice.get(reverse("images:list")).status_code == 200
+        assert sorted(terms) == ["facet:author", "facet:captured", "facet:creator", "facet:keyword"]
+        terms.clear()
+        alice.get(reverse("images:list"), {"keyword": "k1"})
+        assert sorted(terms) == ["facet:author", "facet:captured", "facet:creator", "facet:keyword", "keyword:k1"]
+
+
+def test_stored_header_toggles_oldest_first_and_pages_keep_the_order(alice):
+    made = [create(title=f"Picture {n}", keywords="pics") for n in range(3)]
+    newest = alice.get(reverse("images:list"), {"limit": 2})
+    html = newest.content.decode()
+    assert 'aria-sort="descending"' in html and 'href="?limit=2&amp;order=oldest"' in html
+    oldest = alice.get(reverse("images:list"), {"limit": 2, "order": "oldest"})
+    assert [r["id"] for r in oldest.context["rows"]] == [made[0].id, made[1].id]
+    html = oldest.content.decode()
+    assert 'aria-sort="ascending"' in html and 'href="?limit=2"' in html and "oldest first." in html
+    rest = alice.get(reverse("images:list") + oldest.context["next_url"])
+    assert [r["id"] for r in rest.context["rows"]] == [made[2].id]
+    # Filters and search keep the order; a newest-first cursor is not followed oldest first.
+    filtered = alice.get(reverse("images:list"), {"keyword": "pics", "order": "oldest", "limit": 1})
+    assert [r["id"] for r in filtered.context["rows"]] == [made[0].id]
+    assert "order=oldest" in filtered.context["next_url"]
+    assert all("order=oldest" in c["link"] for f in filtered.context["facets"] for c in f["choices"])
+    assert '<input type="hidden" name="order" value="oldest">' in filtered.content.decode()
+    crossed = newest.context["next_url"].replace("limit=2", "limit=2&order=oldest")
+    response = alice.get(reverse("images:list") + crossed, follow=True)
+    assert any("first page" in m for m in messages_of(response))
+    assert [r["id"] for r in response.context["rows"]] == [made[0].id, made[1].id]
+
+
 # ------------------------------------------------------------ add
 
 
