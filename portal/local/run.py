@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 from portal.local.stack import ROOT, LocalStack
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def main() -> None:
@@ -18,6 +28,15 @@ def main() -> None:
         portal_port=int(os.environ.get("PORTAL_PORT", 8000)),
         api_port=int(os.environ.get("API_PORT", 8001)),
     )
+    busy = [
+        f"{port} ({name})"
+        for name, port in (("EMULATOR_PORT", stack.emulator_port), ("PORTAL_PORT", stack.portal_port),
+                           ("API_PORT", stack.api_port))
+        if port_in_use(port)
+    ]
+    if busy:
+        sys.exit(f"Port {', '.join(busy)} is in use: stop what holds it (an earlier `make run`?) "
+                 "or choose another port with the variable named, e.g. PORTAL_PORT=8100 make run")
     stopping = False
 
     def stop(signum, frame):
