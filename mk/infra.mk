@@ -20,7 +20,7 @@ checkov: $(CHECKOV_VENV)/.installed
 
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt
 	$(or $(PYTHON),python3) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/checkov.txt
+	$(CHECKOV_VENV)/bin/pip install -qq --disable-pip-version-check -r requirements/checkov.txt
 	touch $@
 
 # Scan infra/ (tests/infra/test_checkov.py runs the same scan inside `make test`).
