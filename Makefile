@@ -14,7 +14,6 @@ default: run
 # Create the virtualenv and install the pinned dependencies (again when they change).
 $(STAMP): requirements/base.txt requirements/dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -qq --upgrade pip
 	$(PY) -m pip install -qq -r requirements/dev.txt
 	touch $(STAMP)
 
