@@ -104,3 +104,13 @@ def test_list_pagination_follows_the_link_header(api, token):
     second = requests.get(first.links["next"]["url"], headers=auth, timeout=30)
     assert [i["id"] for i in second.json()][:1] == made[::-1][2:3]
     assert requests.get(f"{api}/images?cursor=tampered", headers=auth, timeout=30).status_code == 400
+    # Oldest first through the gateway: its Link keeps the order; a newest-first cursor is refused.
+    search = f"{api}/images/author/P"
+    oldest = requests.get(f"{search}?limit=2&order=oldest", headers=auth, timeout=30)
+    assert [i["id"] for i in oldest.json()] == made[:2]
+    rest = requests.get(oldest.links["next"]["url"], headers=auth, timeout=30)
+    assert [i["id"] for i in rest.json()] == made[2:]
+    newest = requests.get(f"{search}?limit=2", headers=auth, timeout=30)
+    crossed = requests.get(f"{search}?limit=2&order=oldest&cursor={newest.headers['X-Next-Cursor']}",
+                           headers=auth, timeout=30)
+    assert crossed.status_code == 400
