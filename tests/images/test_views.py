@@ -180,6 +180,20 @@ def test_a_filter_with_no_counted_value_stays_visible(alice):
     assert [(c["value"], c["selected"]) for c in keyword["choices"][1:]] == [("sea", False), ("sky", False)]
 
 
+def test_a_long_facet_says_it_shows_only_the_first_values(alice, monkeypatch):
+    from images import views
+
+    monkeypatch.setattr(views, "FACET_LIMIT", 2)
+    for name in ("Cleo", "Abe", "Bea"):
+        create(author=name)
+    response = alice.get(reverse("images:list"))
+    author = next(f for f in response.context["facets"] if f["param"] == "author")
+    assert [c["display"] for c in author["choices"]] == ["Abe", "Bea"] and author["more"]
+    assert "Only the first 2, A to Z" in response.content.decode()
+    keyword = next(f for f in response.context["facets"] if f["param"] == "keyword")
+    assert not keyword["more"] and "Only the first" not in response.content.decode().split("By keyword")[1]
+
+
 def test_drilldown_years_and_months_come_from_the_whole_catalog(alice):
     create(title="A", capture_date="2021-03-04")
     create(title="B", capture_date="2021-07-09")
