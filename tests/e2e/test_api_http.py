@@ -87,8 +87,10 @@ def test_image_lifecycle_over_http(api, token, local_stack):
 
     deleted = requests.delete(f"{api}/images", headers=auth, json={"id": image_id}, timeout=30)
     assert deleted.status_code == 200 and deleted.json()["status"] == "success"
-    assert requests.get(f"{api}/images", headers=auth, timeout=30).json() == []
-    assert requests.get(f"{api}/images/keywords/light", headers=auth, timeout=30).json() == []
+    # Gone from the list and from search (other tests' images may share the stack).
+    for path in ("/images?limit=100", "/images/keywords/light", f"/images/id/{image_id}"):
+        found = requests.get(f"{api}{path}", headers=auth, timeout=30)
+        assert found.status_code == 200 and image_id not in [i["id"] for i in found.json()], path
     assert requests.get(url, timeout=30).status_code in (403, 404)
 
 
