@@ -3,13 +3,10 @@ write goes through images.catalog; these views validate, call one function, rend
 
 from __future__ import annotations
 
-import csv
 import re
-import zipfile
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
-from botocore.exceptions import ClientError
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -21,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from common import errors
 from common.config import get_config
-from images import catalog, media, objects
+from images import catalog, exports, media, objects
 from images.forms import (
     META_FIELDS,
     AddImageForm,
@@ -64,8 +61,6 @@ ACTIONS = {
     "download_zip": "Download selected image files (zip)",
 }
 _DATE_PREFIX = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-CSV_FIELDS = ("id", "title", "description", "keywords", "author", "creator", "capture_date", "storage_date",
-              "filename", "object_url")
 
 
 # ---------------------------------------------------------------- helpers
@@ -438,7 +433,7 @@ def image_delete(request, image_id: str):
         try:
             catalog.image_delete(actor=actor, image_id=record.id,
                                  expected_version=int(version) if version and version.isdigit() else None)
-        except catalog.ImageConflict as exc:
+        except catalog.ImageConflict:
             messages.error(request, "Someone else changed this image after you opened it; check their "
                                     "version before deleting it.")
             return redirect("images:change", image_id=record.id)
@@ -453,69 +448,6 @@ def image_delete(request, image_id: str):
 
 
 # ---------------------------------------------------------------- bulk actions
-
-
-class _Pipe:
-    """A write-only stream whose writes are collected and handed out by drain()."""
-
-    def __init__(self):
-        self._chunks: list[bytes] = []
-
-    def write(self, data) -> int:
-        self._chunks.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def drain(self) -> bytes:
-        out = b"".join(self._chunks)
-        self._chunks.clear()
-        return out
-
-
-def _zip_stream(records):
-    """The files as a zip, produced as it is sent: one S3 chunk in memory at a time."""
-    pipe = _Pipe()
-    config = get_config()
-    missing = []
-    with zipfile.ZipFile(pipe, mode="w", compression=zipfile.ZIP_STORED) as archive:
-        for record in records:
-            try:
-                body = objects.s3().get_object(Bucket=config.images_bucket, Key=record.object_key)["Body"]
-            except ClientError:
-                missing.append(record)
-                continue
-            stamp = record.updated_at.timetuple()[:6] if record.updated_at else (1980, 1, 1, 0, 0, 0)
-            info = zipfile.ZipInfo(record.filename, date_time=stamp)
-            info.compress_type = zipfile.ZIP_STORED
-            with archive.open(info, mode="w") as entry:
-                for chunk in body.iter_chunks(64 * 1024):
-                    entry.write(chunk)
-                    yield pipe.drain()
-            yield pipe.drain()
-        if missing:
-            note = "".join(f"{r.filename}: the file of “{r.title}” could not be read.\n" for r in missing)
-            archive.writestr("MISSING.txt", note)
-    yield pipe.drain()
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_rows(records):
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(CSV_FIELDS)  # the BOM lets spreadsheet programs read UTF-8
-    for record in records:
-        item = catalog.image_to_dict(record)
-        yield writer.writerow([_csv_safe(str(item[f])) for f in CSV_FIELDS])
-
-
-def _csv_safe(value: str) -> str:
-    # Spreadsheets run cells starting with these as formulas (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _stamp() -> str:
@@ -566,11 +498,11 @@ def image_action(request):
         return HttpResponseRedirect(back)
 
     if action == "export_csv":
-        response = StreamingHttpResponse(_csv_rows(records), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(exports.csv_rows(records), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="images-{_stamp()}.csv"'
         return response
     if action == "download_zip":
-        response = StreamingHttpResponse(_zip_stream(records), content_type="application/zip")
+        response = StreamingHttpResponse(exports.zip_stream(records), content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="images-{_stamp()}.zip"'
         return response
 
