@@ -191,6 +191,7 @@ def test_portal_image_pages_end_to_end(people, new_context, artifacts_dir, tmp_p
     page.click("input[value='Yes, I’m sure']")
     assert "was deleted" in page.locator(".messagelist").inner_text()
     assert row(page, "Mountain dawn").count() == 0 and row(page, "Harbour lights at night").count() == 1
+    assert page.locator(f"[data-image-id='{mountain_id}']").count() == 0
 
     # Another person: no controls on those images, and 403 when posting anyway.
     other = new_context().new_page()

@@ -3,7 +3,6 @@ Django-free core, the Beanstalk bundle the portal, and the layer's pins match ba
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import importlib.util
 import sys
