@@ -14,6 +14,8 @@ from portal.local.stack import ROOT, LocalStack
 
 def port_in_use(port: int) -> bool:
     with socket.socket() as s:
+        # As the servers do: a port whose old connections linger in TIME_WAIT is free.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -35,8 +37,9 @@ def main() -> None:
         if port_in_use(port)
     ]
     if busy:
-        sys.exit(f"Port {', '.join(busy)} is in use: stop what holds it (an earlier `make run`?) "
-                 "or choose another port with the variable named, e.g. PORTAL_PORT=8100 make run")
+        what = f"Port {busy[0]} is" if len(busy) == 1 else f"Ports {', '.join(busy)} are"
+        sys.exit(f"{what} in use: stop what holds them (an earlier `make run`?) or choose other "
+                 "ports with the variables named, e.g. PORTAL_PORT=8100 make run")
     stopping = False
 
     def stop(signum, frame):

@@ -3,7 +3,8 @@
 from .base import *  # noqa: F403
 from .base import os
 
-DEBUG = os.environ.get("DJANGO_DEBUG", "true").lower() in {"1", "true", "yes"}
+# The portal's own error pages, as in production; DJANGO_DEBUG=true shows Django's debug pages.
+DEBUG = os.environ.get("DJANGO_DEBUG", "false").lower() in {"1", "true", "yes"}
 # `make run` serves static files straight from the apps, without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
