@@ -23,6 +23,18 @@ def port_in_use(port: int) -> bool:
     return False
 
 
+ENV_NAMES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION",
+             "AWS_ENDPOINT_URL", "COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID", "DJANGO_SETTINGS_MODULE",
+             "DJANGO_DB_PATH")
+
+
+def write_env_file(stack: LocalStack) -> None:
+    """Leave the stack's settings in .local/env, so other commands can reach it:
+    set -a; . .local/env; set +a; .venv/bin/python manage.py sweep_images"""
+    lines = [f"{name}={stack.env[name]}" for name in ENV_NAMES if name in stack.env]
+    (stack.state_dir / "env").write_text("\n".join(lines) + "\n")
+
+
 def main() -> None:
     stack = LocalStack(
         state_dir=ROOT / ".local",
@@ -50,6 +62,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     try:
         stack.start_emulator()
+        write_env_file(stack)
         demo = subprocess.run(
             [sys.executable, "-m", "portal.local.demo"], cwd=ROOT, env=stack.env, check=True,
             capture_output=True, text=True,
