@@ -98,4 +98,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # boto's INFO lines (where it found credentials, endpoints) are noise in every command.
+    "loggers": {name: {"level": "WARNING"} for name in ("botocore", "boto3", "urllib3")},
 }
