@@ -48,6 +48,10 @@ class Config:
     signin_window_seconds: int
     # Proxies in front of the portal that append to X-Forwarded-For (1 behind the ALB).
     trusted_proxy_hops: int
+    # The scheduled sweep (images.maintenance): leave unreferenced objects younger than this
+    # alone (a write in flight puts its objects before its record), and whether to repair.
+    sweep_grace_minutes: int
+    sweep_repair: bool
 
     @property
     def cognito_issuer(self) -> str:
@@ -84,5 +88,7 @@ def get_config() -> Config:
         signin_max_failures_per_address=_int("SIGNIN_MAX_FAILURES_PER_ADDRESS", 20),
         signin_window_seconds=_int("SIGNIN_WINDOW_SECONDS", 15 * 60),
         trusted_proxy_hops=_int("TRUSTED_PROXY_HOPS", 0),
+        sweep_grace_minutes=_int("SWEEP_GRACE_MINUTES", 60),
+        sweep_repair=_bool("SWEEP_REPAIR", True),
     )
 

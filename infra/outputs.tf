@@ -102,3 +102,8 @@ output "region" {
   description = "AWS_REGION of the system."
   value       = local.region
 }
+
+output "maintenance_function_name" {
+  description = "Function of the scheduled sweep (run it by hand with `aws lambda invoke`)."
+  value       = aws_lambda_function.maintenance.function_name
+}

@@ -321,3 +321,57 @@ variable "app_versions_to_keep" {
   type        = number
   default     = 30
 }
+
+# ---------------------------------------------------------------------------------------
+# Scheduled sweep (maintenance.tf)
+# ---------------------------------------------------------------------------------------
+
+variable "maintenance_schedule" {
+  description = "EventBridge schedule expression of the sweep that repairs what a crash left behind, e.g. rate(1 day), rate(6 hours) or cron(0 3 * * ? *) (UTC)."
+  type        = string
+  default     = "rate(1 day)"
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.maintenance_schedule))
+    error_message = "maintenance_schedule: an EventBridge rate(...) or cron(...) expression."
+  }
+}
+
+variable "sweep_grace_minutes" {
+  description = "The sweep leaves unreferenced objects younger than this alone, since a write in progress puts its objects before its record (SWEEP_GRACE_MINUTES)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.sweep_grace_minutes >= 30
+    error_message = "sweep_grace_minutes: at least 30 (a presigned upload is valid for 15 minutes before its image is registered), or the sweep could delete the file of an image being created."
+  }
+}
+
+variable "sweep_repair" {
+  description = "The scheduled sweep repairs what it finds (SWEEP_REPAIR); false only reports it in the function's log."
+  type        = bool
+  default     = true
+}
+
+variable "maintenance_timeout" {
+  description = "Timeout in seconds of the sweep function: it scans the image table and lists the bucket, so give it the Lambda maximum unless the catalog is small."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.maintenance_timeout >= 60 && var.maintenance_timeout <= 900
+    error_message = "maintenance_timeout: 60 to 900 seconds (the Lambda maximum)."
+  }
+}
+
+variable "maintenance_memory_size" {
+  description = "Memory in MB of the sweep function (it holds every referenced key in memory; Lambda's CPU grows with memory)."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = var.maintenance_memory_size >= 128 && var.maintenance_memory_size <= 10240
+    error_message = "maintenance_memory_size: 128 to 10240 MB."
+  }
+}

@@ -2,7 +2,7 @@
 """Build the deployable artifacts, reproducibly, into dist/.
 
     dist/portal-bundle.zip  the Elastic Beanstalk source bundle of the portal
-    dist/lambda-code.zip    the Django-free modules of common/, images/, accounts/ (api.py included)
+    dist/lambda-code.zip    the Django-free modules of common/, images/, accounts/ (api.py and maintenance.py included)
     dist/lambda-layer.zip   python/ with requirements/lambda.txt for manylinux x86_64, CPython 3.12
 
 Entries are sorted, timestamps and permissions fixed, so two builds of the same tree give
@@ -32,6 +32,8 @@ PORTAL_PATHS = ("manage.py", "Procfile", "portal", "images", "accounts", "common
 # Top-level imports that bind a module to Django: Django itself, Django-only libraries, and
 # the Django project.
 DJANGO_ROOTS = frozenset({"django", "storages", "whitenoise", "portal"})
+# Modules whose handlers Lambda runs: the API routes (api.py) and the scheduled sweep.
+HANDLER_MODULES = frozenset({"api", "maintenance"})
 EXCLUDED_DIRS = frozenset({"__pycache__", "tests", "test", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".sqlite3", ".orig", ".rej", ".swp")
 EXCLUDED_NAMES = frozenset({".DS_Store"})
@@ -172,10 +174,11 @@ def django_bound(graph: dict[str, tuple[Path, set[str]]]) -> dict[str, str]:
 
 def lambda_modules(root: Path = ROOT) -> list[Path]:
     """The files of the Lambda package: every Django-free module of the core packages.
-    Fails loudly if an api.py needs Django (it would fail to import in Lambda)."""
+    Fails loudly if a handler module (api.py, maintenance.py) needs Django (it would fail
+    to import in Lambda)."""
     graph = module_graph(root)
     bound = django_bound(graph)
-    handlers = [name for name in graph if name.split(".")[-1] == "api"]
+    handlers = [name for name in graph if name.split(".")[-1] in HANDLER_MODULES]
     broken = [f"{name}: {bound[name]}" for name in sorted(handlers) if name in bound]
     if broken:
         raise BundleError("Lambda handlers must not import Django:\n  " + "\n  ".join(broken))

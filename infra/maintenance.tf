@@ -1,0 +1,194 @@
+# The scheduled sweep: EventBridge runs images.maintenance.lambda_handler on a schedule, which
+# repairs what a crash between S3 and DynamoDB left behind (images/sweep.py): orphan objects
+# deleted, staged replacements copied into place, facet counts recounted. Same code zip and
+# layer as the API functions; its own least-privilege role.
+
+locals {
+  maintenance_function_name = "${var.project}-sweep"
+
+  # The sweep's settings (common/config.py); the function also gets the core environment,
+  # since get_config() reads it (tables, bucket).
+  maintenance_only_environment = {
+    SWEEP_GRACE_MINUTES = tostring(var.sweep_grace_minutes)
+    SWEEP_REPAIR        = var.sweep_repair ? "true" : "false"
+  }
+  maintenance_environment = merge(local.core_environment, local.maintenance_only_environment)
+
+  # Every prefix of images/objects.py: the sweep lists them all and deletes what no record
+  # points at under any of them.
+  sweep_prefixes = ["images/", "thumbnails/", "staging/", "uploads/"]
+}
+
+# ---------------------------------------------------------------------------------------
+# Role: exactly the calls of images/sweep.py (and catalog.finish_replacement)
+# ---------------------------------------------------------------------------------------
+
+resource "aws_iam_role" "maintenance" {
+  name               = local.maintenance_function_name
+  description        = "Runs the scheduled sweep (images.maintenance.lambda_handler)"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+}
+
+data "aws_iam_policy_document" "maintenance" {
+  # Its own log group only (created below, so no logs:CreateLogGroup).
+  statement {
+    sid       = "OwnLogGroup"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.maintenance.arn}:*"]
+  }
+
+  # The Lambda service decrypts the function's environment with the system key.
+  statement {
+    sid       = "DecryptOwnEnvironment"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.main.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:LambdaFunctionName"
+      values   = [local.maintenance_function_name]
+    }
+  }
+
+  # ImageRecord.scan (every record), and record.update clearing staged_key after a
+  # finished replacement. No index: the scan reads the base table.
+  statement {
+    sid       = "ScanAndFinishImages"
+    actions   = ["dynamodb:Scan", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.images.arn]
+  }
+
+  # ImageTerm.query of each facet's counters, then the conditional recount (update, or
+  # delete of a counter that should not exist).
+  statement {
+    sid       = "RecountFacets"
+    actions   = ["dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.image_terms.arn]
+  }
+
+  statement {
+    sid       = "UseTableKeyThroughDynamoDB"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    resources = [aws_kms_key.main.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.${local.region}.amazonaws.com"]
+    }
+  }
+
+  # list_objects_v2 of each prefix. No s3:prefix condition, on purpose: S3 answers a
+  # HeadObject of a missing key with 404 only to a caller allowed s3:ListBucket, and that
+  # request carries no s3:prefix, so a condition could turn the 404 into a 403, which
+  # objects.exists (called by the repair) raises. The bucket holds only these prefixes.
+  statement {
+    sid       = "ListBucket"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.images.arn]
+  }
+
+  # CopyObject reads the staged file (and HeadObject checks a file is there again).
+  statement {
+    sid       = "ReadStagedAndPublishedObjects"
+    actions   = ["s3:GetObject"]
+    resources = [for prefix in ["staging/", "images/", "thumbnails/"] : "${aws_s3_bucket.images.arn}/${prefix}*"]
+  }
+
+  # CopyObject writes the replacement into place.
+  statement {
+    sid       = "CopyReplacementsIntoPlace"
+    actions   = ["s3:PutObject"]
+    resources = [for prefix in ["images/", "thumbnails/"] : "${aws_s3_bucket.images.arn}/${prefix}*"]
+  }
+
+  # DeleteObjects of orphans under every prefix, and of the staged file once copied.
+  statement {
+    sid       = "DeleteOrphans"
+    actions   = ["s3:DeleteObject"]
+    resources = [for prefix in local.sweep_prefixes : "${aws_s3_bucket.images.arn}/${prefix}*"]
+  }
+}
+
+resource "aws_iam_role_policy" "maintenance" {
+  name   = "least-privilege"
+  role   = aws_iam_role.maintenance.id
+  policy = data.aws_iam_policy_document.maintenance.json
+}
+
+resource "aws_iam_role_policy_attachment" "maintenance_xray" {
+  count = var.lambda_tracing_mode == "Active" ? 1 : 0
+
+  role       = aws_iam_role.maintenance.name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"
+}
+
+# ---------------------------------------------------------------------------------------
+# Log group, function
+# ---------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "maintenance" {
+  name              = "/aws/lambda/${local.maintenance_function_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+
+  depends_on = [aws_kms_key_policy.main]
+}
+
+resource "aws_lambda_function" "maintenance" {
+  #checkov:skip=CKV_AWS_116:Invoked asynchronously by the schedule only; the event carries nothing (the sweep reads all it needs), Lambda retries a failed run twice and the next scheduled run repeats the whole idempotent sweep, so a dead-letter queue would keep nothing worth replaying.
+  #checkov:skip=CKV_AWS_117:The function reaches only public AWS endpoints (DynamoDB, S3); a VPC would add NAT cost for nothing.
+  #checkov:skip=CKV_AWS_115:One run per schedule; overlapping runs are safe (deletes and copies are idempotent, recounts conditional), and reserved concurrency would fail in accounts with the default low concurrency quota.
+  #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile and a signing step outside this repository; the zips are built reproducibly by `make bundle`.
+
+  function_name    = local.maintenance_function_name
+  description      = "Scheduled sweep: repairs what a crash between S3 and DynamoDB left (images.maintenance)"
+  role             = aws_iam_role.maintenance.arn
+  runtime          = var.lambda_runtime
+  architectures    = ["x86_64"]
+  handler          = "images.maintenance.lambda_handler"
+  filename         = var.lambda_code_zip
+  source_code_hash = filebase64sha256(var.lambda_code_zip)
+  layers           = [aws_lambda_layer_version.deps.arn]
+  memory_size      = var.maintenance_memory_size
+  timeout          = var.maintenance_timeout
+  kms_key_arn      = aws_kms_key.main.arn
+
+  environment {
+    variables = local.maintenance_environment
+  }
+
+  tracing_config {
+    mode = var.lambda_tracing_mode
+  }
+
+  logging_config {
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.maintenance.name
+  }
+
+  depends_on = [aws_iam_role_policy.maintenance]
+}
+
+# ---------------------------------------------------------------------------------------
+# Schedule
+# ---------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_event_rule" "maintenance" {
+  name                = local.maintenance_function_name
+  description         = "Runs the sweep of leftovers and facet counts (${local.maintenance_function_name})"
+  schedule_expression = var.maintenance_schedule
+}
+
+resource "aws_cloudwatch_event_target" "maintenance" {
+  rule      = aws_cloudwatch_event_rule.maintenance.name
+  target_id = "sweep"
+  arn       = aws_lambda_function.maintenance.arn
+}
+
+resource "aws_lambda_permission" "maintenance" {
+  statement_id  = "AllowSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.maintenance.function_name
+  principal     = "events.amazonaws.com"
+  # Only this rule.
+  source_arn = aws_cloudwatch_event_rule.maintenance.arn
+}
