@@ -81,10 +81,14 @@ def test_lambda_code_is_the_django_free_core_with_every_handler(built):
 def test_every_handler_module_in_the_route_table_is_packaged(built):
     with zipfile.ZipFile(built[0] / "lambda-code.zip") as archive:
         names = set(archive.namelist())
-    for spec in terraform().locals["functions"].values():
-        module = spec["handler"].rsplit(".", 1)[0].replace(".", "/") + ".py"
+    tf = terraform()
+    handlers = [spec["handler"] for spec in tf.locals["functions"].values()]
+    handlers.append(tf.resource("aws_lambda_function", "maintenance")["handler"])  # the scheduled sweep
+    for handler in handlers:
+        module = handler.rsplit(".", 1)[0].replace(".", "/") + ".py"
         if (ROOT / module).exists():
             assert module in names, module
+    assert "images/maintenance.py" in names
 
 
 def test_an_api_module_importing_django_fails_the_build(tmp_path):
@@ -100,6 +104,11 @@ def test_an_api_module_importing_django_fails_the_build(tmp_path):
     assert "images/views.py" not in kept and "images/helpers.py" not in kept  # transitively Django
     (tmp_path / "images" / "api.py").write_text("from images import helpers\n")
     with pytest.raises(SystemExit, match="must not import Django"):
+        bundle.lambda_modules(tmp_path)
+    # The scheduled sweep's handler is held to the same rule.
+    (tmp_path / "images" / "api.py").write_text("from images.core import json\n")
+    (tmp_path / "images" / "maintenance.py").write_text("from images import views\n")
+    with pytest.raises(SystemExit, match="images.maintenance"):
         bundle.lambda_modules(tmp_path)
 
 
