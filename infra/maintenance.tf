@@ -13,10 +13,6 @@ locals {
     SWEEP_REPAIR        = var.sweep_repair ? "true" : "false"
   }
   maintenance_environment = merge(local.core_environment, local.maintenance_only_environment)
-
-  # Every prefix of images/objects.py: the sweep lists them all and deletes what no record
-  # points at under any of them.
-  sweep_prefixes = ["images/", "thumbnails/", "staging/", "uploads/"]
 }
 
 # ---------------------------------------------------------------------------------------
@@ -88,23 +84,36 @@ data "aws_iam_policy_document" "maintenance" {
 
   # CopyObject reads the staged file (and HeadObject checks a file is there again).
   statement {
-    sid       = "ReadStagedAndPublishedObjects"
-    actions   = ["s3:GetObject"]
-    resources = [for prefix in ["staging/", "images/", "thumbnails/"] : "${aws_s3_bucket.images.arn}/${prefix}*"]
+    sid     = "ReadStagedAndPublishedObjects"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${aws_s3_bucket.images.arn}/staging/*",
+      "${aws_s3_bucket.images.arn}/images/*",
+      "${aws_s3_bucket.images.arn}/thumbnails/*",
+    ]
   }
 
   # CopyObject writes the replacement into place.
   statement {
-    sid       = "CopyReplacementsIntoPlace"
-    actions   = ["s3:PutObject"]
-    resources = [for prefix in ["images/", "thumbnails/"] : "${aws_s3_bucket.images.arn}/${prefix}*"]
+    sid     = "CopyReplacementsIntoPlace"
+    actions = ["s3:PutObject"]
+    resources = [
+      "${aws_s3_bucket.images.arn}/images/*",
+      "${aws_s3_bucket.images.arn}/thumbnails/*",
+    ]
   }
 
-  # DeleteObjects of orphans under every prefix, and of the staged file once copied.
+  # DeleteObjects of orphans under every prefix it lists (images.sweep.SWEPT_PREFIXES), and
+  # of the staged file once copied.
   statement {
-    sid       = "DeleteOrphans"
-    actions   = ["s3:DeleteObject"]
-    resources = [for prefix in local.sweep_prefixes : "${aws_s3_bucket.images.arn}/${prefix}*"]
+    sid     = "DeleteOrphans"
+    actions = ["s3:DeleteObject"]
+    resources = [
+      "${aws_s3_bucket.images.arn}/images/*",
+      "${aws_s3_bucket.images.arn}/thumbnails/*",
+      "${aws_s3_bucket.images.arn}/staging/*",
+      "${aws_s3_bucket.images.arn}/uploads/*",
+    ]
   }
 }
 
