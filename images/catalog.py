@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 import logging
 import re
@@ -574,35 +575,20 @@ def _query_term(term: str, limit: int, cursor: str | None, order: str, keep=lamb
     """Images with a term, newest or oldest first; `keep` filters further (multi-word titles)."""
     start = _decode_cursor(cursor, {"term": term, "order": order})
     last_key = {"term": {"S": term}, "sort_key": {"S": start["sort"]}} if start else None
+    postings = iter(ImageTerm.query(term, scan_index_forward=order == "oldest", page_size=limit + 1,
+                                    last_evaluated_key=last_key))
     items: list[ImageRecord] = []
-    last_sort = None
-    postings = ImageTerm.query(term, scan_index_forward=order == "oldest", page_size=limit + 1,
-                               last_evaluated_key=last_key)
-    batch: list[ImageTerm] = []
-    more = False
-    for posting in postings:
-        batch.append(posting)
-        if len(batch) < limit + 1:
-            continue
-        records = [r for r in _batch_get([p.image_id for p in batch]) if keep(r)]
-        for record in records:
+    # Read postings a page at a time and fetch their images in one batch, until one image
+    # more than the page is found (then there is a next page) or the postings run out.
+    while batch := list(itertools.islice(postings, limit + 1)):
+        for record in _batch_get([p.image_id for p in batch]):
+            if not keep(record):
+                continue
             if len(items) == limit:
-                more = True
-                break
+                cursor_key = {"term": term, "order": order, "sort": items[-1].created_key}
+                return Page(items, _encode_cursor(cursor_key))
             items.append(record)
-            last_sort = record.created_key
-        batch = []
-        if more:
-            break
-    if not more and batch:
-        for record in (r for r in _batch_get([p.image_id for p in batch]) if keep(r)):
-            if len(items) == limit:
-                more = True
-                break
-            items.append(record)
-            last_sort = record.created_key
-    return Page(items, _encode_cursor({"term": term, "order": order, "sort": last_sort}) if more and last_sort
-                else None)
+    return Page(items, None)
 
 
 def image_search(*, key: str, value: str, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None,

@@ -428,3 +428,17 @@ def test_a_cursor_made_before_orders_existed_continues_newest_first(aws):
     assert ids(catalog.image_list(cursor=legacy)) == made[1::-1]
     with pytest.raises(InvalidInput):
         catalog.image_list(cursor=legacy, order="oldest")
+
+
+def test_multi_word_title_search_paginates_past_images_that_match_one_word(aws):
+    made = [create(title=f"{'Red' if i % 2 == 0 else 'Blue'} sunset {i}") for i in range(7)]
+    red = [r.id for r in made if r.title.startswith("Red")][::-1]
+    seen, cursor = [], None
+    for _ in range(5):
+        page = catalog.image_search(key="title", value="sunset RED", limit=2, cursor=cursor)
+        assert len(page.items) <= 2
+        seen += ids(page)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    assert seen == red
