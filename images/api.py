@@ -40,7 +40,7 @@ def _body(event: Event) -> dict:
     if len(event.get("body") or "") > MAX_REQUEST_BYTES:
         raise TooLarge(
             "The request is larger than the API's 6 MB limit: send images of at most about 4.4 MB "
-            "(base64 adds a third), or upload bigger files through the portal."
+            "(base64 adds a third), or send bigger files through POST /images/uploads and upload_key."
         )
     return json_body(event)
 
@@ -57,6 +57,18 @@ def _content(body: dict) -> bytes | None:
         return base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise catalog.InvalidField("image_content", "image_content is not valid base64.") from exc
+
+
+def _file(body: dict) -> tuple[bytes | None, str | None]:
+    """(base64-decoded image_content, None) or (None, upload_key); never both."""
+    upload_key = body.get("upload_key")
+    if upload_key in (None, ""):
+        return _content(body), None
+    if body.get("image_content") not in (None, ""):
+        raise catalog.InvalidField("upload_key", "Send either image_content or upload_key, not both.")
+    if not isinstance(upload_key, str):
+        raise catalog.InvalidField("upload_key", "upload_key must be the key from POST /images/uploads.")
+    return None, upload_key
 
 
 def _page_headers(event: Event, page: catalog.Page, limit: int, order: str) -> dict[str, str]:
@@ -103,16 +115,45 @@ def search_images(event: Event) -> Response:
 
 
 @handler(status_msg)
+def create_upload(event: Event) -> Response:
+    """POST /images/uploads: a presigned POST form to put one file straight into S3 (never
+    through Lambda, so up to the catalog's byte limit rather than the 6 MB payload limit);
+    then register it with POST /images and the answered upload_key instead of image_content."""
+    actor = _actor(event)
+    upload = catalog.upload_start(actor)
+    return response(
+        201,
+        {
+            "status": "success",
+            "msg": "POST the fields, then the file as the last field named \"file\", to url; then register "
+                   "the image with POST /images and upload_key.",
+            "upload_key": upload.key,
+            "url": upload.url,
+            "fields": upload.fields,
+            "max_bytes": upload.max_bytes,
+            "expires_in": upload.expires_in,
+        },
+    )
+
+
+@handler(status_msg)
 def create_image(event: Event) -> Response:
-    """POST /images: register an image (creator = the signed-in user, whatever the body says)."""
+    """POST /images: register an image (creator = the signed-in user, whatever the body says).
+    The file comes either as image_content (base64) or as upload_key (from POST /images/uploads)."""
     actor = _actor(event)
     body = _body(event)
     meta = catalog.validate_meta(**{f: body.get(f) for f in FIELDS})
-    data = _content(body)
-    if data is None:
-        raise catalog.InvalidField("image_content", "image_content (the file, base64) is required.")
+    data, upload_key = _file(body)
     filename = body.get("filename") if isinstance(body.get("filename"), str) else ""
-    record = catalog.image_create(owner=actor, meta=meta, data=data, original_filename=filename)
+    if upload_key is not None:
+        record = catalog.image_create_from_upload(owner=actor, meta=meta, upload_key=upload_key,
+                                                  original_filename=filename)
+    elif data is None:
+        raise catalog.InvalidField(
+            "image_content", "image_content (the file, base64) or upload_key (from POST /images/uploads) is required."
+        )
+    else:
+        record = catalog.image_create(owner=actor, meta=meta, data=data, original_filename=filename)
     return response(
         201,
         {
@@ -131,7 +172,7 @@ def _ok_error(exc: AppError) -> dict:
 
 @handler(_ok_error)
 def update_image(event: Event) -> Response:
-    """PUT /images: change an image's metadata and, with image_content, its file."""
+    """PUT /images: change an image's metadata and, with image_content or upload_key, its file."""
     actor = _actor(event)
     body = _body(event)
     image_id = body.get("id")
@@ -152,10 +193,17 @@ def update_image(event: Event) -> Response:
     if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
         raise catalog.InvalidField("version", "version must be the whole number you read.")
     filename = body.get("filename") if isinstance(body.get("filename"), str) else None
-    record = catalog.image_update(
-        actor=actor, image_id=image_id, meta=meta, expected_version=version,
-        data=_content(body), original_filename=filename,
-    )
+    data, upload_key = _file(body)
+    if upload_key is not None:
+        record = catalog.image_update_from_upload(
+            actor=actor, image_id=image_id, meta=meta, expected_version=version,
+            upload_key=upload_key, original_filename=filename,
+        )
+    else:
+        record = catalog.image_update(
+            actor=actor, image_id=image_id, meta=meta, expected_version=version,
+            data=data, original_filename=filename,
+        )
     return response(200, {"status": "OK", "message": "Image updated.", "image": catalog.image_to_dict(record)})
 
 

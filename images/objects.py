@@ -97,11 +97,17 @@ def list_objects(prefix: str) -> Iterator[tuple[str, datetime]]:
         for item in page.get("Contents", []):
             yield item["Key"], item["LastModified"]
 
-def upload_key(token: str) -> str:
-    return f"{UPLOADS_PREFIX}{token}"
+
+def upload_key(owner_tag: str, token: str) -> str:
+    """uploads/<owner tag>/<token>: see images.catalog.upload_start for the tag."""
+    return f"{UPLOADS_PREFIX}{owner_tag}/{token}"
 
 
-def presigned_upload(key: str, *, max_bytes: int, expires_in: int = 900) -> dict:
+# How long a presigned upload form stays valid (the sweep's grace period must exceed it).
+UPLOAD_EXPIRES_IN = 900
+
+
+def presigned_upload(key: str, *, max_bytes: int, expires_in: int = UPLOAD_EXPIRES_IN) -> dict:
     """A presigned POST that lets a browser put at most `max_bytes` at `key`, straight to S3."""
     return s3().generate_presigned_post(
         Bucket=get_config().images_bucket, Key=key,

@@ -23,7 +23,8 @@ locals {
       dynamodb_read  = ["images"]
       dynamodb_write = []
       s3_read        = []
-      s3_write       = []
+      s3_put         = []
+      s3_delete      = []
       cognito        = []
     }
     search_images = {
@@ -34,7 +35,8 @@ locals {
       dynamodb_read  = ["images", "image_terms"]
       dynamodb_write = []
       s3_read        = []
-      s3_write       = []
+      s3_put         = []
+      s3_delete      = []
       cognito        = []
     }
     create_image = {
@@ -44,9 +46,11 @@ locals {
       timeout        = 29
       dynamodb_read  = ["images", "image_terms"]
       dynamodb_write = ["images", "image_terms"]
-      s3_read        = ["uploads/"]
-      s3_write       = ["uploads/", "images/", "thumbnails/"]
-      cognito        = []
+      # With upload_key: reads the caller's upload, deletes it once registered or refused.
+      s3_read   = ["uploads/"]
+      s3_put    = ["images/", "thumbnails/"]
+      s3_delete = ["uploads/", "images/", "thumbnails/"]
+      cognito   = []
     }
     update_image = {
       route          = "PUT /images"
@@ -55,9 +59,26 @@ locals {
       timeout        = 29
       dynamodb_read  = ["images", "image_terms"]
       dynamodb_write = ["images", "image_terms"]
-      s3_read        = ["staging/", "images/"]
-      s3_write       = ["staging/", "images/", "thumbnails/"]
-      cognito        = []
+      # With upload_key: reads the caller's upload, deletes it once used or refused.
+      s3_read   = ["staging/", "images/", "uploads/"]
+      s3_put    = ["staging/", "images/", "thumbnails/"]
+      s3_delete = ["staging/", "images/", "thumbnails/", "uploads/"]
+      cognito   = []
+    }
+    create_upload = {
+      route          = "POST /images/uploads"
+      handler        = "images.api.create_upload"
+      memory_size    = 256
+      timeout        = 15
+      dynamodb_read  = []
+      dynamodb_write = []
+      s3_read        = []
+      # A presigned POST is signed with this role's credentials: S3 checks the ROLE's
+      # s3:PutObject on the key when the client posts the file (the function itself
+      # never touches S3).
+      s3_put    = ["uploads/"]
+      s3_delete = []
+      cognito   = []
     }
     delete_image = {
       route          = "DELETE /images"
@@ -67,7 +88,8 @@ locals {
       dynamodb_read  = ["images", "image_terms"]
       dynamodb_write = ["images", "image_terms"]
       s3_read        = []
-      s3_write       = ["images/", "thumbnails/", "staging/"]
+      s3_put         = []
+      s3_delete      = ["images/", "thumbnails/", "staging/"]
       cognito        = []
     }
     create_user = {
@@ -78,7 +100,8 @@ locals {
       dynamodb_read  = []
       dynamodb_write = []
       s3_read        = []
-      s3_write       = []
+      s3_put         = []
+      s3_delete      = []
       # SignUp, then AdminConfirmSignUp unless API_SIGNUP_REQUIRES_CONFIRMATION.
       cognito = ["cognito-idp:SignUp", "cognito-idp:AdminConfirmSignUp"]
     }
@@ -91,7 +114,8 @@ locals {
       dynamodb_read  = ["signin_attempts"]
       dynamodb_write = ["signin_attempts"]
       s3_read        = []
-      s3_write       = []
+      s3_put         = []
+      s3_delete      = []
       # SRP sign-in: InitiateAuth (USER_SRP_AUTH), then RespondToAuthChallenge (PASSWORD_VERIFIER).
       cognito = ["cognito-idp:InitiateAuth", "cognito-idp:RespondToAuthChallenge"]
     }
@@ -186,11 +210,20 @@ data "aws_iam_policy_document" "lambda" {
   }
 
   dynamic "statement" {
-    for_each = length(each.value.s3_write) > 0 ? [1] : []
+    for_each = length(each.value.s3_put) > 0 ? [1] : []
     content {
-      sid       = "WriteObjects"
-      actions   = ["s3:PutObject", "s3:DeleteObject"]
-      resources = [for prefix in each.value.s3_write : "${aws_s3_bucket.images.arn}/${prefix}*"]
+      sid       = "PutObjects"
+      actions   = ["s3:PutObject"]
+      resources = [for prefix in each.value.s3_put : "${aws_s3_bucket.images.arn}/${prefix}*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(each.value.s3_delete) > 0 ? [1] : []
+    content {
+      sid       = "DeleteObjects"
+      actions   = ["s3:DeleteObject"]
+      resources = [for prefix in each.value.s3_delete : "${aws_s3_bucket.images.arn}/${prefix}*"]
     }
   }
 

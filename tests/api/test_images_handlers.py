@@ -161,3 +161,66 @@ def test_unexpected_fault_is_500_without_internals(aws, monkeypatch):
     monkeypatch.setattr("images.catalog.image_list", boom)
     status, body, _ = call(api.list_images, "GET", "/images", claims=ALICE)
     assert status == 500 and "secret" not in body["msg"]
+
+
+# ------------------------------------------------------------ presigned uploads
+
+
+def start_upload(claims=ALICE, data: bytes | None = None):
+    import boto3
+
+    from common.config import get_config
+
+    status, body, _ = call(api.create_upload, "POST", "/images/uploads", claims=claims)
+    assert status == 201, body
+    if data is not None:  # what the client's POST to the presigned form does
+        boto3.client("s3").put_object(Bucket=get_config().images_bucket, Key=body["upload_key"], Body=data)
+    return body
+
+
+def test_create_upload_answers_a_presigned_post_form(aws):
+    body = start_upload()
+    assert body["status"] == "success" and body["msg"]
+    assert body["upload_key"].startswith("uploads/") and body["fields"]["key"] == body["upload_key"]
+    assert body["url"] and body["fields"]["policy"] and body["expires_in"] == 900
+    assert body["max_bytes"] == aws.image_max_bytes > api.MAX_REQUEST_BYTES
+    assert call(api.create_upload, "POST", "/images/uploads")[0] == 401
+
+
+def test_post_registers_an_uploaded_file(aws):
+    data = make_image("JPEG", size=(90, 70))
+    key = start_upload(data=data)["upload_key"]
+    status, body, _ = post_image(image_content=None, upload_key=key)
+    assert status == 201 and body["image"]["content_type"] == "image/jpeg" and body["image"]["byte_size"] == len(data)
+    assert post_image(image_content=None, upload_key=key)[0] == 400  # consumed
+
+
+@pytest.mark.parametrize("claims, fields, status", [
+    (ALICE, {"image_content": b64(make_image())}, 400),  # both
+    (ALICE, {"image_content": None, "upload_key": 7}, 400),
+    (ALICE, {"image_content": None, "upload_key": "uploads/../images/x"}, 400),
+    (ALICE, {"image_content": None, "upload_key": "uploads/" + "0" * 16 + "/" + "0" * 32}, 403),  # not hers
+    (BOB, {"image_content": None}, 403),  # Alice's upload
+])
+def test_bad_upload_keys_are_refused_with_the_seed_body(aws, claims, fields, status):
+    key = start_upload(data=make_image())["upload_key"]
+    got, body, _ = post_image(claims=claims, **{"upload_key": key, **fields})
+    assert got == status and body["status"] == "fail" and body["msg"]
+    assert call(api.list_images, "GET", "/images", claims=ALICE)[1] == []
+
+
+def test_an_unknown_upload_is_400(aws):
+    key = start_upload()["upload_key"]  # never uploaded
+    got, body, _ = post_image(image_content=None, upload_key=key)
+    assert got == 400 and body["status"] == "fail" and "expired" in body["msg"]
+
+
+def test_put_replaces_the_file_from_an_upload(aws):
+    image_id = post_image()[1]["id"]
+    key = start_upload(data=make_image("WEBP"))["upload_key"]
+    status, body, _ = call(api.update_image, "PUT", "/images", {"id": image_id, "upload_key": key}, claims=ALICE)
+    assert status == 200 and body["image"]["content_type"] == "image/webp"
+    key = start_upload(data=make_image())["upload_key"]
+    status, body, _ = call(api.update_image, "PUT", "/images",
+                           {"id": image_id, "upload_key": key, "image_content": b64(make_image())}, claims=ALICE)
+    assert status == 400 and body["status"] == "ERROR"

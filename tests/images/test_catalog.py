@@ -245,23 +245,55 @@ def test_image_to_dict_has_the_seed_fields(aws):
 
 
 def test_a_file_already_in_s3_is_verified_then_registered(aws):
-    key, form = catalog.upload_start()
-    assert key.startswith("uploads/") and form["fields"]["key"] == key
+    upload = catalog.upload_start(ALICE)
+    assert upload.key.startswith(f"uploads/{catalog.upload_owner_tag(ALICE.sub)}/")
+    assert upload.fields["key"] == upload.key and upload.expires_in == 900
+    assert upload.max_bytes == aws.image_max_bytes
     data = make_image("WEBP")
-    boto3.client("s3").put_object(Bucket=aws.images_bucket, Key=key, Body=data)
-    record = catalog.image_create_from_upload(owner=ALICE, meta=meta(), upload_key=key)
+    boto3.client("s3").put_object(Bucket=aws.images_bucket, Key=upload.key, Body=data)
+    record = catalog.image_create_from_upload(owner=ALICE, meta=meta(), upload_key=upload.key)
     assert record.content_type == "image/webp" and objects.get_object(record.object_key) == data
-    assert not objects.exists(key)
+    assert not objects.exists(upload.key)
 
 
 def test_a_bad_upload_is_refused_and_removed(aws):
-    key, _ = catalog.upload_start()
+    key = catalog.upload_start(ALICE).key
     boto3.client("s3").put_object(Bucket=aws.images_bucket, Key=key, Body=b"<html></html>")
     with pytest.raises(InvalidInput):
         catalog.image_create_from_upload(owner=ALICE, meta=meta(), upload_key=key)
     assert list(objects.list_objects("")) == [] and list(ImageRecord.scan()) == []
-    with pytest.raises(InvalidInput):
-        catalog.image_create_from_upload(owner=ALICE, meta=meta(), upload_key="images/" + "0" * 32)
+    for bad in ("images/" + "0" * 32, "uploads/" + "0" * 32, f"uploads/{'0' * 16}/../{'0' * 29}", None, 7):
+        with pytest.raises(InvalidInput):
+            catalog.image_create_from_upload(owner=ALICE, meta=meta(), upload_key=bad)
+
+
+def test_an_unknown_or_expired_upload_is_invalid_input(aws):
+    key = catalog.upload_start(ALICE).key  # asked for, never uploaded (or already expired)
+    with pytest.raises(InvalidInput, match="not found"):
+        catalog.image_create_from_upload(owner=ALICE, meta=meta(), upload_key=key)
+
+
+def test_only_the_uploader_can_register_or_use_an_upload(aws):
+    key = catalog.upload_start(ALICE).key
+    boto3.client("s3").put_object(Bucket=aws.images_bucket, Key=key, Body=make_image())
+    with pytest.raises(PermissionDenied):
+        catalog.image_create_from_upload(owner=BOB, meta=meta(), upload_key=key)
+    bobs = create(owner=BOB)
+    with pytest.raises(PermissionDenied):
+        catalog.image_update_from_upload(actor=BOB, image_id=bobs.id, meta=meta(), upload_key=key)
+    assert objects.exists(key)  # refused without consuming Alice's upload
+    assert catalog.image_create_from_upload(owner=ALICE, meta=meta(), upload_key=key).owner_sub == ALICE.sub
+
+
+def test_an_upload_replaces_the_file(aws):
+    record = create()
+    key = catalog.upload_start(ALICE).key
+    data = make_image("JPEG", size=(40, 30))
+    boto3.client("s3").put_object(Bucket=aws.images_bucket, Key=key, Body=data)
+    updated = catalog.image_update_from_upload(actor=ALICE, image_id=record.id, meta=meta(), upload_key=key,
+                                               expected_version=record.version)
+    assert updated.content_type == "image/jpeg" and objects.get_object(record.object_key) == data
+    assert not objects.exists(key)
 
 
 # ------------------------------------------------------------ facets

@@ -42,9 +42,9 @@ def test_orphans_are_reported_then_deleted_and_referenced_objects_kept(aws):
     objects.put_object(objects.image_key("f" * 32), b"x", content_type="image/png")
     objects.put_object(objects.thumbnail_key("f" * 32), b"x", content_type="image/jpeg")
     objects.put_object(objects.staging_key(kept.id, "t" * 32), b"x", content_type="image/png")
-    objects.put_object(objects.upload_key("u" * 32), b"x", content_type="image/png")
+    objects.put_object(objects.upload_key("a" * 16, "u" * 32), b"x", content_type="image/png")
     orphans = {objects.image_key("f" * 32), objects.thumbnail_key("f" * 32),
-               objects.staging_key(kept.id, "t" * 32), objects.upload_key("u" * 32)}
+               objects.staging_key(kept.id, "t" * 32), objects.upload_key("a" * 16, "u" * 32)}
 
     report = sweep(now=LATER)
     assert set(report.orphan_objects) == orphans and not report.deleted

@@ -206,17 +206,28 @@ def test_lambda_permissions_are_per_function_and_scoped():
     assert tf.resource("aws_iam_role_policy", "lambda")["for_each"] == "${local.functions}"
     # Readers never write; only the image writers touch S3; only /users touch Cognito.
     for key in ("list_images", "search_images"):
-        assert functions[key]["dynamodb_write"] == [] and functions[key]["s3_write"] == [], key
+        spec = functions[key]
+        assert spec["dynamodb_write"] == [] and spec["s3_put"] == spec["s3_delete"] == [], key
     for key in ("create_user", "create_token"):
         spec = functions[key]
-        assert spec["s3_read"] == spec["s3_write"] == []
+        assert spec["s3_read"] == spec["s3_put"] == spec["s3_delete"] == []
         assert set(spec["dynamodb_read"] + spec["dynamodb_write"]) <= {"signin_attempts"}
     assert set(functions["create_user"]["cognito"]) == {"cognito-idp:SignUp", "cognito-idp:AdminConfirmSignUp"}
     for key, spec in functions.items():
         if not key.endswith("_user") and not key.endswith("_token"):
             assert spec["cognito"] == [], key
-        for prefix in spec["s3_read"] + spec["s3_write"]:
+        for prefix in spec["s3_read"] + spec["s3_put"] + spec["s3_delete"]:
             assert prefix in {objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.UPLOADS_PREFIX, objects.STAGING_PREFIX}
+    # Presigning needs the role's PutObject on uploads/ and nothing else; registering an
+    # upload reads and deletes it, never writes there.
+    upload = functions["create_upload"]
+    assert upload["s3_put"] == [objects.UPLOADS_PREFIX]
+    assert upload["s3_read"] == upload["s3_delete"] == upload["dynamodb_read"] == upload["dynamodb_write"] == []
+    for key in ("create_image", "update_image"):
+        spec = functions[key]
+        assert objects.UPLOADS_PREFIX in spec["s3_read"] and objects.UPLOADS_PREFIX in spec["s3_delete"], key
+        assert objects.UPLOADS_PREFIX not in spec["s3_put"], key
+    assert functions["delete_image"]["s3_put"] == []
     document = json.dumps(tf.data["aws_iam_policy_document"]["lambda"])
     assert '"*"' not in document
 

@@ -15,6 +15,7 @@ SEED_ROUTES = {
     "PUT /images": "images.api.update_image",
     "DELETE /images": "images.api.delete_image",
     "GET /images/{key}/{value}": "images.api.search_images",
+    "POST /images/uploads": "images.api.create_upload",  # presigned uploads for big files
     "POST /users": "accounts.api.create_user",
     "POST /users/token": "accounts.api.create_token",
 }
@@ -139,6 +140,12 @@ def test_seed_bodies():
     schemas = openapi()["components"]["schemas"]
     assert set(schemas["CreateImageRequest"]["properties"]) == {
         "title", "description", "keywords", "author", "creator", "capture_date", "filename", "image_content",
+        "upload_key",  # the file from POST /images/uploads instead of image_content
+    }
+    assert "image_content" not in schemas["CreateImageRequest"]["required"]  # or upload_key
+    assert "upload_key" in schemas["UpdateImageRequest"]["properties"]
+    assert set(schemas["CreateUploadResponse"]["required"]) == {
+        "status", "msg", "upload_key", "url", "fields", "max_bytes", "expires_in",
     }
     assert set(schemas["UpdateImageRequest"]["properties"]) >= {
         "id", "title", "description", "keywords", "author", "creator", "capture_date", "filename", "image_content",

@@ -45,7 +45,8 @@ def token(aws):
 def test_every_route_of_the_document_is_served():
     routes = {(r.method, r.resource): r for r in gateway.load_routes()}
     assert set(routes) == {("GET", "/images"), ("POST", "/images"), ("PUT", "/images"), ("DELETE", "/images"),
-                           ("GET", "/images/{key}/{value}"), ("POST", "/users"), ("POST", "/users/token")}
+                           ("GET", "/images/{key}/{value}"), ("POST", "/images/uploads"), ("POST", "/users"),
+                           ("POST", "/users/token")}
     assert not routes[("POST", "/users")].secured and not routes[("POST", "/users/token")].secured
     assert all(r.secured for k, r in routes.items() if k[1].startswith("/images"))
 
