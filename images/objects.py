@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import boto3
+from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
 from common.config import Config, get_config
@@ -33,7 +34,9 @@ CACHE_CONTROL = "public, max-age=300"
 
 @functools.cache
 def _client(config: Config):
-    return boto3.client("s3", region_name=config.aws_region)
+    # SigV4 everywhere, presigned POSTs included (boto3 would sign those with SigV2, which
+    # buckets created since June 2020 refuse).
+    return boto3.client("s3", region_name=config.aws_region, config=BotoConfig(signature_version="s3v4"))
 
 
 def s3():

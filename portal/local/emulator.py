@@ -6,6 +6,10 @@ On top of stock moto it adds what the local stack needs to behave like AWS:
 - requests served one at a time (moto's backends are not thread-safe);
 - anonymous requests allowed only where the bucket policy allows them (public image
   objects; the bucket itself is not listable), with the CDN's nosniff header;
+- browser-style presigned POST uploads (the signature travels in the multipart form, not
+  in a header or the query): checked like S3 does (signature, expiry, every field covered
+  by the policy's conditions, content-length-range) before moto stores them, since moto
+  checks none of it;
 - real password checks in the Cognito SRP flow (portal/local/cognito_checks.py);
 - GET /_local/health and GET /_local/mailbox (the mail the local Cognito would send).
 
@@ -15,15 +19,23 @@ Run: python -m portal.local.emulator --port 4566 --state .local/emulator-state.p
 from __future__ import annotations
 
 import argparse
+import base64
 import fnmatch
+import hashlib
+import hmac
+import io
 import json
 import logging
+import os
 import signal
 import sys
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
+
+from werkzeug.formparser import parse_form_data
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.s3.models import s3_backends
@@ -77,6 +89,83 @@ def _is_anonymous_s3(environ: dict) -> bool:
     return not (path.startswith(("/moto-api", "/_local/")) or path.endswith("/.well-known/jwks.json"))
 
 
+_POST_FORM_FIELDS = {"key", "policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"}
+
+
+def _is_presigned_post(environ: dict) -> bool:
+    """A multipart/form-data POST to a bucket's root, without credentials in a header or the
+    query: a browser's (or curl's) presigned POST, whose signature is in the form itself."""
+    if environ.get("REQUEST_METHOD") != "POST" or environ.get("HTTP_AUTHORIZATION") or environ.get("QUERY_STRING"):
+        return False
+    if not environ.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
+        return False
+    parts = unquote(environ.get("PATH_INFO", "")).strip("/").split("/")
+    return len(parts) == 1 and bool(parts[0])
+
+
+def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    key = f"AWS4{secret}".encode()
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+def _check_presigned_post(bucket: str, fields: dict[str, str], size: int, now: datetime) -> tuple[str, str, str] | None:
+    """Why S3 would refuse this presigned POST, as (HTTP status, error code, message), or None."""
+    denied = ("403 Forbidden", "AccessDenied")
+    lowered = {k.lower(): v for k, v in fields.items()}
+    missing = _POST_FORM_FIELDS - set(lowered)
+    if missing:
+        return (*denied, f"Missing form fields: {', '.join(sorted(missing))}")
+    if lowered["x-amz-algorithm"] != "AWS4-HMAC-SHA256":
+        return (*denied, "Only AWS4-HMAC-SHA256 is supported")
+    try:
+        _access_key, date, region, service, _ = lowered["x-amz-credential"].split("/")
+        policy = json.loads(base64.b64decode(lowered["policy"], validate=True))
+        expiration = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
+        conditions = policy["conditions"]
+    except (ValueError, KeyError, TypeError) as exc:
+        return ("400 Bad Request", "InvalidPolicyDocument", f"Invalid policy or credential: {exc}")
+    secret = os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if secret:  # the local stack's one secret (the local AWS env): check the signature like S3
+        expected = hmac.new(_signing_key(secret, date, region, service), lowered["policy"].encode(), hashlib.sha256)
+        if not hmac.compare_digest(expected.hexdigest(), lowered["x-amz-signature"]):
+            return ("403 Forbidden", "SignatureDoesNotMatch", "The request signature we calculated does not match")
+    if now >= expiration:
+        return (*denied, "Invalid according to Policy: Policy expired.")
+    values = {**lowered, "bucket": bucket}
+    covered = {"policy", "x-amz-signature", "file"}
+    for condition in conditions:
+        if isinstance(condition, dict):
+            ((name, value),) = condition.items()
+            condition = ["eq", f"${name}", value]
+        op = str(condition[0]).lower()
+        if op == "content-length-range":
+            low, high = int(condition[1]), int(condition[2])
+            if size < low:
+                return ("400 Bad Request", "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size")
+            if size > high:
+                return ("400 Bad Request", "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
+            continue
+        name = str(condition[1]).lstrip("$").lower()
+        covered.add(name)
+        actual = values.get(name)
+        if actual is None or (op == "eq" and actual != condition[2]) \
+                or (op == "starts-with" and not actual.startswith(condition[2])) or op not in ("eq", "starts-with"):
+            return (*denied, f"Invalid according to Policy: Policy Condition failed: {condition}")
+    uncovered = {k for k in lowered if not k.startswith("x-ignore-")} - covered
+    if uncovered:
+        return (*denied, f"Invalid according to Policy: Extra input fields: {', '.join(sorted(uncovered))}")
+    return None
+
+
+def _xml_error(start_response, status: str, code: str, message: str) -> list[bytes]:
+    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+            f"<Message>{message}</Message></Error>").encode()
+    start_response(status, [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
 def _json(start_response, status: str, body) -> list[bytes]:
     data = json.dumps(body).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
@@ -101,7 +190,13 @@ class Emulator:
         if path == "/_local/mailbox":
             username = parse_qs(environ.get("QUERY_STRING", "")).get("username", [None])[0]
             return _json(start_response, "200 OK", mailbox.messages(username))
-        anonymous = _is_anonymous_s3(environ)
+        if _is_presigned_post(environ):
+            refused = self._check_presigned_post(environ)
+            if refused:
+                return _xml_error(start_response, *refused)
+            anonymous = False  # authorised by its policy: moto stores it
+        else:
+            anonymous = _is_anonymous_s3(environ)
         if anonymous:
             parts = unquote(path).lstrip("/").split("/", 1)
             if method not in ("GET", "HEAD") or len(parts) < 2 or not parts[1] \
@@ -125,6 +220,25 @@ class Emulator:
             headers.append(("X-Content-Type-Options", "nosniff"))
         start_response(captured["status"], headers)
         return [body]
+
+    @staticmethod
+    def _check_presigned_post(environ: dict) -> tuple[str, str, str] | None:
+        """Read the form (then put the body back for moto) and check it like S3 would."""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length <= 0:
+            return ("411 Length Required", "MissingContentLength", "You must provide the Content-Length HTTP header.")
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)
+        _, form, files = parse_form_data({**environ, "wsgi.input": io.BytesIO(body)})
+        upload = files.get("file")
+        if upload is None:
+            return ("400 Bad Request", "InvalidArgument", "POST requires exactly one file upload per request.")
+        size = len(upload.stream.read())
+        bucket = unquote(environ.get("PATH_INFO", "")).strip("/")
+        return _check_presigned_post(bucket, dict(form.items()), size, datetime.now(timezone.utc))
 
     def save(self) -> None:
         """Write the current state to disk (atomically)."""

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import os
+
+import boto3
 import pytest
 import requests
+from PIL import Image
 
 from tests.helpers import b64, make_image
 
@@ -116,3 +121,119 @@ def test_list_pagination_follows_the_link_header(api, token):
     crossed = requests.get(f"{search}?limit=2&order=oldest&cursor={newest.headers['X-Next-Cursor']}",
                            headers=auth, timeout=30)
     assert crossed.status_code == 400
+
+
+# ------------------------------------------------------------ presigned uploads
+
+
+def _noise_png(megabytes: float) -> bytes:
+    """A real PNG of random noise (incompressible), about `megabytes` MB."""
+    side = int((megabytes * 1024 * 1024 / 3) ** 0.5)
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _ask_upload(api, auth) -> dict:
+    reply = requests.post(f"{api}/images/uploads", headers=auth, timeout=30)
+    assert reply.status_code == 201, reply.text
+    return reply.json()
+
+
+def _post_file(upload: dict, data: bytes, *, fields: dict | None = None) -> requests.Response:
+    # The form's fields first, the file last (S3 ignores fields after it), no credentials.
+    form = [(name, (None, value)) for name, value in (fields or upload["fields"]).items()]
+    return requests.post(upload["url"], files=[*form, ("file", ("big.png", data, "image/png"))], timeout=120)
+
+
+@pytest.fixture(scope="module")
+def other_token(api):
+    created = requests.post(f"{api}/users", json={"username": "dave", "password": "Dave-pass-1",
+                                                   "email": "dave@example.com"}, timeout=30)
+    assert created.status_code in (200, 201), created.text
+    return requests.post(f"{api}/users/token", json={"username": "dave", "password": "Dave-pass-1"},
+                         timeout=30).json()["id_token"]
+
+
+def _s3(stack):
+    return boto3.client("s3", endpoint_url=stack.emulator_url, region_name=stack.env["AWS_REGION"],
+                        aws_access_key_id=stack.env["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=stack.env["AWS_SECRET_ACCESS_KEY"])
+
+
+def _keys(stack, prefix: str) -> set[str]:
+    bucket = stack.env.get("IMAGES_BUCKET", "image-manager-images")  # the code's default locally
+    listed = _s3(stack).list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return {item["Key"] for item in listed.get("Contents", [])}
+
+
+def test_an_image_too_big_for_base64_goes_through_a_presigned_upload(api, token, local_stack):
+    auth = {"Authorization": f"Bearer {token}"}
+    data = _noise_png(7)
+    assert len(data) > 6 * 1024 * 1024  # more than a Lambda request could carry, even before base64
+    upload = _ask_upload(api, auth)
+    assert upload["status"] == "success" and upload["expires_in"] == 900 and upload["max_bytes"] >= len(data)
+    stored = _post_file(upload, data)
+    assert stored.status_code == 204, stored.text
+
+    created = requests.post(f"{api}/images", headers=auth, timeout=120, json={
+        "title": "Static noise", "author": "Dan Roe", "filename": "noise.png", "upload_key": upload["upload_key"]})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["image"]["byte_size"] == len(data) and body["image"]["content_type"] == "image/png"
+    public = requests.get(body["object_url"], timeout=60)
+    assert public.status_code == 200 and public.content == data
+    assert public.headers["Content-Type"] == "image/png"
+    assert upload["upload_key"] not in _keys(local_stack, "uploads/")  # consumed
+    again = requests.post(f"{api}/images", headers=auth, timeout=30, json={
+        "title": "Again", "author": "D", "upload_key": upload["upload_key"]})
+    assert again.status_code == 400 and again.json()["status"] == "fail"
+
+
+def test_the_bucket_holds_a_presigned_post_to_its_policy(api, token, local_stack):
+    auth = {"Authorization": f"Bearer {token}"}
+    upload = _ask_upload(api, auth)
+    moved = {**upload["fields"], "key": upload["upload_key"].rsplit("/", 1)[0] + "/" + "0" * 32}
+    assert _post_file(upload, make_image(), fields=moved).status_code == 403  # the policy pins the key
+    forged = {**upload["fields"], "x-amz-signature": "0" * 64}
+    assert _post_file(upload, make_image(), fields=forged).status_code == 403
+    assert _post_file(upload, b"").status_code == 400  # content-length-range starts at 1 byte
+    assert not _keys(local_stack, "uploads/") & {upload["upload_key"], moved["key"]}
+    # Without the form, the bucket stays closed to anonymous writes.
+    assert requests.put(f"{upload['url']}/{upload['upload_key']}", data=b"x", timeout=30).status_code == 403
+
+
+def test_a_non_image_upload_is_refused_and_leaves_nothing(api, token, local_stack):
+    auth = {"Authorization": f"Bearer {token}"}
+    before = _keys(local_stack, "images/")
+    upload = _ask_upload(api, auth)
+    assert _post_file(upload, b"<html><script>alert(1)</script></html>" * 1000).status_code == 204
+    refused = requests.post(f"{api}/images", headers=auth, timeout=30, json={
+        "title": "Not an image", "author": "M", "filename": "x.png", "upload_key": upload["upload_key"]})
+    assert refused.status_code == 400 and refused.json()["status"] == "fail"
+    assert _keys(local_stack, "images/") == before
+    assert upload["upload_key"] not in _keys(local_stack, "uploads/")
+    found = requests.get(f"{api}/images/title/image", headers=auth, timeout=30).json()
+    assert "Not an image" not in [i["title"] for i in found]
+
+
+def test_another_users_upload_and_unknown_keys_are_refused(api, token, other_token, local_stack):
+    auth, other = {"Authorization": f"Bearer {token}"}, {"Authorization": f"Bearer {other_token}"}
+    upload = _ask_upload(api, auth)
+    assert _post_file(upload, make_image()).status_code == 204
+    stolen = requests.post(f"{api}/images", headers=other, timeout=30, json={
+        "title": "Mine now", "author": "D", "upload_key": upload["upload_key"]})
+    assert stolen.status_code == 403 and stolen.json()["status"] == "fail"
+    assert upload["upload_key"] in _keys(local_stack, "uploads/")  # still the owner's to register
+
+    never = _ask_upload(api, auth)  # asked for, never posted (as if expired)
+    for key in (never["upload_key"], "uploads/nope", "images/" + "0" * 32):
+        reply = requests.post(f"{api}/images", headers=auth, timeout=30, json={
+            "title": "Ghost", "author": "G", "upload_key": key})
+        assert reply.status_code == 400 and reply.json()["status"] == "fail", key
+    both = requests.post(f"{api}/images", headers=auth, timeout=30, json={
+        "title": "Both", "author": "B", "upload_key": upload["upload_key"], "image_content": b64(make_image())})
+    assert both.status_code == 400 and both.json()["status"] == "fail"
+    mine = requests.post(f"{api}/images", headers=auth, timeout=30, json={
+        "title": "Mine", "author": "B", "upload_key": upload["upload_key"]})
+    assert mine.status_code == 201, mine.text
