@@ -48,6 +48,23 @@ data "aws_iam_policy_document" "kms" {
       values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
     }
   }
+
+  # CloudWatch alarms publish to the encrypted alarm topic (alarms.tf): SNS asks for a data
+  # key on the alarm's behalf, in the topic's encryption context. Only that topic.
+  statement {
+    sid       = "CloudWatchAlarmsPublishToAlarmTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:sns:topicArn"
+      values   = [aws_sns_topic.alarms.arn]
+    }
+  }
 }
 
 resource "aws_kms_key_policy" "main" {

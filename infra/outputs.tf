@@ -107,3 +107,8 @@ output "maintenance_function_name" {
   description = "Function of the scheduled sweep (run it by hand with `aws lambda invoke`)."
   value       = aws_lambda_function.maintenance.function_name
 }
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm notifies (subscribe more endpoints to it)."
+  value       = aws_sns_topic.alarms.arn
+}

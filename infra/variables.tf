@@ -375,3 +375,18 @@ variable "maintenance_memory_size" {
     error_message = "maintenance_memory_size: 128 to 10240 MB."
   }
 }
+
+# ---------------------------------------------------------------------------------------
+# Alarms (alarms.tf)
+# ---------------------------------------------------------------------------------------
+
+variable "alarm_email" {
+  description = "Address subscribed to the alarm topic (AWS mails a confirmation link first); empty for no subscription."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.alarm_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email: an email address, or empty."
+  }
+}
