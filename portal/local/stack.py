@@ -30,12 +30,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _log_tail(process: subprocess.Popen | None, lines: int = 30) -> str:
+    """The end of a quiet process's log, to say why it failed."""
+    path = getattr(process, "log_path", None)
+    if path is None or not Path(path).exists():
+        return ""
+    tail = Path(path).read_text(errors="replace").splitlines()[-lines:]
+    return f"\n--- last lines of {path} ---\n" + "\n".join(tail)
+
+
 def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
     """Wait until `url` answers (any HTTP status), or fail."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode} before {url} answered")
+            raise RuntimeError(
+                f"{process.args} exited with {process.returncode} before {url} answered{_log_tail(process)}"
+            )
         try:
             urllib.request.urlopen(url, timeout=2)
             return
@@ -43,7 +54,7 @@ def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | N
             return
         except OSError:
             time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
+    raise TimeoutError(f"{url} did not answer within {timeout} s{_log_tail(process)}")
 
 
 @dataclass
@@ -70,11 +81,14 @@ class LocalStack:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
-    def _spawn(self, *args: str) -> subprocess.Popen:
-        output = subprocess.DEVNULL if self.quiet else None
+    def _spawn(self, name: str, *args: str) -> subprocess.Popen:
+        # Quiet processes (tests) write to <state_dir>/<name>.log, quoted when they fail.
+        log_path = self.state_dir / f"{name}.log" if self.quiet else None
+        output = open(log_path, "ab") if log_path else None  # noqa: SIM115 (closed in stop())
         process = subprocess.Popen(
-            [sys.executable, *args], cwd=ROOT, env=self.env, stdout=output, stderr=output
+            [sys.executable, *args], cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT if output else None
         )
+        process.log_path, process.log_file = log_path, output
         self.processes.append(process)
         return process
 
@@ -91,15 +105,17 @@ class LocalStack:
             "PYTHONUNBUFFERED": "1",
         }
         process = self._spawn(
-            "-m", "portal.local.emulator", "--port", str(self.emulator_port),
+            "emulator", "-m", "portal.local.emulator", "--port", str(self.emulator_port),
             "--state", str(self.state_dir / "emulator-state.pickle"),
         )
         wait_for_http(f"{self.emulator_url}/_local/health", process=process)
         # Resources are made by a child so this process's config stays untouched.
-        out = subprocess.run(
-            [sys.executable, "-m", "portal.local.bootstrap"], cwd=ROOT, env=self.env,
-            check=True, capture_output=True, text=True,
-        ).stdout
+        made = subprocess.run(
+            [sys.executable, "-m", "portal.local.bootstrap"], cwd=ROOT, env=self.env, capture_output=True, text=True,
+        )
+        if made.returncode != 0:
+            raise RuntimeError(f"creating the local resources failed:\n{made.stderr}")
+        out = made.stdout
         for line in out.splitlines():
             name, _, value = line.partition("=")
             if name and value:
@@ -110,8 +126,8 @@ class LocalStack:
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=self.env, check=True
         )
-        portal = self._spawn("manage.py", "runserver", "--noreload", f"127.0.0.1:{self.portal_port}")
-        api = self._spawn("-m", "portal.local.gateway", "--port", str(self.api_port))
+        portal = self._spawn("portal", "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.portal_port}")
+        api = self._spawn("api", "-m", "portal.local.gateway", "--port", str(self.api_port))
         wait_for_http(f"{self.portal_url}/healthz", process=portal)
         wait_for_http(f"{self.api_url}/", process=api)
 
@@ -126,4 +142,7 @@ class LocalStack:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            log_file = getattr(process, "log_file", None)  # processes others added have none
+            if log_file:
+                log_file.close()
         self.processes.clear()

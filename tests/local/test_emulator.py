@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import socket
 import subprocess
 import sys
 
@@ -103,3 +104,16 @@ def test_a_crash_while_saving_keeps_the_previous_state(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         state.write_atomically(path, pickle.dumps("half"))
     assert pickle.loads(path.read_bytes()) == "good"
+
+
+def test_a_process_that_fails_to_start_says_why(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        stack = LocalStack(state_dir=tmp_path, emulator_port=taken.getsockname()[1], quiet=True)
+        try:
+            with pytest.raises(RuntimeError) as failed:
+                stack.start_emulator()
+        finally:
+            stack.stop()
+    assert "emulator.log" in str(failed.value) and "in use" in str(failed.value)
