@@ -96,17 +96,13 @@ def _list_response(event: Event, run) -> Response:
     return response(200, [catalog.image_to_dict(r) for r in page.items], _page_headers(event, page, limit, order))
 
 
-def _error_list(exc: AppError) -> dict:
-    return {"status": "fail", "msg": exc.message}
-
-
-@handler(_error_list)
+@handler(status_msg)
 def list_images(event: Event) -> Response:
     """GET /images: every image, newest first (or ?order=oldest), paginated by cursor."""
     return _list_response(event, catalog.image_list)
 
 
-@handler(_error_list)
+@handler(status_msg)
 def search_images(event: Event) -> Response:
     """GET /images/{key}/{value}: the images matching one seed search key, newest or oldest first."""
     path = event.get("pathParameters") or {}
@@ -154,16 +150,19 @@ def create_image(event: Event) -> Response:
         )
     else:
         record = catalog.image_create(owner=actor, meta=meta, data=data, original_filename=filename)
+    image = catalog.image_to_dict(record)
     return response(
         201,
-        {
-            "status": "success",
-            "msg": "Image registered.",
-            "id": record.id,
-            "object_url": catalog.image_to_dict(record)["object_url"],
-            "image": catalog.image_to_dict(record),
-        },
+        {"status": "success", "msg": "Image registered.", "id": record.id, "object_url": image["object_url"],
+         "image": image},
     )
+
+
+def _image_id(body: dict) -> str:
+    image_id = body.get("id")
+    if not isinstance(image_id, str) or not image_id:
+        raise catalog.InvalidField("id", "id is required.")
+    return image_id
 
 
 def _ok_error(exc: AppError) -> dict:
@@ -175,9 +174,7 @@ def update_image(event: Event) -> Response:
     """PUT /images: change an image's metadata and, with image_content or upload_key, its file."""
     actor = _actor(event)
     body = _body(event)
-    image_id = body.get("id")
-    if not isinstance(image_id, str) or not image_id:
-        raise catalog.InvalidField("id", "id is required.")
+    image_id = _image_id(body)
     current = catalog.image_get(image_id=image_id)
     # Fields left out keep their values; the seed's clients send them all.
     merged = {
@@ -212,8 +209,6 @@ def delete_image(event: Event) -> Response:
     """DELETE /images: remove an image, its record, search terms and files."""
     actor = _actor(event)
     body = json_body(event)
-    image_id = body.get("id")
-    if not isinstance(image_id, str) or not image_id:
-        raise catalog.InvalidField("id", "id is required.")
+    image_id = _image_id(body)
     catalog.image_delete(actor=actor, image_id=image_id)
     return response(200, {"status": "success", "msg": "Image deleted."})
