@@ -17,8 +17,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_REGION="us-east-1",
-                  AWS_DEFAULT_REGION="us-east-1")
+from portal.local.stack import LOCAL_AWS_ENV  # noqa: E402
+
+os.environ.update(LOCAL_AWS_ENV)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
 import boto3  # noqa: E402
