@@ -20,7 +20,7 @@ $(STAMP): requirements/base.txt requirements/dev.txt
 venv: $(STAMP)
 
 run: venv
-	$(PY) -m portal.local.run
+	$(PY) -m local.run
 
 # Debian's Chromium for the browser tests (browser downloads do not work here).
 browser:

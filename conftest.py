@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from portal.local.stack import LOCAL_AWS_ENV
+from local.stack import LOCAL_AWS_ENV
 
 os.environ.update(LOCAL_AWS_ENV)
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from common.config import get_config  # noqa: E402
-from portal.local import cognito_checks  # noqa: E402
+from local import cognito_checks  # noqa: E402
 
 cognito_checks.install()
 
@@ -24,7 +24,7 @@ cognito_checks.install()
 @pytest.fixture(scope="session")
 def _aws_snapshot():
     """The stack's resources made once, as `make run` makes them, kept as a snapshot."""
-    from portal.local import bootstrap, state
+    from local import bootstrap, state
 
     with mock_aws():
         get_config.cache_clear()
@@ -69,7 +69,7 @@ def jwks_url():
 @pytest.fixture
 def aws(_aws_snapshot, jwks_url, monkeypatch):
     """In-process AWS (moto) holding a fresh copy of the stack's resources."""
-    from portal.local import state
+    from local import state
 
     ids, snapshot = _aws_snapshot
     monkeypatch.setenv("COGNITO_JWKS_URL", jwks_url)

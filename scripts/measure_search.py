@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from portal.local.stack import LOCAL_AWS_ENV  # noqa: E402
+from local.stack import LOCAL_AWS_ENV  # noqa: E402
 
 os.environ.update(LOCAL_AWS_ENV)
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -28,7 +28,7 @@ from moto import mock_aws  # noqa: E402
 from common.config import get_config  # noqa: E402
 from images import catalog  # noqa: E402
 from images.records import LISTED, READY, ImageRecord, ImageTerm  # noqa: E402
-from portal.local import bootstrap  # noqa: E402
+from local import bootstrap  # noqa: E402
 
 RARE = 5  # images that match the narrow searches, whatever the table size
 

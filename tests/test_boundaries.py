@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from portal.local.stack import ROOT
+from local.stack import ROOT
 
 LAMBDA_ENTRY_POINTS = ["images.api", "accounts.api", "images.maintenance"]
 

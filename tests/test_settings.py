@@ -5,7 +5,7 @@ import secrets
 import subprocess
 import sys
 
-from portal.local.stack import ROOT
+from local.stack import ROOT
 
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "portal.settings.production",

@@ -7,7 +7,7 @@ import pytest
 from moto.cognitoidp.models import cognitoidp_backends
 
 from accounts import cognito
-from portal.local import mailbox
+from local import mailbox
 
 PASSWORD = "Right-pass-1"
 

@@ -8,7 +8,7 @@ import pytest
 from accounts import cognito
 from accounts.tokens import verify_id_token
 from common.errors import AppError, InvalidInput
-from portal.local import cognito_checks
+from local import cognito_checks
 
 from .conftest import PASSWORD, last_code, moto_user
 

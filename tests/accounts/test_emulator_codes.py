@@ -8,7 +8,7 @@ import pytest
 import requests
 from pycognito.aws_srp import AWSSRP
 
-from portal.local.stack import LocalStack, free_port
+from local.stack import LocalStack, free_port
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "Right-pass-1"

@@ -100,7 +100,7 @@ def test_sign_up_confirm_then_sign_in(client, aws):
 
 
 def test_expired_code_is_refused_and_resend_sends_a_new_one(client, unconfirmed, monkeypatch):
-    from portal.local import cognito_checks
+    from local import cognito_checks
 
     old = last_code("carol")
     later = cognito_checks._now() + cognito_checks.SIGNUP_CODE_SECONDS + 1

@@ -12,7 +12,7 @@ import boto3
 import pytest
 import requests
 
-from portal.local.stack import ROOT, LocalStack, free_port, wait_for_http
+from local.stack import ROOT, LocalStack, free_port, wait_for_http
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "Right-pass-1"

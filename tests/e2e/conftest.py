@@ -8,7 +8,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from portal.local.stack import ROOT, LocalStack, free_port
+from local.stack import ROOT, LocalStack, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -21,7 +21,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 
-from portal.local.stack import ROOT
+from local.stack import ROOT
 from tests.e2e.conftest import create_user, sign_in
 
 pytestmark = pytest.mark.e2e

@@ -16,7 +16,7 @@ import pytest
 import requests
 from PIL import Image
 
-from portal.local.stack import ROOT
+from local.stack import ROOT
 from tests.e2e.conftest import create_user, sign_in
 
 pytestmark = pytest.mark.e2e

@@ -13,8 +13,8 @@ import pytest
 import requests
 from pycognito.aws_srp import AWSSRP
 
-from portal.local import state
-from portal.local.stack import ROOT, LocalStack, free_port
+from local import state
+from local.stack import ROOT, LocalStack, free_port
 from tests.helpers import make_image
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ import pytest
 from pycognito.aws_srp import AWSSRP
 from werkzeug.test import Client
 
-from portal.local import gateway
+from local import gateway
 
 
 @pytest.fixture

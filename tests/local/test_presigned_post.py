@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from portal.local import emulator
+from local import emulator
 
 @pytest.fixture
 def form(monkeypatch):

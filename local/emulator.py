@@ -1,7 +1,7 @@
 """The local AWS emulator: moto's server in its own process on 127.0.0.1.
 
 On top of stock moto it adds what the local stack needs to behave like AWS:
-- state that survives a restart (portal/local/state.py), saved shortly after each change
+- state that survives a restart (local/state.py), saved shortly after each change
   and on shutdown;
 - requests served one at a time (moto's backends are not thread-safe);
 - anonymous requests allowed only where the bucket policy allows them (public image
@@ -10,10 +10,10 @@ On top of stock moto it adds what the local stack needs to behave like AWS:
   in a header or the query): checked like S3 does (signature, expiry, every field covered
   by the policy's conditions, content-length-range) before moto stores them, since moto
   checks none of it;
-- real password checks in the Cognito SRP flow (portal/local/cognito_checks.py);
+- real password checks in the Cognito SRP flow (local/cognito_checks.py);
 - GET /_local/health and GET /_local/mailbox (the mail the local Cognito would send).
 
-Run: python -m portal.local.emulator --port 4566 --state .local/emulator-state.pickle
+Run: python -m local.emulator --port 4566 --state .local/emulator-state.pickle
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.s3.models import s3_backends
 from werkzeug.serving import make_server
 
-from portal.local import cognito_checks, mailbox, state
+from local import cognito_checks, mailbox, state
 
 log = logging.getLogger("emulator")
 

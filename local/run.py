@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from portal.local.stack import ROOT, LocalStack
+from local.stack import ROOT, LocalStack
 
 
 def port_in_use(port: int) -> bool:
@@ -64,7 +64,7 @@ def main() -> None:
         stack.start_emulator()
         write_env_file(stack)
         demo = subprocess.run(
-            [sys.executable, "-m", "portal.local.demo"], cwd=ROOT, env=stack.env, check=True,
+            [sys.executable, "-m", "local.demo"], cwd=ROOT, env=stack.env, check=True,
             capture_output=True, text=True,
         ).stdout
         stack.start_faces()

@@ -7,7 +7,7 @@ API Gateway's Cognito user-pool authorizer: the ID token from `Authorization` (b
 the handler in requestContext.authorizer.claims; without a valid token the answer is 401
 before any handler runs. Events and responses use the REST proxy format.
 
-Run: python -m portal.local.gateway --port 8001
+Run: python -m local.gateway --port 8001
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from werkzeug.wrappers import Request, Response
 from accounts.tokens import bearer_token, verify_id_token
 from common.errors import AppError
 
-OPENAPI = Path(__file__).resolve().parent.parent.parent / "infra" / "openapi.yaml"
+OPENAPI = Path(__file__).resolve().parent.parent / "infra" / "openapi.yaml"
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's limit
 METHODS = ("get", "post", "put", "delete", "patch", "head", "options")
 log = logging.getLogger("gateway")

@@ -31,7 +31,7 @@ from moto.cognitoidp.exceptions import (
 )
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.responses import ActionResult, EmptyResult
-from portal.local import mailbox
+from local import mailbox
 from pycognito.aws_srp import G_HEX, N_HEX, compute_hkdf, hash_sha256, hex_hash, hex_to_long, long_to_hex, pad_hex
 
 N = hex_to_long(N_HEX)
@@ -134,7 +134,7 @@ def respond_to_auth_challenge(self, session, client_id, challenge_name, challeng
 # Codes -----------------------------------------------------------------------------------
 # Stock moto confirms a sign-up whatever the code, has no ResendConfirmationCode and no
 # RevokeToken, and accepts almost any password-reset code. Here, as in Cognito: sign-up and
-# forgot-password send a 6-digit code by "mail" (portal/local/mailbox.py: printed, and kept
+# forgot-password send a 6-digit code by "mail" (local/mailbox.py: printed, and kept
 # for GET /_local/mailbox); a wrong code gets CodeMismatchException, an old one
 # ExpiredCodeException. Codes are plain attributes of moto's user objects, so the
 # emulator's pickled state keeps them.

@@ -1,5 +1,5 @@
 """Start and stop the local stack as real processes on loopback: the emulator, the portal and
-the local REST API. Used by `make run` (portal/local/run.py) and by end-to-end tests."""
+the local REST API. Used by `make run` (local/run.py) and by end-to-end tests."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
 
 # Dummy credentials and a fixed region: the emulator accepts any, AWS is never called.
 LOCAL_AWS_ENV = {
@@ -105,13 +105,13 @@ class LocalStack:
             "PYTHONUNBUFFERED": "1",
         }
         process = self._spawn(
-            "emulator", "-m", "portal.local.emulator", "--port", str(self.emulator_port),
+            "emulator", "-m", "local.emulator", "--port", str(self.emulator_port),
             "--state", str(self.state_dir / "emulator-state.pickle"),
         )
         wait_for_http(f"{self.emulator_url}/_local/health", process=process)
         # Resources are made by a child so this process's config stays untouched.
         made = subprocess.run(
-            [sys.executable, "-m", "portal.local.bootstrap"], cwd=ROOT, env=self.env, capture_output=True, text=True,
+            [sys.executable, "-m", "local.bootstrap"], cwd=ROOT, env=self.env, capture_output=True, text=True,
         )
         if made.returncode != 0:
             raise RuntimeError(f"creating the local resources failed:\n{made.stderr}")
@@ -127,7 +127,7 @@ class LocalStack:
             [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=self.env, check=True
         )
         portal = self._spawn("portal", "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.portal_port}")
-        api = self._spawn("api", "-m", "portal.local.gateway", "--port", str(self.api_port))
+        api = self._spawn("api", "-m", "local.gateway", "--port", str(self.api_port))
         wait_for_http(f"{self.portal_url}/healthz", process=portal)
         wait_for_http(f"{self.api_url}/", process=api)
 

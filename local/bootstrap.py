@@ -110,6 +110,6 @@ def ensure_stack(portal_origin: str = "http://127.0.0.1:8000") -> dict[str, str]
 
 
 if __name__ == "__main__":
-    # Print the ids as NAME=value lines for the parent (portal/local/stack.py).
+    # Print the ids as NAME=value lines for the parent (local/stack.py).
     for name, value in ensure_stack().items():
         print(f"{name}={value}")
