@@ -59,12 +59,14 @@ def create_token(event: Event) -> Response:
     """POST /users/token {username, password}: sign in with SRP; answer the ID token."""
     body = json_body(event)
     username, password = _credentials(body)
-    address = _source_ip(event)
-    throttle.check(username, address)
+    permit = throttle.acquire(username, _source_ip(event))
     try:
         tokens = cognito.sign_in(username, password)
     except cognito.InvalidCredentials:
-        throttle.record_failure(username, address)
+        permit.failed()
         raise
-    throttle.record_success(username)
+    except BaseException:
+        permit.release()
+        raise
+    permit.succeeded()
     return response(200, {"status": "success", "id_token": tokens.id_token, "expires_in": tokens.expires_in})

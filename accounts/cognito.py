@@ -84,6 +84,7 @@ class TooManyRequests(AppError):
     code = "too_many_requests"
     status = 429
     default_message = "Too many attempts. Wait a few minutes and try again."
+    headers = {"Retry-After": "60"}
 
 
 @dataclass(frozen=True)

@@ -83,17 +83,22 @@ class SignInForm(forms.Form):
             return cleaned
         address = client_address(self.request) if self.request is not None else None
         try:
-            throttle.check(username, address)
+            permit = throttle.acquire(username, address)
+        except AppError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
+        try:
             self.user_cache = authenticate(self.request, username=username, password=password)
         except cognito.UserNotConfirmed as exc:
+            permit.release()  # the right password: no failure to count
             self.unconfirmed = True
             raise forms.ValidationError(exc.message, code=exc.code) from exc
         except AppError as exc:
+            permit.release()
             raise forms.ValidationError(exc.message, code=exc.code) from exc
         if self.user_cache is None:
-            throttle.record_failure(username, address)
+            permit.failed()
             raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
-        throttle.record_success(username)
+        permit.succeeded()
         return cleaned
 
     def get_user(self):

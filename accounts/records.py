@@ -27,11 +27,11 @@ class SessionRecord(Model):
 
 
 class SignInAttempts(Model):
-    """Failed sign-ins in one time window. Key: "user#<username>#<window>" or
-    "addr#<address>#<window>", where window = unix time // SIGNIN_WINDOW_SECONDS.
+    """One sign-in token bucket (accounts/throttle.py). Key: "pair#<username>#<address>",
+    "user#<username>" or "addr#<address>".
 
-    `failures` only grows, by atomic ADD, so concurrent instances never lose a count; the
-    item expires (TTL) after its window.
+    `tat` (unix seconds) only changes by conditional or atomic updates, so concurrent
+    instances never lose an attempt; the item expires (TTL) once its bucket is full again.
     """
 
     class Meta:
@@ -39,7 +39,7 @@ class SignInAttempts(Model):
         region = _config.aws_region
 
     key = UnicodeAttribute(hash_key=True)
-    failures = NumberAttribute(default=0)
+    tat = NumberAttribute(null=True)
     expires_at = TTLAttribute()
 
 

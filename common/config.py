@@ -42,7 +42,9 @@ class Config:
     api_signup_requires_confirmation: bool
     image_max_bytes: int
     image_max_pixels: int
-    # Sign-in rate limit: failures allowed per username / per client address in a window.
+    # Sign-in rate limit (accounts/throttle.py): failures allowed in a window per (username,
+    # address), per username (from anywhere) and per address (any usernames: an office).
+    signin_max_failures_per_pair: int
     signin_max_failures_per_user: int
     signin_max_failures_per_address: int
     signin_window_seconds: int
@@ -84,8 +86,9 @@ def get_config() -> Config:
         api_signup_requires_confirmation=_bool("API_SIGNUP_REQUIRES_CONFIRMATION", False),
         image_max_bytes=_int("IMAGE_MAX_BYTES", 20 * 1024 * 1024),
         image_max_pixels=_int("IMAGE_MAX_PIXELS", 50_000_000),
-        signin_max_failures_per_user=_int("SIGNIN_MAX_FAILURES_PER_USER", 5),
-        signin_max_failures_per_address=_int("SIGNIN_MAX_FAILURES_PER_ADDRESS", 20),
+        signin_max_failures_per_pair=_int("SIGNIN_MAX_FAILURES_PER_PAIR", 5),
+        signin_max_failures_per_user=_int("SIGNIN_MAX_FAILURES_PER_USER", 20),
+        signin_max_failures_per_address=_int("SIGNIN_MAX_FAILURES_PER_ADDRESS", 100),
         signin_window_seconds=_int("SIGNIN_WINDOW_SECONDS", 15 * 60),
         trusted_proxy_hops=_int("TRUSTED_PROXY_HOPS", 0),
         sweep_grace_minutes=_int("SWEEP_GRACE_MINUTES", 60),

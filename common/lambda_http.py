@@ -56,7 +56,7 @@ def handler(fail_body: Callable[[AppError], dict]) -> Callable:
             try:
                 return func(event)
             except AppError as exc:
-                return response(exc.status, fail_body(exc))
+                return response(exc.status, fail_body(exc), getattr(exc, "headers", None))
             except Exception:
                 log.exception("unhandled error in %s", func.__name__)
                 return response(500, fail_body(AppError("Internal error; try again later.")))

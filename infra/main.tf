@@ -37,6 +37,7 @@ locals {
     API_SIGNUP_REQUIRES_CONFIRMATION = var.api_signup_requires_confirmation ? "true" : "false"
     IMAGE_MAX_BYTES                  = tostring(var.image_max_bytes)
     IMAGE_MAX_PIXELS                 = tostring(var.image_max_pixels)
+    SIGNIN_MAX_FAILURES_PER_PAIR     = tostring(var.signin_max_failures_per_pair)
     SIGNIN_MAX_FAILURES_PER_USER     = tostring(var.signin_max_failures_per_user)
     SIGNIN_MAX_FAILURES_PER_ADDRESS  = tostring(var.signin_max_failures_per_address)
     SIGNIN_WINDOW_SECONDS            = tostring(var.signin_window_seconds)

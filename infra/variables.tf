@@ -190,16 +190,22 @@ variable "image_max_pixels" {
   default     = 50000000
 }
 
-variable "signin_max_failures_per_user" {
-  description = "Failed sign-ins allowed per username in a window (SIGNIN_MAX_FAILURES_PER_USER)."
+variable "signin_max_failures_per_pair" {
+  description = "Failed sign-ins allowed per (username, client address) in a window (SIGNIN_MAX_FAILURES_PER_PAIR)."
   type        = number
   default     = 5
 }
 
-variable "signin_max_failures_per_address" {
-  description = "Failed sign-ins allowed per client address in a window (SIGNIN_MAX_FAILURES_PER_ADDRESS)."
+variable "signin_max_failures_per_user" {
+  description = "Failed sign-ins allowed per username from any address in a window (SIGNIN_MAX_FAILURES_PER_USER)."
   type        = number
   default     = 20
+}
+
+variable "signin_max_failures_per_address" {
+  description = "Sign-in failures allowed per client address over all usernames in a window (SIGNIN_MAX_FAILURES_PER_ADDRESS): high, so an office behind one address is not locked out."
+  type        = number
+  default     = 100
 }
 
 variable "signin_window_seconds" {

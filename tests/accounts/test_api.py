@@ -74,8 +74,18 @@ def test_create_token_bad_input_is_400(aws, body):
     assert call(api.create_token, "/users/token", body)[0] == 400
 
 
-def test_create_token_is_rate_limited(aws, alice):
-    for _ in range(aws.signin_max_failures_per_user):
+def test_create_token_is_rate_limited_with_retry_after(aws, alice):
+    for _ in range(aws.signin_max_failures_per_pair):
         assert call(api.create_token, "/users/token", {"username": "alice", "password": "Wrong-pass-1"})[0] == 401
-    status, body = call(api.create_token, "/users/token", {"username": "alice", "password": PASSWORD})
-    assert status == 429 and "Too many failed sign-in attempts" in body["msg"]
+    event = api_event("POST", "/users/token", {"username": "ALICE", "password": PASSWORD})  # any case: one account
+    event["requestContext"]["identity"] = {"sourceIp": "198.51.100.1"}
+    result = api.create_token(event, None)
+    body = json.loads(result["body"])
+    assert result["statusCode"] == 429 and body["status"] == "fail"
+    assert body["msg"].startswith("Too many failed sign-in attempts. Try again in ")
+    # One slot comes back every window/limit seconds (3 minutes with the defaults).
+    retry_after = int(result["headers"]["Retry-After"])
+    assert 0 < retry_after <= aws.signin_window_seconds / aws.signin_max_failures_per_pair
+    # A colleague at the same address, and alice from another address, still sign in.
+    assert call(api.create_token, "/users/token", {"username": "alice", "password": PASSWORD},
+                source_ip="203.0.113.9")[0] == 200
