@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 
 import boto3
@@ -305,12 +306,45 @@ def test_create_user_command(aws, capsys):
         call_command("create_user", "root", "--email", "root@example.com", "--password", PASSWORD)
 
 
-def test_create_user_command_prompts_for_the_password(aws, monkeypatch):
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_create_user_command_prompts_for_the_password_on_a_terminal(aws, monkeypatch):
     from django.core.management import call_command
 
     monkeypatch.setattr("getpass.getpass", lambda prompt="": PASSWORD)
-    call_command("create_user", "op", "--email", "op@example.com")
+    call_command("create_user", "op", "--email", "op@example.com", stdin=Terminal())
     assert not cognito.is_staff(verify_id_token(cognito.sign_in("op", PASSWORD).id_token))
+
+
+def test_create_user_command_reads_the_password_from_stdin_or_the_environment(aws, monkeypatch, capsys):
+    from django.core.management import call_command
+
+    call_command("create_user", "erin", "--email", "erin@example.com", "--password-stdin",
+                 stdin=io.StringIO(PASSWORD + "\nignored\n"))
+    assert "Created user erin" in capsys.readouterr().out
+    assert cognito.sign_in("erin", PASSWORD).id_token
+    monkeypatch.setenv("CREATE_USER_PASSWORD", "Env-pass-1!")
+    call_command("create_user", "fred", "--email", "fred@example.com", stdin=io.StringIO(""))
+    assert cognito.sign_in("fred", "Env-pass-1!").id_token
+
+
+@pytest.mark.parametrize("argv, stdin, message", [
+    ([], "", "No password given and no terminal to ask on: pipe it with --password-stdin or set CREATE_USER_PASSWORD."),
+    (["--password-stdin"], "", "--password-stdin: standard input had no password on its first line."),
+])
+def test_create_user_command_without_a_password_source_says_so(aws, monkeypatch, argv, stdin, message):
+    from django.core.management import CommandError, call_command
+
+    monkeypatch.delenv("CREATE_USER_PASSWORD", raising=False)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": pytest.fail("asked without a terminal"))
+    with pytest.raises(CommandError) as refused:
+        call_command("create_user", "gus", "--email", "gus@example.com", *argv, stdin=io.StringIO(stdin))
+    assert str(refused.value) == message
+    with pytest.raises(cognito.InvalidCredentials):  # nobody was made
+        cognito.sign_in("gus", PASSWORD)
 
 
 def test_unconfirmed_user_with_a_wrong_password_is_not_sent_to_confirmation(client, unconfirmed):
