@@ -159,6 +159,8 @@ def _boundary(**overrides: type[AppError]) -> Iterator[None]:
 def _password_message(message: str | None) -> str:
     # Cognito says e.g. "Password did not conform with policy: Password must have symbol characters".
     detail = (message or "").split(":", 1)[-1].strip()
+    # The local emulator (moto) words it "does not confirm to"; say what is meant.
+    detail = detail.replace("does not confirm to", "does not conform to")
     if detail and detail != "InvalidPasswordException":
         return f"{detail.rstrip('.')}. {PASSWORD_RULES_TEXT}"
     return InvalidPassword.default_message
