@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import urllib.parse
+import uuid
 from unittest import mock
 
 import boto3
@@ -49,9 +50,17 @@ def test_create_stores_record_and_exact_bytes_with_type_from_content(aws):
     assert catalog.image_get(image_id=record.id).title == "Sunset over the bay"
 
 
-def test_ids_never_collide(aws):
-    made = {create().id for _ in range(20)}
-    assert len(made) == 20
+def test_an_id_collision_overwrites_no_record(aws):
+    """Ids are uuid4s made by the server; were one ever drawn twice, the second write is refused
+    (attribute_not_exists) rather than replacing the first image's record."""
+    same = uuid.UUID("12345678123456781234567812345678")
+    with mock.patch("uuid.uuid4", return_value=same):
+        first = create(title="First")
+        with pytest.raises(Exception) as refused:
+            create(title="Second")
+    assert not isinstance(refused.value, AssertionError)
+    assert first.id == same.hex
+    assert [(r.id, r.title) for r in ImageRecord.scan()] == [(same.hex, "First")]
 
 
 def test_not_an_image_changes_nothing(aws):
