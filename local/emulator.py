@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> None:
 
     cognito_checks.install()
     if args.state and state.restore(args.state):
-        log.info("restored state from %s", args.state)
+        log.debug("restored state from %s", args.state)
     app = Emulator(args.state)
     server = make_server(args.host, args.port, app, threaded=True)
     stop = threading.Event()
@@ -284,14 +284,14 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    log.info("listening on http://%s:%d", args.host, args.port)
+    log.debug("listening on http://%s:%d", args.host, args.port)  # `make run` prints the URLs
     try:
         server.serve_forever()
     finally:
         stop.set()
         saver.join(timeout=5)
         app.save()
-        log.info("state saved; stopped")
+        log.debug("state saved; stopped")
     sys.exit(0)
 
 

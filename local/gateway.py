@@ -202,8 +202,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[api] %(message)s")
+    logging.getLogger("pynamodb.settings").setLevel(logging.WARNING)  # "Override settings ... not available"
     server = make_server(args.host, args.port, Gateway(load_routes(), load_gateway_responses()), threaded=True)
-    log.info("listening on http://%s:%d", args.host, args.port)
+    log.debug("listening on http://%s:%d", args.host, args.port)  # `make run` prints the URLs
     try:
         server.serve_forever()
     except KeyboardInterrupt:

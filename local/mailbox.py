@@ -1,5 +1,7 @@
 """Mail the local Cognito would send (confirmation and reset codes): printed, like Django's
-console email backend, and kept for GET /_local/mailbox on the emulator so tests can read it."""
+console email backend, and kept for GET /_local/mailbox on the emulator so tests can read it.
+The messages are part of the emulator's saved state (local/state.py), so codes mailed before
+a restart can still be read after it, like the users waiting for them."""
 
 from __future__ import annotations
 
@@ -31,3 +33,10 @@ def messages(username: str | None = None) -> list[dict]:
     """Messages sent so far, oldest first, optionally for one username."""
     with _lock:
         return [m for m in _messages if username is None or m["username"] == username]
+
+
+def replace(saved: list[dict]) -> None:
+    """Put back the messages of a saved state (oldest first)."""
+    with _lock:
+        _messages.clear()
+        _messages.extend(saved)

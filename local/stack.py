@@ -39,22 +39,42 @@ def _log_tail(process: subprocess.Popen | None, lines: int = 30) -> str:
     return f"\n--- last lines of {path} ---\n" + "\n".join(tail)
 
 
-def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
-    """Wait until `url` answers (any HTTP status), or fail."""
+def _wait(what: str, ready, timeout: float, process: subprocess.Popen | None) -> None:
+    """Wait until `ready()` stops raising OSError, or fail quoting the process's log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(
-                f"{process.args} exited with {process.returncode} before {url} answered{_log_tail(process)}"
+                f"{process.args} exited with {process.returncode} before {what} answered{_log_tail(process)}"
             )
         try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
+            ready()
             return
         except OSError:
             time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout} s{_log_tail(process)}")
+    raise TimeoutError(f"{what} did not answer within {timeout} s{_log_tail(process)}")
+
+
+def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
+    """Wait until `url` answers (any HTTP status), or fail."""
+
+    def ready():
+        try:
+            urllib.request.urlopen(url, timeout=2)
+        except urllib.error.HTTPError:
+            pass
+
+    _wait(url, ready, timeout, process)
+
+
+def wait_for_port(port: int, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
+    """Wait until a server accepts connections on 127.0.0.1:`port`, or fail. No request is sent,
+    so the server logs nothing: the servers listen only once their application is loaded."""
+
+    def ready():
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+    _wait(f"127.0.0.1:{port}", ready, timeout, process)
 
 
 @dataclass
@@ -126,10 +146,10 @@ class LocalStack:
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=self.env, check=True
         )
-        portal = self._spawn("portal", "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.portal_port}")
+        portal = self._spawn("portal", "-m", "local.portal", "--noreload", f"127.0.0.1:{self.portal_port}")
         api = self._spawn("api", "-m", "local.gateway", "--port", str(self.api_port))
-        wait_for_http(f"{self.portal_url}/healthz", process=portal)
-        wait_for_http(f"{self.api_url}/", process=api)
+        wait_for_port(self.portal_port, process=portal)
+        wait_for_port(self.api_port, process=api)
 
     def stop(self) -> None:
         """Stop every process, the emulator last so it saves the final state."""

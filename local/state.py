@@ -1,4 +1,4 @@
-"""Save and restore the emulator's state (moto keeps everything in memory).
+"""Save and restore the emulator's state (moto keeps everything in memory) and its mailbox.
 
 The whole state of the services we use is pickled in one go, under the emulator's request
 lock so it is consistent, then written to a temporary file that is fsynced and renamed over
@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.dynamodb.models import dynamodb_backends
 from moto.s3.models import s3_backends
+
+from local import mailbox
 
 BACKENDS = {"s3": s3_backends, "dynamodb": dynamodb_backends, "cognito-idp": cognitoidp_backends}
 FORMAT = 1
@@ -42,7 +44,8 @@ def snapshot() -> bytes:
     """Serialise the current state (call with the request lock held)."""
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(
-        {"format": FORMAT, "backends": {name: dict(backend) for name, backend in BACKENDS.items()}}
+        {"format": FORMAT, "backends": {name: dict(backend) for name, backend in BACKENDS.items()},
+         "mailbox": mailbox.messages()}
     )
     return buffer.getvalue()
 
@@ -64,13 +67,14 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def load(data: bytes) -> None:
-    """Replace moto's backends with a snapshot."""
+    """Replace moto's backends and the mailbox with a snapshot."""
     saved = pickle.loads(data)
     if saved.get("format") != FORMAT:
         raise RuntimeError("the state was saved by another version of the emulator; remove it to start afresh")
     for name, backend in BACKENDS.items():
         backend.clear()
         backend.update(saved["backends"].get(name, {}))
+    mailbox.replace(saved.get("mailbox", []))  # absent in states saved before it was kept
 
 
 def restore(path: Path) -> bool:

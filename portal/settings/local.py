@@ -6,5 +6,8 @@ from .base import os
 # The portal's own error pages, as in production; DJANGO_DEBUG=true shows Django's debug pages.
 DEBUG = os.environ.get("DJANGO_DEBUG", "false").lower() in {"1", "true", "yes"}
 # `make run` serves static files straight from the apps, without collectstatic.
+# Nothing is collected locally (no staticfiles/ directory to warn about): WhiteNoise serves
+# static files from the apps (finders).
+STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

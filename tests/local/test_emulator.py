@@ -1,4 +1,5 @@
-"""The emulator process: idempotent set-up, public-read policy, state that survives a restart."""
+"""The emulator process: idempotent set-up, public-read policy, state (and mailbox) that
+survive a restart."""
 
 from __future__ import annotations
 
@@ -40,6 +41,11 @@ def test_state_survives_a_restart_and_setup_is_idempotent(tmp_path):
         cognito.admin_create_user(UserPoolId=pool_id, Username="erin", MessageAction="SUPPRESS",
                                   UserAttributes=[{"Name": "email", "Value": "erin@example.com"}])
         cognito.admin_set_user_password(UserPoolId=pool_id, Username="erin", Password="Erin-pass-1", Permanent=True)
+        # A sign-up that waits for its mailed code across the restart.
+        cognito.sign_up(ClientId=stack.env["COGNITO_CLIENT_ID"], Username="fay", Password="Fay-pass-1!",
+                        UserAttributes=[{"Name": "email", "Value": "fay@example.com"}])
+        mailed = requests.get(f"{stack.emulator_url}/_local/mailbox", params={"username": "fay"}, timeout=10).json()
+        assert [m["code"] for m in mailed if m["code"]], "the sign-up mailed a code"
         # An image made through the real core, in a child process with the stack's environment.
         subprocess.run(
             [sys.executable, "-c",
@@ -67,6 +73,10 @@ def test_state_survives_a_restart_and_setup_is_idempotent(tmp_path):
         assert [i["title"]["S"] for i in items] == ["Kept"]
         key = items[0]["object_key"]["S"]
         assert s3.get_object(Bucket="image-manager-images", Key=key)["Body"].read() == make_image()
+        kept = requests.get(f"{again.emulator_url}/_local/mailbox", params={"username": "fay"}, timeout=10).json()
+        assert kept == mailed
+        code = [m["code"] for m in kept if m["code"]][-1]
+        cognito.confirm_sign_up(ClientId=again.env["COGNITO_CLIENT_ID"], Username="fay", ConfirmationCode=code)
     finally:
         again.stop()
 

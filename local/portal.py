@@ -1,0 +1,29 @@
+"""The portal for `make run` and the end-to-end tests: Django's development server without
+its start-up banner and development-server warning (`make run` prints the URLs itself) and
+without a second round of system checks (`migrate` has just run them, and says what fails).
+
+Run: python -m local.portal --noreload 127.0.0.1:8000
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import django
+from django.core.management.commands import runserver
+
+
+class QuietRunserver(runserver.Command):
+    def on_bind(self, server_port):
+        """Say nothing when listening: the caller says where the portal is."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.local")
+    django.setup()
+    QuietRunserver().run_from_argv(["manage.py", "runserver", "--skip-checks", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    main()
