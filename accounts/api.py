@@ -7,6 +7,7 @@ import logging
 import re
 
 from accounts import cognito, throttle
+from accounts.pool import INSTANT_SIGN_UP_METADATA
 from common.config import get_config
 from common.errors import InvalidInput
 from common.lambda_http import Event, Response, handler, json_body, response, status_msg
@@ -43,14 +44,14 @@ def create_user(event: Event) -> Response:
     email = _text(body, "email")
     if not _EMAIL.match(email):
         raise InvalidInput("'email' must be an email address.")
-    result = cognito.sign_up(username, email, password)
+    instant = not get_config().api_signup_requires_confirmation
+    result = cognito.sign_up(username, email, password, metadata=INSTANT_SIGN_UP_METADATA if instant else None)
     if result.confirmed:
         msg = "User created."
-    elif get_config().api_signup_requires_confirmation:
-        msg = f"User created. Confirm it with the code sent to {result.destination or email}."
     else:
-        cognito.admin_confirm_sign_up(username)
-        msg = "User created."
+        if instant:  # the deployment opted in, but the PreSignUp trigger did not confirm
+            log.error("instant sign-up of %s was not confirmed: is the PreSignUp trigger attached?", username)
+        msg = f"User created. Confirm it with the code sent to {result.destination or email}."
     return response(201, {"status": "success", "msg": msg})
 
 

@@ -176,15 +176,18 @@ def _tokens(result: dict, refresh_token: str | None = None) -> Tokens:
     )
 
 
-def sign_up(username: str, email: str, password: str) -> SignUpResult:
-    """Register a user; Cognito emails the confirmation code."""
+def sign_up(username: str, email: str, password: str, *, metadata: dict[str, str] | None = None) -> SignUpResult:
+    """Register a user; Cognito emails the confirmation code unless the PreSignUp trigger
+    (accounts.triggers) confirms the user, given `metadata`."""
     config = get_config()
+    extra = {"ClientMetadata": metadata} if metadata else {}
     with _boundary():
         result = _client().sign_up(
             ClientId=config.cognito_client_id,
             Username=username,
             Password=password,
             UserAttributes=[{"Name": "email", "Value": email}],
+            **extra,
         )
     destination = (result.get("CodeDeliveryDetails") or {}).get("Destination")
     return SignUpResult(sub=result["UserSub"], confirmed=bool(result.get("UserConfirmed")), destination=destination)
@@ -195,12 +198,6 @@ def confirm_sign_up(username: str, code: str) -> None:
     with _boundary(UserNotFoundException=CodeMismatch, NotAuthorizedException=CodeMismatch):
         _client().confirm_sign_up(ClientId=get_config().cognito_client_id, Username=username,
                                   ConfirmationCode=code.strip())
-
-
-def admin_confirm_sign_up(username: str) -> None:
-    """Confirm a user without a code (the API's sign-up, unless it requires confirmation)."""
-    with _boundary():
-        _client().admin_confirm_sign_up(UserPoolId=get_config().cognito_user_pool_id, Username=username)
 
 
 def resend_code(username: str) -> str | None:
@@ -273,6 +270,24 @@ def change_password(access_token: str, old_password: str, new_password: str) -> 
     with _boundary(NotAuthorizedException=InvalidCredentials):
         _client().change_password(AccessToken=access_token, PreviousPassword=old_password,
                                   ProposedPassword=new_password)
+
+
+def global_sign_out(access_token: str) -> None:
+    """Revoke every refresh token of the access token's user (every device, this one too)."""
+    with _boundary(NotAuthorizedException=SessionEnded):
+        _client().global_sign_out(AccessToken=access_token)
+
+
+def admin_global_sign_out(username: str) -> None:
+    """Revoke every refresh token of a user (after a reset or a disable)."""
+    with _boundary():
+        _client().admin_user_global_sign_out(UserPoolId=get_config().cognito_user_pool_id, Username=username)
+
+
+def admin_disable_user(username: str) -> None:
+    """Disable a user: no sign-in, no refresh."""
+    with _boundary():
+        _client().admin_disable_user(UserPoolId=get_config().cognito_user_pool_id, Username=username)
 
 
 def admin_create_user(username: str, email: str, password: str, staff: bool = False) -> str:

@@ -19,3 +19,9 @@ WRITE_ATTRIBUTES = ["email"]
 PASSWORD_RULES_TEXT = (
     "At least 8 characters, with an upper-case letter, a lower-case letter, a digit and a symbol."
 )
+# The Cognito PreSignUp trigger (infra/cognito.tf attaches it when the API's instant sign-up
+# is opted in; the local stack always does): its Lambda function and its handler.
+PRE_SIGN_UP_FUNCTION = "image-manager-pre-sign-up"
+PRE_SIGN_UP_HANDLER = "accounts.triggers.pre_sign_up"
+# What POST /users tells the trigger in SignUp's ClientMetadata when instant sign-up is on.
+INSTANT_SIGN_UP_METADATA = {"face": "api-instant"}

@@ -26,6 +26,20 @@ class SessionRecord(Model):
     expires_at = TTLAttribute()
 
 
+class SessionsEnded(Model):
+    """When every portal session of a user was last ended (a password change or reset, a
+    disable). Kept in the sessions table under "ended#<username>": Django's session keys are
+    letters and digits only, so no session can be read as one (accounts/sessions.py)."""
+
+    class Meta:
+        table_name = _config.sessions_table
+        region = _config.aws_region
+
+    session_key = UnicodeAttribute(hash_key=True)
+    at = NumberAttribute()
+    expires_at = TTLAttribute()
+
+
 class SignInAttempts(Model):
     """One sign-in token bucket (accounts/throttle.py). Key: "pair#<username>#<address>",
     "user#<username>" or "addr#<address>".

@@ -1,20 +1,50 @@
 """Django session store in DynamoDB (SESSION_ENGINE = "accounts.sessions"), so every portal
-instance sees the same sessions without a shared database or sticky sessions."""
+instance sees the same sessions without a shared database or sticky sessions; and the
+per-user mark that ends every session of a user at its next request (end_sessions)."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
+from django.conf import settings
 from django.contrib.sessions.backends.base import CreateError, SessionBase, UpdateError
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from accounts.records import SessionRecord
+from accounts.records import SessionRecord, SessionsEnded
+
+
+def _ended_key(username: str) -> str:
+    return f"ended#{username.strip().lower()}"  # the pool is case-insensitive
+
+
+def end_sessions(username: str) -> None:
+    """Mark every current session of the user as ended: the user's session auth hash
+    (accounts.models.User) changes, so Django signs each one out at its next request."""
+    now = time.time()
+    SessionsEnded(_ended_key(username), at=now,
+                  expires_at=datetime.fromtimestamp(now + settings.SESSION_COOKIE_AGE, timezone.utc)).save()
+
+
+def sessions_ended_at(username: str) -> float | None:
+    """When the user's sessions were last ended, if within a session's lifetime."""
+    try:
+        return SessionsEnded.get(_ended_key(username), consistent_read=True).at
+    except DoesNotExist:
+        return None
 
 
 class SessionStore(SessionBase):
     """Sessions as SessionRecord items; DynamoDB's TTL removes expired ones."""
 
+    def _validate_session_key(self, key: str | None) -> bool:
+        # Django makes keys of letters and digits; anything else (a forged cookie naming
+        # another item of the table) is no session.
+        return bool(key) and len(key) >= 8 and key.isascii() and key.isalnum()
+
     def _get(self, session_key: str) -> SessionRecord | None:
+        if not self._validate_session_key(session_key):
+            return None
         try:
             record = SessionRecord.get(session_key, consistent_read=True)
         except DoesNotExist:

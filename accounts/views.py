@@ -20,8 +20,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView
 
 from accounts import cognito, forms
-from accounts.backends import SESSION_KEY
+from accounts.backends import SESSION_KEY, session_data
 from accounts.pool import PASSWORD_RULES_TEXT
+from accounts.sessions import end_sessions
+from accounts.tokens import InvalidToken, verify_id_token
 from common.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,17 @@ _sensitive = method_decorator(sensitive_post_parameters("password", "password1",
 
 def _with_username(name: str, username: str) -> str:
     return f"{reverse(name)}?{urlencode({'username': username})}"
+
+
+def end_every_session(username: str) -> None:
+    """After a password reset or a disable: revoke the user's refresh tokens in Cognito and
+    end every portal session at its next request."""
+    try:
+        cognito.admin_global_sign_out(username)
+    except AppError:
+        # The portal sessions still end below; the refresh tokens die with their own expiry.
+        log.error("could not revoke the refresh tokens of %s", username, exc_info=True)
+    end_sessions(username)
 
 
 class AccountFormView(FormView):
@@ -201,6 +214,7 @@ class ResetPasswordView(AccountFormView):
             cognito.confirm_forgot_password(data["username"], data["code"], data["password1"])
         except AppError as exc:
             return self.refuse(form, exc)
+        end_every_session(data["username"])
         messages.success(self.request, "Your password has been set. You can sign in now.")
         return redirect(_with_username("accounts:login", data["username"]))
 
@@ -226,5 +240,29 @@ class ChangePasswordView(LoginRequiredMixin, AccountFormView):
             return self.form_invalid(form)
         except AppError as exc:
             return self.refuse(form, exc)
-        messages.success(self.request, "Your password was changed.")
+        if not self.keep_only_this_session(access_token, data["password1"]):
+            auth.logout(self.request)
+            messages.success(self.request, "Your password was changed. Sign in with the new one.")
+            return redirect("accounts:login")
+        messages.success(self.request, "Your password was changed. Your other sessions were signed out.")
         return super().form_valid(form)
+
+    def keep_only_this_session(self, access_token: str, new_password: str) -> bool:
+        """Sign out everywhere (Cognito revokes every refresh token; every portal session ends
+        at its next request), then sign this session back in with the new password, as
+        Django's update_session_auth_hash() keeps it. False if this session could not be kept."""
+        user = self.request.user
+        try:
+            cognito.global_sign_out(access_token)
+        except AppError:
+            log.error("could not revoke the refresh tokens of %s", user.username, exc_info=True)
+        end_sessions(user.username)
+        try:
+            tokens = cognito.sign_in(user.username, new_password)
+            claims = verify_id_token(tokens.id_token)
+        except (AppError, InvalidToken):
+            log.warning("could not sign %s back in after a password change", user.username, exc_info=True)
+            return False
+        self.request.session[SESSION_KEY] = session_data(tokens, claims)
+        auth.update_session_auth_hash(self.request, user)
+        return True

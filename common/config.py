@@ -38,7 +38,8 @@ class Config:
     cognito_client_id: str
     cognito_jwks_url: str
     cognito_staff_group: str
-    # POST /users makes users who can sign in at once, as the seed's clients expect.
+    # POST /users leaves users unconfirmed until they enter the emailed code; false opts in to
+    # the seed's instant sign-up, confirmed by the PreSignUp trigger (accounts/triggers.py).
     api_signup_requires_confirmation: bool
     image_max_bytes: int
     image_max_pixels: int
@@ -83,7 +84,7 @@ def get_config() -> Config:
         cognito_client_id=os.environ.get("COGNITO_CLIENT_ID", ""),
         cognito_jwks_url=os.environ.get("COGNITO_JWKS_URL", default_jwks),
         cognito_staff_group=os.environ.get("COGNITO_STAFF_GROUP", "staff"),
-        api_signup_requires_confirmation=_bool("API_SIGNUP_REQUIRES_CONFIRMATION", False),
+        api_signup_requires_confirmation=_bool("API_SIGNUP_REQUIRES_CONFIRMATION", True),
         image_max_bytes=_int("IMAGE_MAX_BYTES", 20 * 1024 * 1024),
         image_max_pixels=_int("IMAGE_MAX_PIXELS", 50_000_000),
         signin_max_failures_per_pair=_int("SIGNIN_MAX_FAILURES_PER_PAIR", 5),

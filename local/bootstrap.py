@@ -68,21 +68,34 @@ def ensure_bucket(portal_origin: str) -> bool:
     return True
 
 
+def _pool_settings(region: str) -> dict:
+    """What CreateUserPool and UpdateUserPool share. The PreSignUp trigger is always attached
+    locally (it confirms only what API_SIGNUP_REQUIRES_CONFIRMATION lets it)."""
+    trigger = f"arn:aws:lambda:{region}:123456789012:function:{pool.PRE_SIGN_UP_FUNCTION}"
+    return {
+        "Policies": {"PasswordPolicy": pool.PASSWORD_POLICY},
+        "AutoVerifiedAttributes": ["email"],
+        "AccountRecoverySetting": {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
+        "LambdaConfig": {"PreSignUp": trigger},
+    }
+
+
 def ensure_user_pool() -> dict[str, str]:
     """Find or create the user pool, staff group and portal client; return their ids."""
     config = get_config()
     cognito = boto3.client("cognito-idp", region_name=config.aws_region)
     pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
     pool_id = next((p["Id"] for p in pools if p["Name"] == pool.POOL_NAME), None)
+    settings = _pool_settings(config.aws_region)
     if pool_id is None:
         pool_id = cognito.create_user_pool(
             PoolName=pool.POOL_NAME,
-            Policies={"PasswordPolicy": pool.PASSWORD_POLICY},
-            AutoVerifiedAttributes=["email"],
             UsernameConfiguration={"CaseSensitive": False},
             Schema=[{"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True}],
-            AccountRecoverySetting={"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
+            **settings,
         )["UserPool"]["Id"]
+    elif cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("LambdaConfig") != settings["LambdaConfig"]:
+        cognito.update_user_pool(UserPoolId=pool_id, **settings)  # a pool made before the trigger
     groups = cognito.list_groups(UserPoolId=pool_id)["Groups"]
     if not any(g["GroupName"] == config.cognito_staff_group for g in groups):
         cognito.create_group(UserPoolId=pool_id, GroupName=config.cognito_staff_group, Description="Portal staff")

@@ -31,7 +31,7 @@ from moto.cognitoidp.exceptions import (
 )
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.responses import ActionResult, EmptyResult
-from local import mailbox
+from local import cognito_pool, mailbox
 from pycognito.aws_srp import G_HEX, N_HEX, compute_hkdf, hash_sha256, hex_hash, hex_to_long, long_to_hex, pad_hex
 
 N = hex_to_long(N_HEX)
@@ -95,8 +95,9 @@ def initiate_auth(self, client_id, auth_flow, auth_parameters):
     v = pow(G, _x(pool.id, user.username, user.password or "", salt), N)
     big_b = (K * v + pow(G, b, N)) % N
     secret_block = base64.standard_b64encode(secrets.token_bytes(64)).decode()
-    # moto finds the session of a PASSWORD_VERIFIER answer by its secret block.
-    self.sessions[secret_block] = (username, pool)
+    # moto finds the session of a PASSWORD_VERIFIER answer by its secret block; the user's
+    # own name, so tokens carry it whatever case the caller typed (a case-insensitive pool).
+    self.sessions[secret_block] = (user.username, pool)
     if not hasattr(self, "srp_states"):
         self.srp_states = {}
     self.srp_states[secret_block] = {
@@ -182,11 +183,22 @@ def _check_code(user, kind: str, code: str | None) -> None:
         raise ExpiredCodeException("Invalid code provided, please request a code again.")
 
 
-def sign_up(self, client_id, username, password, attributes):
-    """Sign up as moto does, then mail the confirmation code."""
+def sign_up(self, client_id, username, password, attributes, client_metadata=None):
+    """Sign up as moto does, run the pool's PreSignUp trigger, then mail the confirmation
+    code unless the trigger confirmed the user (no mail then, as in Cognito)."""
     user, details = _original_sign_up(self, client_id, username, password, attributes)
-    details = _send_code(user, "signup")
-    return user, details
+    user_pool = _pool_for_client(self, client_id)
+    try:
+        answer = cognito_pool.run_pre_sign_up(user_pool, client_id, user, client_metadata)
+    except cognito_pool.UserLambdaValidationException:
+        del user_pool.users[user.username]
+        raise
+    if answer.get("autoVerifyEmail") and "email" in user.attribute_lookup:
+        user.update_attributes([{"Name": "email_verified", "Value": "true"}])
+    if answer.get("autoConfirmUser"):
+        user.status = cognito_models.UserStatus.CONFIRMED
+        return user, None
+    return user, _send_code(user, "signup")
 
 
 def confirm_sign_up(self, client_id, username, confirmation_code=None):
@@ -310,6 +322,7 @@ def response_forgot_password(self) -> ActionResult:
 
 def install() -> None:
     """Patch moto's Cognito backend and responses (idempotent)."""
+    cognito_pool.install()
     Backend.initiate_auth = initiate_auth_password_first
     Backend.respond_to_auth_challenge = respond_password_first
     Backend.sign_up = sign_up

@@ -123,6 +123,9 @@ class LocalStack:
             "DJANGO_DB_PATH": str(self.state_dir / "portal.sqlite3"),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "PYTHONUNBUFFERED": "1",
+            # The local stack opts in to the seed's instant API sign-up (the PreSignUp
+            # trigger confirms; no mail); AWS requires the emailed code by default.
+            "API_SIGNUP_REQUIRES_CONFIRMATION": os.environ.get("API_SIGNUP_REQUIRES_CONFIRMATION", "false"),
         }
         process = self._spawn(
             "emulator", "-m", "local.emulator", "--port", str(self.emulator_port),

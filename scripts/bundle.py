@@ -32,8 +32,9 @@ PORTAL_PATHS = ("manage.py", "Procfile", "portal", "images", "accounts", "common
 # Top-level imports that bind a module to Django: Django itself, Django-only libraries, and
 # the Django project.
 DJANGO_ROOTS = frozenset({"django", "storages", "whitenoise", "portal"})
-# Modules whose handlers Lambda runs: the API routes (api.py) and the scheduled sweep.
-HANDLER_MODULES = frozenset({"api", "maintenance"})
+# Modules whose handlers Lambda runs: the API routes (api.py), the scheduled sweep and the
+# Cognito triggers (accounts/triggers.py).
+HANDLER_MODULES = frozenset({"api", "maintenance", "triggers"})
 EXCLUDED_DIRS = frozenset({"__pycache__", "tests", "test", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".sqlite3", ".orig", ".rej", ".swp")
 EXCLUDED_NAMES = frozenset({".DS_Store"})

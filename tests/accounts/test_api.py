@@ -10,6 +10,9 @@ from accounts import api, cognito
 from accounts.tokens import verify_id_token
 from tests.helpers import api_event
 
+from accounts.pool import INSTANT_SIGN_UP_METADATA
+from local import mailbox
+
 from .conftest import PASSWORD, last_code
 
 
@@ -20,25 +23,56 @@ def call(handler, path, body, source_ip="198.51.100.1"):
     return result["statusCode"], json.loads(result["body"])
 
 
-def test_create_user_then_get_a_token_at_once(aws):
+def instant_sign_up(monkeypatch, on: bool = True) -> None:
+    from common.config import get_config
+
+    monkeypatch.setenv("API_SIGNUP_REQUIRES_CONFIRMATION", "false" if on else "true")
+    get_config.cache_clear()
+
+
+def test_opt_in_instant_sign_up_confirms_in_the_trigger_and_sends_no_mail(aws, monkeypatch):
+    instant_sign_up(monkeypatch)
     status, body = call(api.create_user, "/users", {"username": "zoe", "password": PASSWORD, "email": "zoe@example.com"})
-    assert status == 201 and body["status"] == "success" and body["msg"]
+    assert status == 201 and body == {"status": "success", "msg": "User created."}
+    assert mailbox.messages("zoe") == []
     status, body = call(api.create_token, "/users/token", {"username": "zoe", "password": PASSWORD})
     assert status == 200 and body["status"] == "success"
     assert verify_id_token(body["id_token"])["cognito:username"] == "zoe"
+    # The portal's sign-up still mails a code: only POST /users asks the trigger.
+    cognito.sign_up("zed", "zed@example.com", PASSWORD)
+    assert [m["subject"] for m in mailbox.messages("zed")] == ["Your verification code"]
 
 
-def test_create_user_can_require_confirmation(aws, monkeypatch):
+def test_sign_up_requires_the_emailed_code_by_default(aws, monkeypatch):
+    monkeypatch.delenv("API_SIGNUP_REQUIRES_CONFIRMATION", raising=False)
     from common.config import get_config
 
-    monkeypatch.setenv("API_SIGNUP_REQUIRES_CONFIRMATION", "true")
     get_config.cache_clear()
+    assert get_config().api_signup_requires_confirmation
     status, body = call(api.create_user, "/users", {"username": "yan", "password": PASSWORD, "email": "yan@example.com"})
     assert status == 201 and "Confirm" in body["msg"]
     status, body = call(api.create_token, "/users/token", {"username": "yan", "password": PASSWORD})
     assert status == 403 and body["status"] == "fail"
     cognito.confirm_sign_up("yan", last_code("yan"))
     assert call(api.create_token, "/users/token", {"username": "yan", "password": PASSWORD})[0] == 200
+    # Cognito's public SignUp with the API's metadata gets no instant account either.
+    result = cognito.sign_up("yin", "yin@example.com", PASSWORD, metadata=INSTANT_SIGN_UP_METADATA)
+    assert not result.confirmed and len(mailbox.messages("yin")) == 1
+
+
+def test_a_failing_trigger_refuses_the_sign_up_and_leaves_no_user(aws, monkeypatch):
+    from accounts import triggers
+
+    def broken(event, context=None):
+        raise RuntimeError("down")
+
+    working = triggers.pre_sign_up
+    monkeypatch.setattr(triggers, "pre_sign_up", broken)
+    status, body = call(api.create_user, "/users", {"username": "yul", "password": PASSWORD, "email": "yul@example.com"})
+    assert status == 503 and body["status"] == "fail"
+    monkeypatch.setattr(triggers, "pre_sign_up", working)
+    instant_sign_up(monkeypatch)
+    assert call(api.create_user, "/users", {"username": "yul", "password": PASSWORD, "email": "yul@example.com"})[0] == 201
 
 
 @pytest.mark.parametrize("body", [
