@@ -11,6 +11,8 @@ import pytest
 
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from images import catalog, objects
+from images.catalog import cursors, services
+from images.catalog import facets as facets_module
 from images.records import ImageRecord, ImageTerm
 from tests.helpers import make_image
 
@@ -71,7 +73,7 @@ def test_not_an_image_changes_nothing(aws):
 
 
 def test_failed_record_write_leaves_no_orphan_objects(aws):
-    with mock.patch("images.catalog.TransactWrite.__exit__", side_effect=RuntimeError("DynamoDB down")):
+    with mock.patch("images.catalog.services.TransactWrite.__exit__", side_effect=RuntimeError("DynamoDB down")):
         with pytest.raises(RuntimeError):
             create()
     assert list(objects.list_objects("")) == []
@@ -210,9 +212,9 @@ def test_race_between_read_and_write_is_a_conflict(aws):
     record = create()
     stale = catalog.image_get(image_id=record.id)
     catalog.image_update(actor=ALICE, image_id=record.id, meta=meta(title="Theirs"))  # saved in between
-    real_load = catalog._load
+    real_load = services.load
     reads = iter([stale])
-    with mock.patch.object(catalog, "_load", side_effect=lambda image_id: next(reads, None) or real_load(image_id)):
+    with mock.patch.object(services, "load", side_effect=lambda image_id: next(reads, None) or real_load(image_id)):
         with pytest.raises(Conflict):
             catalog.image_update(actor=ALICE, image_id=record.id, meta=meta(title="Mine"), data=make_image("GIF"))
     assert catalog.image_get(image_id=record.id).title == "Theirs"
@@ -365,14 +367,14 @@ def test_delete_takes_counts_down_and_removes_emptied_counters(aws):
 def test_counts_are_changed_after_the_transaction_not_in_it(aws):
     create()  # a counter exists: a write inside the transaction would now conflict with another
     seen = []
-    real_exit = catalog.TransactWrite.__exit__
+    real_exit = services.TransactWrite.__exit__
 
     def exit_and_look(self, *exc):
         result = real_exit(self, *exc)
         seen.append(counters()[("facet:author", "ana díaz")])
         return result
 
-    with mock.patch.object(catalog.TransactWrite, "__exit__", exit_and_look):
+    with mock.patch.object(services.TransactWrite, "__exit__", exit_and_look):
         create()
     assert seen == [1]  # committed, counter not yet touched
     assert counters()[("facet:author", "ana díaz")] == 2
@@ -380,7 +382,7 @@ def test_counts_are_changed_after_the_transaction_not_in_it(aws):
 
 def test_a_failed_count_update_keeps_the_image_and_is_logged(aws):
     with mock.patch.object(ImageTerm, "update", side_effect=RuntimeError("throttled")), \
-            mock.patch.object(catalog.log, "warning") as warning:
+            mock.patch.object(facets_module.log, "warning") as warning:
         record = create()
     assert catalog.image_get(image_id=record.id)
     assert facets("author") == [] and warning.call_count == len(catalog.facets_of(record))
@@ -465,7 +467,7 @@ def test_a_cursor_of_one_order_is_refused_for_the_other(aws):
 
 def test_a_cursor_made_before_orders_existed_continues_newest_first(aws):
     made = [create().id for _ in range(3)]
-    legacy = catalog._encode_cursor({"sort": catalog.image_get(image_id=made[2]).created_key})
+    legacy = cursors.encode_cursor({"sort": catalog.image_get(image_id=made[2]).created_key})
     assert ids(catalog.image_list(cursor=legacy)) == made[1::-1]
     with pytest.raises(InvalidInput):
         catalog.image_list(cursor=legacy, order="oldest")

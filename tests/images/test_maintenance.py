@@ -29,7 +29,7 @@ def create(title="Pier"):
 def interrupted_replacement():
     """An image whose new file was staged, then the process died before the copy."""
     record = create()
-    with mock.patch.object(catalog, "finish_replacement", side_effect=RuntimeError("crash")):
+    with mock.patch.object(catalog.services, "finish_replacement", side_effect=RuntimeError("crash")):
         with pytest.raises(RuntimeError):
             catalog.image_update(actor=ALICE, image_id=record.id, meta=meta("Pier 2"),
                                  data=make_image("JPEG", size=(30, 20)), expected_version=record.version)

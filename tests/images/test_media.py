@@ -259,7 +259,7 @@ def test_animation_frames_count_against_the_pixel_limit(fmt):
 
 
 def test_too_many_frames_is_refused(monkeypatch):
-    monkeypatch.setattr(media, "MAX_FRAMES", 5)
+    monkeypatch.setattr(media.verify, "MAX_FRAMES", 5)
     with pytest.raises(ImageInvalid, match="6 frames; the limit is 5"):
         prepare(animated_gif(6, (8, 8)))
 
@@ -582,6 +582,6 @@ def test_odd_metadata_never_raises():
 
 
 def test_location_that_survives_stripping_fails_closed(monkeypatch):
-    monkeypatch.setattr(media, "_strip_location", lambda data, fmt: data)
+    monkeypatch.setattr(media.verify, "strip_location", lambda data, fmt: data)
     with pytest.raises(ImageInvalid, match="location data could not be removed"):
         prepare(encode(picture(), "JPEG", exif=exif_with(gps=True)))

@@ -66,7 +66,7 @@ def test_recent_unreferenced_objects_are_left_for_the_grace_period(aws):
 def test_an_interrupted_replacement_is_finished(aws):
     record = create()
     new_bytes = make_image("JPEG", size=(30, 20))
-    with mock.patch.object(catalog, "finish_replacement", side_effect=RuntimeError("crash")):
+    with mock.patch.object(catalog.services, "finish_replacement", side_effect=RuntimeError("crash")):
         with pytest.raises(RuntimeError):
             catalog.image_update(actor=ALICE, image_id=record.id, meta=meta("Pier 2"), data=new_bytes,
                                  expected_version=record.version)
@@ -110,14 +110,14 @@ def test_facet_counts_left_off_by_a_crash_are_reported_then_recounted(aws):
     kept = create()
     good = counters()
     # A create whose count update never ran, and a delete whose count update never ran.
-    with mock.patch.object(catalog, "apply_facet_changes"):
+    with mock.patch.object(catalog.services, "apply_facet_changes"):
         create()
         gone = catalog.image_create(owner=catalog.Actor(sub="sub-bob", username="bob"),
                                     meta=catalog.validate_meta(title="Gone", description="", keywords="lost",
                                                                author="Ana", capture_date="2020-02-02"),
                                     data=make_image("PNG"))
     catalog.apply_facet_changes(catalog.facet_changes({}, catalog.facets_of(gone)))
-    with mock.patch.object(catalog, "apply_facet_changes"):
+    with mock.patch.object(catalog.services, "apply_facet_changes"):
         catalog.image_delete(actor=catalog.Actor(sub="sub-bob", username="bob"), image_id=gone.id)
     ImageTerm("facet:keyword", "zero", label="zero", facet_count=0).save()  # a counter left at zero
     assert counters() != good

@@ -1,0 +1,49 @@
+"""The image catalog: writes (services) and reads (selectors) shared by the portal and the
+API, so an image made by one face is indistinguishable from one made by the other.
+Django-free. Modules: base (types, errors), validation, terms (search postings), facets,
+cursors, services (writes), uploads (presigned), selectors (reads), serialise (API form).
+"""
+
+from images.catalog.base import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    ORDERS,
+    SEARCH_KEYS,
+    Actor,
+    ImageConflict,
+    ImageMeta,
+    InvalidField,
+    Page,
+    can_change,
+)
+from images.catalog.facets import (
+    FACET_FIELDS,
+    FACET_PREFIX,
+    apply_facet_changes,
+    facet_changes,
+    facet_values,
+    facets_of,
+)
+from images.catalog.selectors import image_get, image_list, image_search
+from images.catalog.serialise import image_to_dict
+from images.catalog.services import finish_replacement, image_create, image_delete, image_update
+from images.catalog.terms import normalise, terms_of
+from images.catalog.uploads import (
+    Upload,
+    image_create_from_upload,
+    image_update_from_upload,
+    upload_owner_tag,
+    upload_start,
+)
+from images.catalog.validation import page_size, parse_date, parse_keywords, parse_order, validate_meta
+from images.limits import LIMITS, MAX_KEYWORDS, MAX_TITLE_WORDS
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE", "FACET_FIELDS", "FACET_PREFIX", "LIMITS", "MAX_KEYWORDS", "MAX_PAGE_SIZE",
+    "MAX_TITLE_WORDS", "ORDERS", "SEARCH_KEYS", "Actor", "ImageConflict", "ImageMeta", "InvalidField", "Page",
+    "Upload", "apply_facet_changes", "can_change", "facet_changes", "facet_values", "facets_of",
+    "finish_replacement", "image_create", "image_create_from_upload", "image_delete", "image_get", "image_list",
+    "image_search", "image_to_dict", "image_update", "image_update_from_upload", "normalise", "page_size",
+    "parse_date", "parse_keywords", "parse_order", "terms_of", "upload_owner_tag", "upload_start",
+    "validate_meta",
+]

@@ -1,0 +1,30 @@
+"""The API's image object. Django-free."""
+
+from __future__ import annotations
+
+from images import objects
+from images.records import ImageRecord
+
+
+def image_to_dict(record: ImageRecord) -> dict:
+    """The API's image object: the seed's fields plus what the system knows."""
+    return {
+        "id": record.id,
+        "title": record.title,
+        "description": record.description,
+        "keywords": ",".join(record.keywords),
+        "author": record.author,
+        "creator": record.creator,
+        "capture_date": record.capture_date or "",
+        "storage_date": record.storage_date,
+        "filename": record.filename,
+        "object_url": objects.public_url(record.object_key),
+        "thumbnail_url": objects.public_url(record.thumbnail_key),
+        "content_type": record.content_type,
+        "byte_size": int(record.byte_size),
+        "width": int(record.width),
+        "height": int(record.height),
+        "version": record.version,
+        "created_at": record.created_at.isoformat(),
+        "updated_at": record.updated_at.isoformat(),
+    }

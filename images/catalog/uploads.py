@@ -1,0 +1,95 @@
+"""Presigned uploads: a file put straight into S3 by its owner, then registered. Django-free."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import uuid
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from common.config import get_config
+from common.errors import PermissionDenied
+from images import objects
+from images.catalog.base import Actor, ImageMeta, InvalidField
+from images.catalog.services import image_create, image_update, load
+from images.records import ImageRecord
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A presigned POST form for one file: POST `fields` plus the file (last) to `url`."""
+
+    key: str
+    url: str
+    fields: dict
+    max_bytes: int
+    expires_in: int
+
+
+# uploads/<owner tag>/<token>: the tag is the first 16 hex digits of sha256(owner's sub).
+_UPLOAD_KEY = re.compile(re.escape(objects.UPLOADS_PREFIX) + r"([0-9a-f]{16})/[0-9a-f]{32}")
+
+
+def upload_owner_tag(sub: str) -> str:
+    return hashlib.sha256(sub.encode()).hexdigest()[:16]
+
+
+def upload_start(owner: Actor) -> Upload:
+    """Let `owner` put a file straight into S3 (unverified, invisible) before registering it.
+
+    Whose upload it is lives in the key itself: uploads/<sha256(owner's sub)[:16]>/<random
+    token>. The presigned POST's policy pins that exact key, so nobody can put a file under
+    another user's tag, and registering checks the tag against the caller's sub, so user B
+    cannot register (or even probe for) user A's pending upload, whatever key B sends. No
+    table and no extra write: the key is the whole state, and an abandoned upload is just an
+    object that the uploads/ lifecycle rule (1 day) and the sweep remove.
+    """
+    key = objects.upload_key(upload_owner_tag(owner.sub), uuid.uuid4().hex)
+    max_bytes = get_config().image_max_bytes
+    form = objects.presigned_upload(key, max_bytes=max_bytes, expires_in=objects.UPLOAD_EXPIRES_IN)
+    return Upload(key=key, url=form["url"], fields=form["fields"], max_bytes=max_bytes,
+                  expires_in=objects.UPLOAD_EXPIRES_IN)
+
+
+def _check_upload(owner: Actor, upload_key: str) -> None:
+    match = _UPLOAD_KEY.fullmatch(upload_key) if isinstance(upload_key, str) else None
+    if match is None:
+        raise InvalidField("upload_key", "upload_key is not a key from POST /images/uploads.")
+    if not hmac.compare_digest(match.group(1), upload_owner_tag(owner.sub)):
+        raise PermissionDenied("That upload belongs to someone else.")
+
+
+def _take_upload(owner: Actor, upload_key: str) -> bytes:
+    """The bytes of the caller's pending upload (the caller deletes it once used)."""
+    _check_upload(owner, upload_key)
+    try:
+        return objects.get_object(upload_key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise InvalidField("upload_key", "The upload was not found; it may have expired.") from exc
+        raise
+
+
+def image_create_from_upload(*, owner: Actor, meta: ImageMeta, upload_key: str, original_filename: str = "") -> ImageRecord:
+    """Register a file that `owner` put under uploads/: verified here like any other bytes.
+    The upload is deleted whatever the outcome (a refused file leaves nothing behind)."""
+    data = _take_upload(owner, upload_key)
+    try:
+        return image_create(owner=owner, meta=meta, data=data, original_filename=original_filename)
+    finally:
+        objects.delete_objects(upload_key)
+
+
+def image_update_from_upload(*, actor: Actor, image_id: str, meta: ImageMeta, upload_key: str,
+                             expected_version: int | None = None, original_filename: str | None = None) -> ImageRecord:
+    """image_update with the file `actor` put under uploads/; the upload is deleted afterwards."""
+    load(image_id)  # an unknown image is a 404 before the upload is looked at or consumed
+    data = _take_upload(actor, upload_key)
+    try:
+        return image_update(actor=actor, image_id=image_id, meta=meta, expected_version=expected_version,
+                            data=data, original_filename=original_filename)
+    finally:
+        objects.delete_objects(upload_key)

@@ -1,0 +1,191 @@
+"""Verify uploaded bytes: the type from decoding (an allow-list), byte, pixel and frame limits,
+location data removed, a thumbnail made. Django-free."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+from PIL import Image, ImageCms, ImageOps
+
+from images.media.base import (
+    ALLOWED_FORMATS,
+    DAMAGED,
+    ImageInvalid,
+    ImageTooLarge,
+    MAX_FRAMES,
+    NOT_AN_IMAGE,
+    PreparedImage,
+    THUMBNAIL_QUALITY,
+    THUMBNAIL_SIZE,
+    has_gps,
+)
+from images.media.location import strip_location
+from images.media.location.jpeg import mpo_first_picture
+
+
+def prepare_image(data: bytes, *, max_bytes: int, max_pixels: int) -> PreparedImage:
+    """Verify the bytes are an allowed image within the limits; return what to store."""
+    if len(data) > max_bytes:
+        raise ImageTooLarge(_too_large_message(len(data), max_bytes))
+    if not data:
+        raise ImageInvalid("The file is empty.")
+
+    with _open(data) as probe:
+        if probe.format == "MPO":
+            # A camera's multi-picture JPEG: keep the first picture only. The others carry
+            # their own EXIF (GPS included) and nothing in the catalog shows them.
+            data = mpo_first_picture(data, probe)
+    with _open(data) as probe:
+        fmt = _allowed_format(probe)
+        width, height = probe.size
+        frames = _frame_count(probe)
+        _check_pixels(width, height, frames, max_pixels)
+        try:
+            # verify() checks what load() does not (e.g. every PNG chunk CRC) and leaves the
+            # image unusable, hence the second open below.
+            probe.verify()
+        except Exception as exc:
+            raise ImageInvalid(DAMAGED) from exc
+
+    clean = strip_location(data, fmt)
+
+    with _open(clean) as im:
+        if _allowed_format(im) != fmt or im.size != (width, height):
+            raise ImageInvalid(DAMAGED)
+        thumbnail = _decode_and_thumbnail(im, fmt, frames, max_pixels)
+
+    content_type, extension = ALLOWED_FORMATS[fmt]
+    return PreparedImage(
+        data=clean,
+        content_type=content_type,
+        extension=extension,
+        width=width,
+        height=height,
+        byte_size=len(clean),
+        sha256=hashlib.sha256(clean).hexdigest(),
+        thumbnail=thumbnail,
+        thumbnail_content_type="image/jpeg",
+    )
+
+
+def _too_large_message(size: int, limit: int) -> str:
+    """Say how big the file is against the limit, in MB unless rounding would hide the difference."""
+    mb = 1024 * 1024
+    shown, allowed = f"{size / mb:.1f}", f"{limit / mb:.1f}"
+    if shown == allowed:
+        return f"The file is {size:,} bytes; the limit is {limit:,} bytes."
+    return f"The file is {shown} MB; the limit is {allowed} MB."
+
+
+def _open(data: bytes) -> Image.Image:
+    """Open lazily (header only) with just the allowed decoders, mapping failures to ImageInvalid."""
+    try:
+        # MPO is how Pillow names a multi-picture JPEG; the JPEG opener returns it itself.
+        return Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS))
+    except Image.DecompressionBombError as exc:
+        raise ImageInvalid("The image has too many pixels.") from exc
+    except Image.UnidentifiedImageError as exc:
+        raise ImageInvalid(NOT_AN_IMAGE) from exc
+    except Exception as exc:
+        raise ImageInvalid(DAMAGED) from exc
+
+
+def _allowed_format(im: Image.Image) -> str:
+    """Return the allow-list name of the decoded format."""
+    fmt = "JPEG" if im.format == "MPO" else im.format
+    if fmt not in ALLOWED_FORMATS:
+        raise ImageInvalid(NOT_AN_IMAGE)
+    return fmt
+
+
+def _frame_count(im: Image.Image) -> int:
+    """Count frames from headers only (no pixel decoding)."""
+    try:
+        frames = int(getattr(im, "n_frames", 1) or 1)
+    except Exception as exc:
+        raise ImageInvalid(DAMAGED) from exc
+    if frames > MAX_FRAMES:
+        raise ImageInvalid(f"The animation has {frames:,} frames; the limit is {MAX_FRAMES:,}.")
+    return frames
+
+
+def _check_pixels(width: int, height: int, frames: int, max_pixels: int) -> None:
+    """Refuse before decoding when the pixels to decode exceed the limit (bomb defence)."""
+    if width <= 0 or height <= 0:
+        raise ImageInvalid(DAMAGED)
+    if width * height * frames > max_pixels:
+        what = f"{width:,} × {height:,} pixels" + (f" × {frames:,} frames" if frames > 1 else "")
+        raise ImageInvalid(
+            f"The image is too large: {what}; the limit is {max_pixels / 1e6:g} megapixels in all."
+        )
+
+
+def _decode_and_thumbnail(im: Image.Image, fmt: str, frames: int, max_pixels: int) -> bytes:
+    """Decode every frame (proving the file is whole) and return a JPEG thumbnail of the first."""
+    try:
+        if fmt == "JPEG":
+            # DCT scaling: libjpeg still entropy-decodes the whole file (so damage is caught)
+            # but skips most of the inverse transform; 4-8x faster on camera photos.
+            im.draft(None, (THUMBNAIL_SIZE * 2, THUMBNAIL_SIZE * 2))
+        im.load()
+        # After load(), so PNG chunks that follow the pixels have been read too.
+        if has_gps(im):
+            # Fail closed: never publish coordinates we could not remove.
+            raise ImageInvalid("The image's location data could not be removed.")
+        thumbnail = _thumbnail(im)
+        for index in range(1, frames):
+            im.seek(index)
+            # A GIF frame may grow the canvas; re-check before paying for the decode.
+            _check_pixels(im.width, im.height, frames, max_pixels)
+            im.load()
+    except ImageInvalid:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ImageInvalid("The image has too many pixels.") from exc
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError...
+        raise ImageInvalid(DAMAGED) from exc
+    return thumbnail
+
+
+def _thumbnail(im: Image.Image) -> bytes:
+    """Make an upright, sRGB, metadata-free JPEG no larger than THUMBNAIL_SIZE on its longest side."""
+    icc = im.info.get("icc_profile")
+    small = ImageOps.exif_transpose(im)
+    small = _to_rgb(small)
+    small.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
+    if icc:
+        small = _to_srgb(small, icc)
+    out = io.BytesIO()
+    # No exif/icc arguments: Pillow writes none, so the thumbnail carries no metadata.
+    small.save(out, "JPEG", quality=THUMBNAIL_QUALITY, optimize=True)
+    return out.getvalue()
+
+
+def _to_rgb(im: Image.Image) -> Image.Image:
+    """Convert any mode to RGB, flattening transparency onto white."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # 16-bit greyscale: scale to 8 bits, or convert() would clip nearly all to white.
+        im = im.convert("I").point(lambda value: value * (1 / 256)).convert("L")
+    elif im.mode == "F":
+        im = im.convert("L")
+    has_alpha = im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
+        im.mode in ("P", "L", "RGB") and "transparency" in im.info
+    )
+    if has_alpha:
+        rgba = im.convert("RGBA")
+        canvas = Image.new("RGB", rgba.size, (255, 255, 255))
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        return canvas
+    return im.convert("RGB")
+
+
+def _to_srgb(im: Image.Image, icc: bytes) -> Image.Image:
+    """Map colours from the source's ICC profile to sRGB, since the thumbnail carries no profile."""
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        converted = ImageCms.profileToProfile(im, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+    except Exception:
+        # A broken or non-RGB profile: slightly wrong colours beat refusing the upload.
+        return im
+    return converted if converted is not None else im

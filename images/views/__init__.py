@@ -1,0 +1,11 @@
+"""The portal's image pages, in the look and habits of the Django admin. Every read and write
+goes through images.catalog; these views validate, call one function, render. Function views,
+as the pages are forms over one catalog call each; the account pages are class-based because
+they extend Django's own auth views (accounts/views.py).
+"""
+
+from images.views.actions import image_action
+from images.views.changelist import image_list
+from images.views.edit import image_add, image_change, image_delete, read_file_metadata
+
+__all__ = ["image_action", "image_add", "image_change", "image_delete", "image_list", "read_file_metadata"]

@@ -1,0 +1,131 @@
+"""Bulk actions on the selected images of the change list."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from common import errors
+from images import catalog, exports
+from images.forms import KeywordsForm, SetAuthorForm
+from images.identity import actor_for
+from images.views.common import row, safe_next
+
+ACTIONS = {
+    "delete_selected": "Delete selected images",
+    "set_author": "Set the author of selected images",
+    "add_keywords": "Add keywords to selected images",
+    "remove_keywords": "Remove keywords from selected images",
+    "export_csv": "Export metadata of selected images (CSV)",
+    "download_zip": "Download selected image files (zip)",
+}
+
+
+def _stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def _apply(action: str, actor, record, value) -> None:
+    if action == "delete_selected":
+        catalog.image_delete(actor=actor, image_id=record.id, expected_version=record.version)
+        return
+    keywords = list(record.keywords)
+    author = record.author
+    if action == "set_author":
+        author = value
+    elif action == "add_keywords":
+        keywords += list(value)
+    elif action == "remove_keywords":
+        drop = {k.lower() for k in value}
+        keywords = [k for k in keywords if k.lower() not in drop]
+    meta = catalog.validate_meta(title=record.title, description=record.description, keywords=keywords,
+                                 author=author, capture_date=record.capture_date)
+    catalog.image_update(actor=actor, image_id=record.id, meta=meta, expected_version=record.version)
+
+
+@login_required
+@require_POST
+def image_action(request):
+    """Run a bulk action on the selected images, after a confirmation page for changes."""
+    back = safe_next(request, reverse("images:list"))
+    action = request.POST.get("action", "")
+    ids = list(dict.fromkeys(request.POST.getlist("_selected_action")))
+    if action not in ACTIONS:
+        messages.warning(request, "Choose an action from the list first. Nothing was changed.")
+        return HttpResponseRedirect(back)
+    if not ids:
+        messages.warning(request, "Select one or more images first, with the boxes in the first column. "
+                                  "Nothing was changed.")
+        return HttpResponseRedirect(back)
+    records, gone = [], 0
+    for image_id in ids[: catalog.MAX_PAGE_SIZE]:
+        try:
+            records.append(catalog.image_get(image_id=image_id))
+        except errors.NotFound:
+            gone += 1
+    if gone:
+        messages.warning(request, f"{gone} of the selected images no longer exist{'s' if gone == 1 else ''}.")
+    if not records:
+        return HttpResponseRedirect(back)
+
+    if action == "export_csv":
+        response = StreamingHttpResponse(exports.csv_rows(records), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="images-{_stamp()}.csv"'
+        return response
+    if action == "download_zip":
+        response = StreamingHttpResponse(exports.zip_stream(records), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="images-{_stamp()}.zip"'
+        return response
+
+    actor = actor_for(request.user)
+    allowed = [r for r in records if catalog.can_change(actor, r)]
+    denied = [r for r in records if not catalog.can_change(actor, r)]
+    value_form = None
+    if action == "set_author":
+        value_form = SetAuthorForm(request.POST if request.POST.get("post") == "yes" else None)
+    elif action in ("add_keywords", "remove_keywords"):
+        value_form = KeywordsForm(request.POST if request.POST.get("post") == "yes" else None)
+
+    if request.POST.get("post") == "yes" and allowed and (value_form is None or value_form.is_valid()):
+        value = None
+        if value_form is not None:
+            value = value_form.cleaned_data.get("author") or value_form.cleaned_data.get("keywords")
+        done, failed = [], []
+        for record in allowed:
+            try:
+                _apply(action, actor, record, value)
+                done.append(record)
+            except errors.AppError as exc:
+                failed.append((record, exc.message))
+        verb = {"delete_selected": "deleted", "set_author": "updated", "add_keywords": "updated",
+                "remove_keywords": "updated"}[action]
+        if done:
+            messages.success(request, f"{len(done)} image{'s' if len(done) != 1 else ''} {verb}.")
+        for record, message in failed:
+            messages.error(request, f"“{record.title}” was not {verb}: {message}")
+        if denied:
+            messages.error(request, _denied_message(denied, verb))
+        return HttpResponseRedirect(back)
+
+    context = {
+        "action": action,
+        "action_label": ACTIONS[action],
+        "allowed": [row(r, actor) for r in allowed],
+        "denied": [row(r, actor) for r in denied],
+        "value_form": value_form,
+        "next": back,
+    }
+    return render(request, "images/image_action.html", context)
+
+
+def _denied_message(denied, verb: str) -> str:
+    titles = ", ".join(f"“{r.title}”" for r in denied)
+    count = len(denied)
+    return (f"{count} image{'s were' if count != 1 else ' was'} not {verb} because only the owner or staff "
+            f"may change {'them' if count != 1 else 'it'}: {titles}.")

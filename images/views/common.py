@@ -1,0 +1,92 @@
+"""What the image pages share: loading an image, a row of the change list, safe redirects,
+reading an uploaded file."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import Http404
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from common import errors
+from common.config import get_config
+from images import catalog, media, objects
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+
+
+def wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def load(image_id: str):
+    try:
+        return catalog.image_get(image_id=image_id)
+    except errors.NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def thumb_size(record, box: int = media.THUMBNAIL_SIZE) -> tuple[int, int]:
+    width, height = int(record.width or box), int(record.height or box)
+    scale = min(1.0, box / max(width, height, 1))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def row(record, actor) -> dict:
+    thumb_w, thumb_h = thumb_size(record)
+    return {
+        "record": record,
+        "id": record.id,
+        "title": record.title,
+        "author": record.author,
+        "creator": record.creator,
+        "keywords": list(record.keywords),
+        "capture_date": record.capture_date or "",
+        "storage_date": record.storage_date,
+        "object_url": objects.public_url(record.object_key),
+        "thumbnail_url": objects.public_url(record.thumbnail_key),
+        "thumb_width": thumb_w,
+        "thumb_height": thumb_h,
+        "can_change": catalog.can_change(actor, record),
+        "change_url": reverse("images:change", args=[record.id]),
+        "delete_url": reverse("images:delete", args=[record.id]),
+    }
+
+
+def qs(**params) -> str:
+    return "?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+def date_title(prefix: str) -> str:
+    parts = prefix.split("-")
+    if len(parts) == 1 or not parts[1].isdigit() or not 1 <= int(parts[1]) <= 12:
+        return prefix
+    month = MONTHS[int(parts[1]) - 1]
+    if len(parts) == 2:
+        return f"{month} {parts[0]}"
+    return f"{month} {int(parts[2])}, {parts[0]}" if parts[2].isdigit() else prefix
+
+
+def safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+def read_upload(upload, form, field: str = "image") -> bytes | None:
+    """The uploaded bytes, or None with an error on the form when the file is over the limit."""
+    limit = get_config().image_max_bytes
+    if upload.size is not None and upload.size > limit:
+        form.add_error(field, f"This file has {upload.size / 1048576:.1f} MB; the limit is "
+                              f"{limit / 1048576:.0f} MB.")
+        return None
+    upload.seek(0)
+    return upload.read()
+
+
+def form_errors(form) -> dict:
+    return {field or "__all__": [str(m) for m in msgs] for field, msgs in form.errors.items()}

@@ -1,0 +1,167 @@
+"""Add, change and delete one image, in the admin's habits (messages, save and continue, conflicts
+shown, never overwritten)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from common import errors
+from images import catalog, media, objects
+from images.forms import META_FIELDS, AddImageForm, ChangeImageForm
+from images.identity import actor_for
+from images.views.common import form_errors, load, read_upload, row, wants_json
+
+# The metadata prefill reads at most this much of a file (EXIF/IPTC/XMP sit near the start).
+PREFILL_MAX_BYTES = 2 * 1024 * 1024
+
+
+@login_required
+def image_add(request):
+    """One image without JavaScript; with it, one POST per file answered in JSON."""
+    json_wanted = wants_json(request)
+    if request.method == "POST":
+        form = AddImageForm(request.POST, request.FILES)
+        record, too_large = None, False
+        if form.is_valid():
+            upload = form.cleaned_data["image"]
+            data = read_upload(upload, form)
+            too_large = data is None
+            if data is not None:
+                # Without JavaScript nothing was prefilled: empty fields take the file's own metadata.
+                file_meta = None if json_wanted else media.read_metadata(data[:PREFILL_MAX_BYTES])
+                meta = form.apply_core(file_meta=file_meta)
+                if meta is not None:
+                    try:
+                        record = catalog.image_create(owner=actor_for(request.user), meta=meta, data=data,
+                                                      original_filename=upload.name or "")
+                    except (media.ImageInvalid, media.ImageTooLarge) as exc:
+                        too_large = isinstance(exc, media.ImageTooLarge)
+                        form.add_error("image", exc.message)
+                    except catalog.InvalidField as exc:
+                        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        if record is not None:
+            if json_wanted:
+                return JsonResponse({
+                    "id": record.id, "title": record.title,
+                    "object_url": objects.public_url(record.object_key),
+                    "thumbnail_url": objects.public_url(record.thumbnail_key),
+                    "change_url": reverse("images:change", args=[record.id]),
+                    "message": f"“{record.title}” was added.",
+                }, status=201)
+            messages.success(request, f"The image “{record.title}” was added.")
+            if "_addanother" in request.POST:
+                return redirect("images:add")
+            return redirect("images:list")
+        if json_wanted:
+            return JsonResponse({"errors": form_errors(form), "message": "The image was not added."},
+                                status=413 if too_large else 400)
+    else:
+        form = AddImageForm()
+    return render(request, "images/image_add.html", {"form": form, "meta_fields": META_FIELDS})
+
+
+@login_required
+@require_POST
+def read_file_metadata(request):
+    """What a file says about itself (EXIF/IPTC/XMP), to prefill the add form."""
+    upload = request.FILES.get("image")
+    if upload is None:
+        return JsonResponse({"errors": {"image": ["Send a file named “image”."]}}, status=400)
+    found = media.read_metadata(upload.read(PREFILL_MAX_BYTES))
+    return JsonResponse({
+        "title": found.title or "",
+        "description": found.description or "",
+        "author": found.author or "",
+        "keywords": ", ".join(found.keywords or ()),
+        "capture_date": found.capture_date or "",
+    })
+
+
+@login_required
+def image_change(request, image_id: str):
+    """Edit metadata and replace the file; a conflict shows the other person's version."""
+    record = load(image_id)
+    actor = actor_for(request.user)
+    allowed = catalog.can_change(actor, record)
+    conflict = None
+    if request.method == "POST":
+        if not allowed:
+            raise PermissionDenied("Only the image's owner or staff may change it.")
+        form = ChangeImageForm(request.POST, request.FILES)
+        if form.is_valid():
+            meta = form.apply_core()
+            upload = form.cleaned_data.get("image")
+            data = read_upload(upload, form) if upload else None
+            if meta is not None and not form.errors:
+                try:
+                    updated = catalog.image_update(
+                        actor=actor, image_id=record.id, meta=meta,
+                        expected_version=form.cleaned_data["version"], data=data,
+                        original_filename=(upload.name or "") if upload else None,
+                    )
+                except catalog.ImageConflict as exc:
+                    if exc.current is None:
+                        messages.error(request, "Someone else deleted this image while you were editing it.")
+                        return redirect("images:list")
+                    conflict = exc.current
+                    record = exc.current
+                    messages.error(request, exc.message)
+                    # Keep the person's edits; the version is now theirs, so saving again is deliberate.
+                    form = ChangeImageForm({**request.POST.dict(), "version": conflict.version})
+                    form.is_valid()
+                except (media.ImageInvalid, media.ImageTooLarge) as exc:
+                    form.add_error("image", exc.message)
+                except catalog.InvalidField as exc:
+                    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                except errors.PermissionDenied as exc:
+                    raise PermissionDenied(exc.message) from exc
+                except errors.NotFound as exc:
+                    raise Http404(exc.message) from exc
+                else:
+                    note = " and its file was replaced" if data is not None else ""
+                    messages.success(request, f"The image “{updated.title}” was changed{note}.")
+                    if "_continue" in request.POST:
+                        return redirect("images:change", image_id=updated.id)
+                    return redirect("images:list")
+    else:
+        form = ChangeImageForm(initial=ChangeImageForm.initial_from(record)) if allowed else None
+    context = {
+        "row": row(record, actor),
+        "record": record,
+        "form": form,
+        "allowed": allowed,
+        "conflict": row(conflict, actor) if conflict else None,
+    }
+    return render(request, "images/image_change.html", context)
+
+
+@login_required
+def image_delete(request, image_id: str):
+    """A confirmation page showing what will go; POST deletes."""
+    record = load(image_id)
+    actor = actor_for(request.user)
+    if not catalog.can_change(actor, record):
+        raise PermissionDenied("Only the image's owner or staff may delete it.")
+    if request.method == "POST":
+        version = request.POST.get("version")
+        try:
+            catalog.image_delete(actor=actor, image_id=record.id,
+                                 expected_version=int(version) if version and version.isdigit() else None)
+        except catalog.ImageConflict:
+            messages.error(request, "Someone else changed this image after you opened it; check their "
+                                    "version before deleting it.")
+            return redirect("images:change", image_id=record.id)
+        except errors.NotFound:
+            messages.info(request, "That image was already deleted.")
+            return redirect("images:list")
+        except errors.PermissionDenied as exc:
+            raise PermissionDenied(exc.message) from exc
+        messages.success(request, f"The image “{record.title}” was deleted.")
+        return redirect("images:list")
+    return render(request, "images/image_delete.html", {"row": row(record, actor), "record": record})
