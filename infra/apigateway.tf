@@ -86,6 +86,32 @@ resource "aws_api_gateway_method_settings" "all" {
   }
 }
 
+# The unsecured routes get their own, lower limits (method settings override the stage's
+# "*/*" for their method): sign-ups and sign-ins are what a script floods.
+locals {
+  users_throttling = {
+    "users/POST"        = { rate = var.api_signup_throttling_rate_limit, burst = var.api_signup_throttling_burst_limit }
+    "users~1token/POST" = { rate = var.api_signin_throttling_rate_limit, burst = var.api_signin_throttling_burst_limit }
+  }
+}
+
+resource "aws_api_gateway_method_settings" "users" {
+  for_each = local.users_throttling
+  #checkov:skip=CKV_AWS_225:No cache (see CKV_AWS_120 on the stage).
+  rest_api_id = aws_api_gateway_rest_api.main.id
+  stage_name  = aws_api_gateway_stage.main.stage_name
+  method_path = each.key
+
+  settings {
+    metrics_enabled        = true
+    logging_level          = "ERROR"
+    data_trace_enabled     = false
+    throttling_rate_limit  = each.value.rate
+    throttling_burst_limit = each.value.burst
+    caching_enabled        = false
+  }
+}
+
 # API Gateway writes its logs with one role per account and region.
 data "aws_iam_policy_document" "apigateway_assume" {
   statement {

@@ -55,6 +55,14 @@ resource "aws_cognito_user_pool" "main" {
   email_configuration {
     email_sending_account = "COGNITO_DEFAULT"
   }
+
+  # Only with the opted-in instant API sign-up (infra/triggers.tf): confirms it, no mail.
+  dynamic "lambda_config" {
+    for_each = local.pre_sign_up_enabled ? [1] : []
+    content {
+      pre_sign_up = aws_lambda_function.pre_sign_up[0].arn
+    }
+  }
 }
 
 # Members are staff in the portal: they may edit and delete every image.
@@ -76,8 +84,10 @@ resource "aws_cognito_user_pool_client" "portal" {
   read_attributes               = ["email", "email_verified"]
   write_attributes              = ["email"]
 
-  access_token_validity  = 60
-  id_token_validity      = 60
+  # Cognito cannot revoke an ID or access token already issued (only refresh tokens), so a
+  # password change or a disable leaves them valid until they expire: keep them short.
+  access_token_validity  = var.cognito_token_validity_minutes
+  id_token_validity      = var.cognito_token_validity_minutes
   refresh_token_validity = 30
   auth_session_validity  = 3
 

@@ -146,6 +146,9 @@ data "aws_iam_policy_document" "portal" {
       "cognito-idp:AdminSetUserPassword",
       "cognito-idp:AdminAddUserToGroup",
       "cognito-idp:AdminListGroupsForUser",
+      # A password reset and the disable_user command end every session of the user.
+      "cognito-idp:AdminUserGlobalSignOut",
+      "cognito-idp:AdminDisableUser",
     ]
     resources = [aws_cognito_user_pool.main.arn]
   }

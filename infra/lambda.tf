@@ -102,8 +102,8 @@ locals {
       s3_read        = []
       s3_put         = []
       s3_delete      = []
-      # SignUp, then AdminConfirmSignUp unless API_SIGNUP_REQUIRES_CONFIRMATION.
-      cognito = ["cognito-idp:SignUp", "cognito-idp:AdminConfirmSignUp"]
+      # SignUp only: the opted-in instant sign-up is confirmed by the PreSignUp trigger.
+      cognito = ["cognito-idp:SignUp"]
     }
     create_token = {
       route       = "POST /users/token"

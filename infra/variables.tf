@@ -173,9 +173,20 @@ variable "staff_group_name" {
 }
 
 variable "api_signup_requires_confirmation" {
-  description = "POST /users leaves new users unconfirmed until they enter the emailed code (API_SIGNUP_REQUIRES_CONFIRMATION); false auto-confirms, as the seed's clients expect."
+  description = "POST /users leaves new users unconfirmed until they enter the emailed code (API_SIGNUP_REQUIRES_CONFIRMATION), as the portal does; false opts in to the seed's instant sign-up, confirmed without mail by the PreSignUp trigger (infra/triggers.tf)."
   type        = bool
-  default     = false
+  default     = true
+}
+
+variable "cognito_token_validity_minutes" {
+  description = "Lifetime of the ID and access tokens in minutes. Cognito cannot revoke an issued ID token, so this bounds how long one outlives a password change, a reset or a disable (README, Security model)."
+  type        = number
+  default     = 15
+
+  validation {
+    condition     = var.cognito_token_validity_minutes >= 5 && var.cognito_token_validity_minutes <= 60
+    error_message = "cognito_token_validity_minutes: 5 (Cognito's minimum) to 60."
+  }
 }
 
 variable "image_max_bytes" {
@@ -275,6 +286,30 @@ variable "api_throttling_burst_limit" {
   description = "Burst of requests allowed on the API stage."
   type        = number
   default     = 100
+}
+
+variable "api_signup_throttling_rate_limit" {
+  description = "Steady-state requests per second allowed on POST /users (below the stage's)."
+  type        = number
+  default     = 1
+}
+
+variable "api_signup_throttling_burst_limit" {
+  description = "Burst of requests allowed on POST /users."
+  type        = number
+  default     = 5
+}
+
+variable "api_signin_throttling_rate_limit" {
+  description = "Steady-state requests per second allowed on POST /users/token (below the stage's)."
+  type        = number
+  default     = 5
+}
+
+variable "api_signin_throttling_burst_limit" {
+  description = "Burst of requests allowed on POST /users/token."
+  type        = number
+  default     = 10
 }
 
 # ---------------------------------------------------------------------------------------
