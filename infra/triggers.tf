@@ -112,3 +112,22 @@ resource "aws_lambda_permission" "pre_sign_up" {
   principal     = "cognito-idp.amazonaws.com"
   source_arn    = aws_cognito_user_pool.main.arn
 }
+
+# A failing trigger refuses every POST /users sign-up (alarms.tf has the others).
+resource "aws_cloudwatch_metric_alarm" "pre_sign_up_errors" {
+  count = local.pre_sign_up_enabled ? 1 : 0
+
+  alarm_name          = "${local.alarm_prefix}-${local.pre_sign_up_function_name}-errors"
+  alarm_description   = "The PreSignUp trigger (${local.pre_sign_up_function_name}) failed, so Cognito refused sign-ups: Lambda Errors > 0 in 5 minutes."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.pre_sign_up[0].function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+}

@@ -31,10 +31,13 @@ def test_every_lambda_function_has_an_errors_alarm():
     covered = {}
     for name, alarm in alarms().items():
         if alarm.get("namespace") == "AWS/Lambda" and alarm.get("metric_name") == "Errors":
-            match = re.fullmatch(r"\$\{aws_lambda_function\.([a-z_]+)(\[each\.key\])?\.function_name\}",
+            match = re.fullmatch(r"\$\{aws_lambda_function\.([a-z_]+)(\[each\.key\]|\[0\])?\.function_name\}",
                                  alarm["dimensions"]["FunctionName"])
             assert match, alarm["dimensions"]
-            covered[match.group(1)] = (alarm, bool(match.group(2)))
+            covered[match.group(1)] = (alarm, match.group(2) == "[each.key]")
+            # A function made with count (the optional PreSignUp trigger) has its alarm with it.
+            assert (match.group(2) == "[0]") == ("count" in functions[match.group(1)]), name
+            assert alarm.get("count") == functions[match.group(1)].get("count"), name
     assert covered.keys() == functions.keys(), "a Lambda function without an errors alarm"
     for function, (alarm, per_key) in covered.items():
         # A for_each function needs an alarm over the same map, one per instance.

@@ -212,7 +212,7 @@ def test_lambda_permissions_are_per_function_and_scoped():
         spec = functions[key]
         assert spec["s3_read"] == spec["s3_put"] == spec["s3_delete"] == []
         assert set(spec["dynamodb_read"] + spec["dynamodb_write"]) <= {"signin_attempts"}
-    assert set(functions["create_user"]["cognito"]) == {"cognito-idp:SignUp", "cognito-idp:AdminConfirmSignUp"}
+    assert set(functions["create_user"]["cognito"]) == {"cognito-idp:SignUp"}  # the trigger confirms
     for key, spec in functions.items():
         if not key.endswith("_user") and not key.endswith("_token"):
             assert spec["cognito"] == [], key
