@@ -6,6 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from csp.constants import NONE, SELF
+
+from common.config import get_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -24,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "accounts",
     "images",
 ]
@@ -39,6 +44,7 @@ MIDDLEWARE = [
     # After auth and messages: refreshes Cognito tokens, ends revoked sessions with a message.
     "accounts.middleware.CognitoSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -92,6 +98,25 @@ STORAGES = {
 # Uploads through the portal: the core enforces IMAGE_MAX_BYTES on the bytes themselves.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Content-Security-Policy on every page (django-csp; Django 5.2 has none of its own): scripts,
+# styles, fonts and requests from the portal only, so no inline script or style attribute;
+# images also from the images domain (IMAGES_BASE_URL) and blob: (the add page's previews).
+_IMAGES_SOURCE = get_config().images_base_url + "/"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, _IMAGES_SOURCE, "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,
