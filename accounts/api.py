@@ -22,7 +22,8 @@ def _text(body: dict, name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"'{name}' is required.")
-    return value if name == "password" else value.strip()
+    # Only the email is trimmed: a username is checked as sent (the spec's pattern has no spaces).
+    return value.strip() if name == "email" else value
 
 
 def _credentials(body: dict) -> tuple[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 from urllib.parse import urlencode
 
 from common.config import get_config
@@ -19,6 +20,8 @@ log = logging.getLogger(__name__)
 # image a third bigger, so an image of more than about 4.4 MB cannot come this way.
 MAX_REQUEST_BYTES = 6 * 1024 * 1024 - 16 * 1024
 FIELDS = ("title", "description", "keywords", "author", "capture_date")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 def _actor(event: Event) -> catalog.Actor:
@@ -43,6 +46,29 @@ def _body(event: Event) -> dict:
             "(base64 adds a third), or send bigger files through POST /images/uploads and upload_key."
         )
     return json_body(event)
+
+
+def _wire_fields(body: dict, names: tuple[str, ...]) -> dict:
+    """The metadata fields the body sends, held to the rules infra/openapi.yaml states for the
+    raw JSON (strings only, lengths as sent, the keyword pattern) before the catalog trims and
+    normalises them: what the spec calls invalid is a 400, never a 500 nor silently accepted."""
+    found = {name: body[name] for name in (*names, "filename", "creator") if name in body}
+    for name, value in found.items():
+        if not isinstance(value, str):
+            raise catalog.InvalidField(name, f"{name} must be a string.")
+        if name in ("title", "description", "author") and len(value) > catalog.LIMITS[name]:
+            raise catalog.InvalidField(name, f"{name} may have at most {catalog.LIMITS[name]} characters.")
+    parts = found.get("keywords", "").split(",")
+    if len(parts) > catalog.MAX_KEYWORDS or any(len(part) > catalog.LIMITS["keyword"] for part in parts):
+        raise catalog.InvalidField(
+            "keywords", f"keywords: at most {catalog.MAX_KEYWORDS} comma-separated keywords of at most "
+                        f"{catalog.LIMITS['keyword']} characters each.")
+    if found.get("capture_date") and not _DATE.fullmatch(found["capture_date"]):
+        raise catalog.InvalidField("capture_date", "Give the date as YYYY-MM-DD, for example 2024-05-17.")
+    for name in ("image_content", "upload_key"):  # null means not sent (the spec: nullable)
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise catalog.InvalidField(name, f"{name} must be a string.")
+    return {name: found[name] for name in names if name in found}
 
 
 def _content(body: dict) -> bytes | None:
@@ -90,6 +116,11 @@ def _page_headers(event: Event, page: catalog.Page, limit: int, order: str) -> d
 
 def _list_response(event: Event, run) -> Response:
     params = event.get("queryStringParameters") or {}
+    # As the spec says: digits for limit, newest or oldest for order; present but empty is a 400.
+    if "limit" in params and not _DIGITS.fullmatch(params["limit"] or ""):
+        raise catalog.InvalidField("limit", f"limit must be a whole number from 1 to {catalog.MAX_PAGE_SIZE}.")
+    if "order" in params and params["order"] not in catalog.ORDERS:
+        raise catalog.InvalidField("order", "order must be newest or oldest.")
     limit = catalog.page_size(params.get("limit"))
     order = catalog.parse_order(params.get("order"))
     page = run(limit=limit, cursor=params.get("cursor"), order=order)
@@ -138,9 +169,9 @@ def create_image(event: Event) -> Response:
     The file comes either as image_content (base64) or as upload_key (from POST /images/uploads)."""
     actor = _actor(event)
     body = _body(event)
-    meta = catalog.validate_meta(**{f: body.get(f) for f in FIELDS})
+    meta = catalog.validate_meta(**{**dict.fromkeys(FIELDS), **_wire_fields(body, FIELDS)})
     data, upload_key = _file(body)
-    filename = body.get("filename") if isinstance(body.get("filename"), str) else ""
+    filename = body.get("filename", "")
     if upload_key is not None:
         record = catalog.image_create_from_upload(owner=actor, meta=meta, upload_key=upload_key,
                                                   original_filename=filename)
@@ -175,6 +206,7 @@ def update_image(event: Event) -> Response:
     actor = _actor(event)
     body = _body(event)
     image_id = _image_id(body)
+    fields = _wire_fields(body, FIELDS)
     current = catalog.image_get(image_id=image_id)
     # Fields left out keep their values; the seed's clients send them all.
     merged = {
@@ -183,13 +215,13 @@ def update_image(event: Event) -> Response:
         "keywords": list(current.keywords),
         "author": current.author,
         "capture_date": current.capture_date,
-        **{f: body[f] for f in FIELDS if f in body},
+        **fields,
     }
     meta = catalog.validate_meta(**merged)
     version = body.get("version")
-    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+    if "version" in body and (not isinstance(version, int) or isinstance(version, bool)):
         raise catalog.InvalidField("version", "version must be the whole number you read.")
-    filename = body.get("filename") if isinstance(body.get("filename"), str) else None
+    filename = body.get("filename")
     data, upload_key = _file(body)
     if upload_key is not None:
         record = catalog.image_update_from_upload(
