@@ -1,4 +1,4 @@
-"""Exports of a selection of images, produced as they are sent: metadata as CSV, files as a
+"""Exports of a selection of images, produced as they are read: metadata as CSV, files as a
 zip streamed from S3 one chunk at a time. Django-free."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from botocore.exceptions import ClientError
 
 from common.config import get_config
 from images import catalog, objects
+from images.filenames import UniqueNames, record_download_name
 from images.records import ImageRecord
 
 CSV_FIELDS = ("id", "title", "description", "keywords", "author", "creator", "capture_date", "storage_date",
-              "filename", "object_url")
+              "filename", "original_filename", "object_url")
 
 
 class _Pipe:
@@ -37,8 +38,10 @@ class _Pipe:
 
 
 def zip_stream(records: Iterable[ImageRecord]) -> Iterator[bytes]:
-    """The files as a zip, produced as it is sent: one S3 chunk in memory at a time."""
+    """The files as a zip, produced as it is sent: one S3 chunk in memory at a time. Entries
+    are named after the files' original names, made unique."""
     pipe = _Pipe()
+    names = UniqueNames()
     config = get_config()
     missing = []
     with zipfile.ZipFile(pipe, mode="w", compression=zipfile.ZIP_STORED) as archive:
@@ -49,7 +52,7 @@ def zip_stream(records: Iterable[ImageRecord]) -> Iterator[bytes]:
                 missing.append(record)
                 continue
             stamp = record.updated_at.timetuple()[:6] if record.updated_at else (1980, 1, 1, 0, 0, 0)
-            info = zipfile.ZipInfo(record.filename, date_time=stamp)
+            info = zipfile.ZipInfo(names.take(record_download_name(record)), date_time=stamp)
             info.compress_type = zipfile.ZIP_STORED
             with archive.open(info, mode="w") as entry:
                 for chunk in body.iter_chunks(64 * 1024):
@@ -58,7 +61,7 @@ def zip_stream(records: Iterable[ImageRecord]) -> Iterator[bytes]:
             yield pipe.drain()
         if missing:
             note = "".join(f"{r.filename}: the file of “{r.title}” could not be read.\n" for r in missing)
-            archive.writestr("MISSING.txt", note)
+            archive.writestr(names.take("MISSING.txt"), note)
     yield pipe.drain()
 
 

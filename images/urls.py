@@ -13,4 +13,5 @@ urlpatterns = [
     path("actions/", views.image_action, name="action"),
     path("<str:image_id>/change/", views.image_change, name="change"),
     path("<str:image_id>/delete/", views.image_delete, name="delete"),
+    path("<str:image_id>/download/", views.image_download, name="download"),
 ]

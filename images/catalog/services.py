@@ -32,7 +32,7 @@ from images import media, objects
 from images.catalog.base import ID, Actor, ImageConflict, ImageMeta, can_change, now
 from images.catalog.facets import apply_facet_changes, facet_changes, facets_of
 from images.catalog.terms import terms_of
-from images.limits import LIMITS
+from images.filenames import clean_filename
 from images.records import LISTED, READY, ImageRecord, ImageTerm
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def apply_meta(record: ImageRecord, meta: ImageMeta) -> None:
 
 def apply_file(record: ImageRecord, prepared: media.PreparedImage, original_filename: str) -> None:
     record.filename = f"{record.id}.{prepared.extension}"
-    record.original_filename = original_filename[: LIMITS["filename"]]
+    record.original_filename = clean_filename(original_filename, fallback=record.filename)
     record.content_type = prepared.content_type
     record.byte_size = prepared.byte_size
     record.width = prepared.width

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from common import errors
 from common.config import get_config
 from images import catalog, media, objects
+from images.filenames import record_download_name
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
@@ -52,6 +53,8 @@ def row(record, actor) -> dict:
         "can_change": catalog.can_change(actor, record),
         "change_url": reverse("images:change", args=[record.id]),
         "delete_url": reverse("images:delete", args=[record.id]),
+        "download_url": reverse("images:download", args=[record.id]),
+        "original_filename": record_download_name(record),
     }
 
 

@@ -253,6 +253,14 @@ def test_image_to_dict_has_the_seed_fields(aws):
                          "storage_date", "filename", "object_url"}
     assert body["keywords"] == "sea,Sky"
     assert body["object_url"] == f"{aws.images_base_url}/images/{record.id}"
+    assert body["sha256"] == record.sha256 and body["filename"] == f"{record.id}.png"
+
+
+def test_the_original_file_name_is_kept_cleaned(aws):
+    assert catalog.image_to_dict(create(filename="C:\\photos\\my.holiday\u202e.photo.png"))[
+        "original_filename"] == "my.holiday.photo.png"
+    unnamed = create(filename="../")
+    assert catalog.image_to_dict(unnamed)["original_filename"] == unnamed.filename  # the safe fallback
 
 
 def test_a_file_already_in_s3_is_verified_then_registered(aws):

@@ -429,7 +429,7 @@ def test_export_csv_has_the_spec_fields(alice):
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert list(rows[0]) == ["id", "title", "description", "keywords", "author", "creator", "capture_date",
-                             "storage_date", "filename", "object_url"]
+                             "storage_date", "filename", "original_filename", "object_url"]
     assert rows[0]["id"] == a.id and rows[0]["keywords"] == "k1,k2" and rows[0]["title"].startswith("'=")
 
 
@@ -440,8 +440,30 @@ def test_zip_download_streams_the_exact_files(alice):
     chunks = list(response.streaming_content)
     assert len(chunks) > 2  # produced piece by piece, not built whole
     archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
-    assert sorted(archive.namelist()) == sorted([a.filename, b.filename])
-    assert archive.read(a.filename) == objects.get_object(a.object_key)
+    # Named after the original names, made unique.
+    assert archive.namelist() == ["sunset.png", "sunset (2).png"]
+    assert archive.read("sunset.png") == objects.get_object(a.object_key)
+
+
+def test_download_original_redirects_to_s3_with_the_original_name(alice):
+    from urllib.parse import parse_qs, urlsplit
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    alice.post(reverse("images:add"), {"title": "Café", "author": "Ana",
+                                       "image": SimpleUploadedFile("../Straße café 写真.png", make_image("PNG"))})
+    record = catalog.image_list().items[0]
+    assert record.original_filename == "Straße café 写真.png"
+    page = alice.get(reverse("images:change", args=[record.id])).content.decode()
+    assert "Straße café 写真.png" in page and reverse("images:download", args=[record.id]) in page
+    response = alice.get(reverse("images:download", args=[record.id]))
+    assert response.status_code == 302 and "no-cache" in response["Cache-Control"]
+    target = urlsplit(response["Location"])
+    query = parse_qs(target.query)
+    assert target.path.endswith(f"/{record.object_key}") and "X-Amz-Signature" in query
+    assert query["response-content-disposition"] == [
+        "attachment; filename=\"Stra_e cafe __.png\"; filename*=UTF-8''Stra%C3%9Fe%20caf%C3%A9%20%E5%86%99%E7%9C%9F.png"]
+    assert query["response-content-type"] == ["image/png"]
 
 
 def test_action_without_selection_explains(alice):
