@@ -3,15 +3,7 @@
 # instances across availability zones, the seed's CPU triggers. Platform settings that
 # belong to the code (WSGI, static files, migrations) live in .ebextensions/.
 
-data "aws_elastic_beanstalk_solution_stack" "python" {
-  count       = var.solution_stack_name == "" ? 1 : 0
-  most_recent = true
-  name_regex  = var.solution_stack_regex
-}
-
 locals {
-  solution_stack_name = var.solution_stack_name != "" ? var.solution_stack_name : data.aws_elastic_beanstalk_solution_stack.python[0].name
-
   # Each instance keeps its cache of users in a local SQLite file outside the app directory
   # (which every deployment replaces); sessions are in DynamoDB, so nothing is shared.
   portal_db_path = "/var/app/data/portal.sqlite3"
@@ -72,7 +64,7 @@ resource "aws_elastic_beanstalk_environment" "portal" {
   #checkov:skip=CKV_AWS_312:Enhanced health is on (healthreporting:system SystemType = enhanced, health streamed to CloudWatch Logs); the check looks for HealthStreamingEnabled in the healthreporting:system namespace, where Beanstalk has no such option.
   name                = "${var.project}-portal"
   application         = aws_elastic_beanstalk_application.portal.name
-  solution_stack_name = local.solution_stack_name
+  solution_stack_name = var.solution_stack_name
   tier                = "WebServer"
   version_label       = aws_elastic_beanstalk_application_version.initial.name
 
@@ -346,6 +338,9 @@ resource "aws_elastic_beanstalk_environment" "portal" {
     value     = "1"
   }
 
+  # Managed platform updates: minor and patch releases of the chosen platform branch (Amazon
+  # Linux 2023, Python 3.12), rolling, in this weekly window; Beanstalk lists each one in the
+  # environment's events. A new branch (another Python) is an upgrade on purpose.
   setting {
     namespace = "aws:elasticbeanstalk:managedactions"
     name      = "ManagedActionsEnabled"
@@ -420,8 +415,11 @@ resource "aws_elastic_beanstalk_environment" "portal" {
 
   lifecycle {
     # Code is deployed with `aws elasticbeanstalk update-environment --version-label` (and
-    # rolled back the same way), not by Terraform; see docs/deploy.md.
-    ignore_changes = [version_label]
+    # rolled back the same way), not by Terraform; see docs/deploy.md. The platform is
+    # created as var.solution_stack_name, then moves only by the managed updates above (in
+    # their window) or by an upgrade on purpose ("Upgrading the platform" in docs/deploy.md):
+    # a plan never upgrades it, nor reverts what a managed update did.
+    ignore_changes = [version_label, solution_stack_name]
   }
 
   depends_on = [aws_secretsmanager_secret_version.django_secret_key]

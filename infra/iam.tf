@@ -56,97 +56,97 @@ resource "aws_iam_role" "portal" {
   assume_role_policy = data.aws_iam_policy_document.ec2_assume.json
 }
 
-# The platform's own needs: log streaming, health, X-Ray daemon, its deployment buckets.
-resource "aws_iam_role_policy_attachment" "portal_web_tier" {
+# The platform's own needs: log streaming, health, X-Ray daemon, its deployment buckets;
+# and Session Manager, the operator's only way onto an instance (no key pair, no SSH port:
+# docs/deploy.md, "The first staff user").
+resource "aws_iam_role_policy_attachment" "portal_platform" {
+  for_each = toset(["AWSElasticBeanstalkWebTier", "AmazonSSMManagedInstanceCore"])
+
   role       = aws_iam_role.portal.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/AWSElasticBeanstalkWebTier"
+  policy_arn = "arn:${local.partition}:iam::aws:policy/${each.key}"
 }
 
 data "aws_iam_policy_document" "portal" {
-  statement {
-    sid = "Tables"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:BatchGetItem",
-      "dynamodb:Query",
-      "dynamodb:ConditionCheckItem",
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:DeleteItem",
-      "dynamodb:DescribeTable",
-    ]
-    resources = [
-      aws_dynamodb_table.images.arn,
-      "${aws_dynamodb_table.images.arn}/index/by_created",
-      aws_dynamodb_table.image_terms.arn,
-      aws_dynamodb_table.sessions.arn,
-      aws_dynamodb_table.signin_attempts.arn,
-    ]
-  }
+  # The tables' key, only through DynamoDB (kms.tf).
+  source_policy_documents = [data.aws_iam_policy_document.kms_via_dynamodb.json]
 
-  # The sweep command (`manage.py` repair of half-made images) reads the whole catalog.
+  # Per table, exactly what the portal's code calls (tests/infra/test_permissions.py runs the
+  # portal's pages and commands against this policy).
+  # Images: read one or a page of records, versioned writes, the sweep command's Scan.
   statement {
-    sid       = "SweepScansCatalog"
-    actions   = ["dynamodb:Scan"]
-    resources = [aws_dynamodb_table.images.arn, aws_dynamodb_table.image_terms.arn]
+    sid       = "Images"
+    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan"]
+    resources = [aws_dynamodb_table.images.arn]
   }
 
   statement {
-    sid       = "UseTableKeyThroughDynamoDB"
-    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-    resources = [aws_kms_key.main.arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["dynamodb.${local.region}.amazonaws.com"]
-    }
+    sid       = "ImagesNewestFirst"
+    actions   = ["dynamodb:Query"]
+    resources = ["${aws_dynamodb_table.images.arn}/index/by_created"]
   }
 
+  # Postings and facet counters.
+  statement {
+    sid       = "ImageTerms"
+    actions   = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.image_terms.arn]
+  }
+
+  statement {
+    sid       = "Sessions"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.sessions.arn]
+  }
+
+  # Failed sign-ins counted per username and address (accounts/throttle.py).
+  statement {
+    sid       = "SignInAttempts"
+    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.signin_attempts.arn]
+  }
+
+  # Files, thumbnails and staged replacements: stored, copied into place (CopyObject reads
+  # staging/), downloaded as a zip, checked (HeadObject) and deleted.
   statement {
     sid     = "Objects"
     actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     resources = [
       "${aws_s3_bucket.images.arn}/images/*",
       "${aws_s3_bucket.images.arn}/thumbnails/*",
-      "${aws_s3_bucket.images.arn}/uploads/*",
       "${aws_s3_bucket.images.arn}/staging/*",
     ]
   }
 
-  # The sweep command lists what a crash may have left behind.
+  # The sweep command deletes abandoned presigned uploads (the portal never reads them).
   statement {
-    sid       = "ListOwnPrefixes"
-    actions   = ["s3:ListBucket"]
-    resources = [aws_s3_bucket.images.arn]
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["images/*", "thumbnails/*", "uploads/*", "staging/*"]
-    }
+    sid       = "DeleteAbandonedUploads"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${aws_s3_bucket.images.arn}/uploads/*"]
   }
 
-  # Sign-up, SRP sign-in, refresh, sign-out and password flows, plus the create_user
-  # management command (AdminCreateUser, AdminSetUserPassword, AdminAddUserToGroup) and
-  # the staff check (AdminListGroupsForUser).
+  # The sweep command lists what a crash may have left behind, and its repair asks whether a
+  # file is there (HeadObject). No s3:prefix condition: S3 answers a HeadObject of a missing
+  # key with 404 only to a caller allowed s3:ListBucket, and that request carries no
+  # s3:prefix, so a condition turns the 404 into a 403 (objects.exists raises it). The
+  # bucket holds only this system's prefixes.
+  statement {
+    sid       = "ListBucket"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.images.arn]
+  }
+
+  # The create_user management command: AdminCreateUser, AdminSetUserPassword,
+  # AdminAddUserToGroup, and AdminDeleteUser of the user it made when the password is refused.
+  # Sign-up, the SRP sign-in, refresh, sign-out and the password flows need no IAM: Cognito
+  # authorises them by the app client or the user's own tokens, never by IAM policies.
   statement {
     sid = "UserPool"
     actions = [
-      "cognito-idp:SignUp",
-      "cognito-idp:ConfirmSignUp",
-      "cognito-idp:ResendConfirmationCode",
-      "cognito-idp:InitiateAuth",
-      "cognito-idp:RespondToAuthChallenge",
-      "cognito-idp:RevokeToken",
-      "cognito-idp:GlobalSignOut",
-      "cognito-idp:GetUser",
-      "cognito-idp:ForgotPassword",
-      "cognito-idp:ConfirmForgotPassword",
-      "cognito-idp:ChangePassword",
       "cognito-idp:AdminCreateUser",
       "cognito-idp:AdminSetUserPassword",
       "cognito-idp:AdminAddUserToGroup",
-      "cognito-idp:AdminListGroupsForUser",
-      # A password reset and the disable_user command end every session of the user.
+      "cognito-idp:AdminDeleteUser",
+      # A password change or reset and the disable_user command end every session of the user.
       "cognito-idp:AdminUserGlobalSignOut",
       "cognito-idp:AdminDisableUser",
     ]
@@ -186,4 +186,10 @@ resource "aws_iam_role_policy" "portal" {
 resource "aws_iam_instance_profile" "portal" {
   name = "${var.project}-portal"
   role = aws_iam_role.portal.name
+}
+
+# The web tier attachment became one of portal_platform's: keep it, no detach on apply.
+moved {
+  from = aws_iam_role_policy_attachment.portal_web_tier
+  to   = aws_iam_role_policy_attachment.portal_platform["AWSElasticBeanstalkWebTier"]
 }

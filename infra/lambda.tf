@@ -5,74 +5,79 @@
 locals {
   lambda_prefix = "${var.project}-api"
 
-  dynamodb_read_actions  = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"]
-  dynamodb_write_actions = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-
+  # What a function's `dynamodb` map names: a table, or an index (a Query on an index is
+  # authorised on the index's ARN).
   table_arns = {
-    images          = [aws_dynamodb_table.images.arn, "${aws_dynamodb_table.images.arn}/index/by_created"]
-    image_terms     = [aws_dynamodb_table.image_terms.arn]
-    signin_attempts = [aws_dynamodb_table.signin_attempts.arn]
+    images            = aws_dynamodb_table.images.arn
+    images_by_created = "${aws_dynamodb_table.images.arn}/index/by_created"
+    image_terms       = aws_dynamodb_table.image_terms.arn
+    signin_attempts   = aws_dynamodb_table.signin_attempts.arn
   }
 
+  # Per function: the DynamoDB actions on each table or index, and the object prefixes it
+  # reads, puts and deletes; exactly the calls its handler makes (tests/infra/test_permissions.py
+  # runs each handler against this policy). Cognito actions only where IAM evaluates them
+  # (Admin* calls): SignUp and the SRP sign-in are authorised by the app client, not by IAM.
   functions = {
     list_images = {
-      route          = "GET /images"
-      handler        = "images.api.list_images"
-      memory_size    = 512
-      timeout        = 29
-      dynamodb_read  = ["images"]
-      dynamodb_write = []
-      s3_read        = []
-      s3_put         = []
-      s3_delete      = []
-      cognito        = []
+      route       = "GET /images"
+      handler     = "images.api.list_images"
+      memory_size = 512
+      timeout     = 29
+      # A page of the by_created index.
+      dynamodb  = { images_by_created = ["Query"] }
+      s3_read   = []
+      s3_put    = []
+      s3_delete = []
+      cognito   = []
     }
     search_images = {
-      route          = "GET /images/{key}/{value}"
-      handler        = "images.api.search_images"
-      memory_size    = 512
-      timeout        = 29
-      dynamodb_read  = ["images", "image_terms"]
-      dynamodb_write = []
-      s3_read        = []
-      s3_put         = []
-      s3_delete      = []
-      cognito        = []
+      route       = "GET /images/{key}/{value}"
+      handler     = "images.api.search_images"
+      memory_size = 512
+      timeout     = 29
+      # The term's postings, then their records (one, for an id).
+      dynamodb  = { image_terms = ["Query"], images = ["GetItem", "BatchGetItem"] }
+      s3_read   = []
+      s3_put    = []
+      s3_delete = []
+      cognito   = []
     }
     create_image = {
-      route          = "POST /images"
-      handler        = "images.api.create_image"
-      memory_size    = 1536
-      timeout        = 29
-      dynamodb_read  = ["images", "image_terms"]
-      dynamodb_write = ["images", "image_terms"]
-      # With upload_key: reads the caller's upload, deletes it once registered or refused.
+      route       = "POST /images"
+      handler     = "images.api.create_image"
+      memory_size = 1536
+      timeout     = 29
+      # Record and postings in one transaction, then the facet counters.
+      dynamodb = { images = ["PutItem"], image_terms = ["PutItem", "UpdateItem"] }
+      # With upload_key: reads the caller's upload, deletes it once registered or refused;
+      # the files it stored are deleted again when the transaction fails.
       s3_read   = ["uploads/"]
       s3_put    = ["images/", "thumbnails/"]
       s3_delete = ["uploads/", "images/", "thumbnails/"]
       cognito   = []
     }
     update_image = {
-      route          = "PUT /images"
-      handler        = "images.api.update_image"
-      memory_size    = 1536
-      timeout        = 29
-      dynamodb_read  = ["images", "image_terms"]
-      dynamodb_write = ["images", "image_terms"]
-      # With upload_key: reads the caller's upload, deletes it once used or refused.
-      s3_read   = ["staging/", "images/", "uploads/"]
+      route       = "PUT /images"
+      handler     = "images.api.update_image"
+      memory_size = 1536
+      timeout     = 29
+      # Read, versioned save with the changed postings, counters, then clearing staged_key.
+      dynamodb = { images = ["GetItem", "PutItem", "UpdateItem"], image_terms = ["PutItem", "DeleteItem", "UpdateItem"] }
+      # A new file is staged, then copied into place (CopyObject reads staging/); with
+      # upload_key the caller's upload is read and deleted.
+      s3_read   = ["staging/", "uploads/"]
       s3_put    = ["staging/", "images/", "thumbnails/"]
-      s3_delete = ["staging/", "images/", "thumbnails/", "uploads/"]
+      s3_delete = ["staging/", "uploads/"]
       cognito   = []
     }
     create_upload = {
-      route          = "POST /images/uploads"
-      handler        = "images.api.create_upload"
-      memory_size    = 256
-      timeout        = 15
-      dynamodb_read  = []
-      dynamodb_write = []
-      s3_read        = []
+      route       = "POST /images/uploads"
+      handler     = "images.api.create_upload"
+      memory_size = 256
+      timeout     = 15
+      dynamodb    = {}
+      s3_read     = []
       # A presigned POST is signed with this role's credentials: S3 checks the ROLE's
       # s3:PutObject on the key when the client posts the file (the function itself
       # never touches S3).
@@ -81,43 +86,42 @@ locals {
       cognito   = []
     }
     delete_image = {
-      route          = "DELETE /images"
-      handler        = "images.api.delete_image"
-      memory_size    = 256
-      timeout        = 29
-      dynamodb_read  = ["images", "image_terms"]
-      dynamodb_write = ["images", "image_terms"]
-      s3_read        = []
-      s3_put         = []
-      s3_delete      = ["images/", "thumbnails/", "staging/"]
-      cognito        = []
+      route       = "DELETE /images"
+      handler     = "images.api.delete_image"
+      memory_size = 256
+      timeout     = 29
+      # Read, then record and postings in one transaction, then the counters.
+      dynamodb  = { images = ["GetItem", "DeleteItem"], image_terms = ["DeleteItem", "UpdateItem"] }
+      s3_read   = []
+      s3_put    = []
+      s3_delete = ["images/", "thumbnails/", "staging/"]
+      cognito   = []
     }
     create_user = {
-      route          = "POST /users"
-      handler        = "accounts.api.create_user"
-      memory_size    = 256
-      timeout        = 15
-      dynamodb_read  = []
-      dynamodb_write = []
-      s3_read        = []
-      s3_put         = []
-      s3_delete      = []
-      # SignUp only: the opted-in instant sign-up is confirmed by the PreSignUp trigger.
-      cognito = ["cognito-idp:SignUp"]
+      route       = "POST /users"
+      handler     = "accounts.api.create_user"
+      memory_size = 256
+      timeout     = 15
+      dynamodb    = {}
+      s3_read     = []
+      s3_put      = []
+      s3_delete   = []
+      # SignUp only, which IAM does not evaluate; the opted-in instant sign-up is confirmed by
+      # the PreSignUp trigger.
+      cognito = []
     }
     create_token = {
       route       = "POST /users/token"
       handler     = "accounts.api.create_token"
       memory_size = 256
       timeout     = 15
-      # Failed sign-ins are counted per username and address (accounts/throttle.py).
-      dynamodb_read  = ["signin_attempts"]
-      dynamodb_write = ["signin_attempts"]
-      s3_read        = []
-      s3_put         = []
-      s3_delete      = []
-      # SRP sign-in: InitiateAuth (USER_SRP_AUTH), then RespondToAuthChallenge (PASSWORD_VERIFIER).
-      cognito = ["cognito-idp:InitiateAuth", "cognito-idp:RespondToAuthChallenge"]
+      # Failed sign-ins are counted per username and address (accounts/throttle.py); the SRP
+      # sign-in itself (InitiateAuth, RespondToAuthChallenge) needs no IAM.
+      dynamodb  = { signin_attempts = ["GetItem", "UpdateItem", "DeleteItem"] }
+      s3_read   = []
+      s3_put    = []
+      s3_delete = []
+      cognito   = []
     }
   }
 
@@ -149,6 +153,10 @@ resource "aws_iam_role" "lambda" {
 data "aws_iam_policy_document" "lambda" {
   for_each = local.functions
 
+  # The tables' key, only through DynamoDB (kms.tf), for the functions that use a table. No
+  # kms:Decrypt for the function's environment: Lambda decrypts it through its own grant.
+  source_policy_documents = length(each.value.dynamodb) > 0 ? [data.aws_iam_policy_document.kms_via_dynamodb.json] : []
+
   # Its own log group only (created below, so no logs:CreateLogGroup).
   statement {
     sid       = "OwnLogGroup"
@@ -156,47 +164,11 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["${aws_cloudwatch_log_group.lambda[each.key].arn}:*"]
   }
 
-  # The Lambda service decrypts the function's environment with the system key.
-  statement {
-    sid       = "DecryptOwnEnvironment"
-    actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.main.arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:EncryptionContext:LambdaFunctionName"
-      values   = [local.function_names[each.key]]
-    }
-  }
-
   dynamic "statement" {
-    for_each = length(each.value.dynamodb_read) > 0 ? [1] : []
+    for_each = each.value.dynamodb
     content {
-      sid       = "ReadTables"
-      actions   = local.dynamodb_read_actions
-      resources = flatten([for table in each.value.dynamodb_read : local.table_arns[table]])
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(each.value.dynamodb_write) > 0 ? [1] : []
-    content {
-      sid       = "WriteTables"
-      actions   = local.dynamodb_write_actions
-      resources = [for table in each.value.dynamodb_write : local.table_arns[table][0]]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(concat(each.value.dynamodb_read, each.value.dynamodb_write)) > 0 ? [1] : []
-    content {
-      sid       = "UseTableKeyThroughDynamoDB"
-      actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-      resources = [aws_kms_key.main.arn]
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["dynamodb.${local.region}.amazonaws.com"]
-      }
+      actions   = [for action in statement.value : "dynamodb:${action}"]
+      resources = [local.table_arns[statement.key]]
     }
   }
 

@@ -26,23 +26,15 @@ resource "aws_iam_role" "maintenance" {
 }
 
 data "aws_iam_policy_document" "maintenance" {
+  # The tables' key, only through DynamoDB (kms.tf). No kms:Decrypt for the function's
+  # environment: Lambda decrypts it through its own grant on the key.
+  source_policy_documents = [data.aws_iam_policy_document.kms_via_dynamodb.json]
+
   # Its own log group only (created below, so no logs:CreateLogGroup).
   statement {
     sid       = "OwnLogGroup"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.maintenance.arn}:*"]
-  }
-
-  # The Lambda service decrypts the function's environment with the system key.
-  statement {
-    sid       = "DecryptOwnEnvironment"
-    actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.main.arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:EncryptionContext:LambdaFunctionName"
-      values   = [local.maintenance_function_name]
-    }
   }
 
   # ImageRecord.scan (every record), and record.update clearing staged_key after a
@@ -59,17 +51,6 @@ data "aws_iam_policy_document" "maintenance" {
     sid       = "RecountFacets"
     actions   = ["dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
     resources = [aws_dynamodb_table.image_terms.arn]
-  }
-
-  statement {
-    sid       = "UseTableKeyThroughDynamoDB"
-    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-    resources = [aws_kms_key.main.arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["dynamodb.${local.region}.amazonaws.com"]
-    }
   }
 
   # list_objects_v2 of each prefix. No s3:prefix condition, on purpose: S3 answers a

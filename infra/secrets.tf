@@ -9,10 +9,11 @@ ephemeral "random_password" "django_secret_key" {
 
 resource "aws_secretsmanager_secret" "django_secret_key" {
   #checkov:skip=CKV2_AWS_57:Rotating the Django secret key signs every user out; rotate on purpose by bumping django_secret_key_version.
+  # A destroyed secret's name stays taken for recovery_window_in_days (docs/deploy.md, "Tearing down").
   name                    = "${var.project}/django-secret-key"
   description             = "DJANGO_SECRET_KEY of the portal"
   kms_key_id              = aws_kms_key.main.arn
-  recovery_window_in_days = 7
+  recovery_window_in_days = var.secret_recovery_window_days
 }
 
 resource "aws_secretsmanager_secret_version" "django_secret_key" {

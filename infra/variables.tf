@@ -231,6 +231,17 @@ variable "django_secret_key_version" {
   default     = 1
 }
 
+variable "secret_recovery_window_days" {
+  description = "Days a destroyed secret can be restored, during which its name cannot be reused (a new apply of the same project fails on CreateSecret); 0 deletes at once (test stacks only)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.secret_recovery_window_days == 0 || (var.secret_recovery_window_days >= 7 && var.secret_recovery_window_days <= 30)
+    error_message = "secret_recovery_window_days: 0, or 7 to 30 (the Secrets Manager limits)."
+  }
+}
+
 # ---------------------------------------------------------------------------------------
 # Lambda and API Gateway
 # ---------------------------------------------------------------------------------------
@@ -248,9 +259,14 @@ variable "lambda_layer_zip" {
 }
 
 variable "lambda_runtime" {
-  description = "Python runtime of the functions and the layer."
+  description = "Python runtime of the functions and the layer: the one `make bundle` builds the layer's binary wheels for (scripts/bundle.py LAYER_PYTHON)."
   type        = string
   default     = "python3.12"
+
+  validation {
+    condition     = contains(["python3.12"], var.lambda_runtime)
+    error_message = "lambda_runtime: python3.12, the Python scripts/bundle.py builds the layer's wheels for (change LAYER_PYTHON there first)."
+  }
 }
 
 variable "lambda_tracing_mode" {
@@ -317,15 +333,13 @@ variable "api_signin_throttling_burst_limit" {
 # ---------------------------------------------------------------------------------------
 
 variable "solution_stack_name" {
-  description = "Beanstalk solution stack; empty picks the newest \"64bit Amazon Linux 2023 ... running Python 3.12\"."
+  description = "Beanstalk platform the portal environment is created with, chosen on purpose, e.g. \"64bit Amazon Linux 2023 v4.7.0 running Python 3.12\" (list them with `aws elasticbeanstalk list-available-solution-stacks`). Later platform releases come through managed updates or an upgrade on purpose (docs/deploy.md), never through a plan."
   type        = string
-  default     = ""
-}
 
-variable "solution_stack_regex" {
-  description = "Regular expression that picks the solution stack when solution_stack_name is empty."
-  type        = string
-  default     = "^64bit Amazon Linux 2023 (.*) running Python 3\\.12$"
+  validation {
+    condition     = can(regex("^64bit Amazon Linux 2023 v[0-9]+\\.[0-9]+\\.[0-9]+ running Python 3\\.12$", var.solution_stack_name))
+    error_message = "solution_stack_name: a \"64bit Amazon Linux 2023 v<version> running Python 3.12\" stack (environment secrets need a version from 2025-03-26 on)."
+  }
 }
 
 variable "portal_bundle_zip" {

@@ -68,7 +68,9 @@ def _take_upload(owner: Actor, upload_key: str) -> bytes:
     try:
         return objects.get_object(upload_key)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        # The roles that register uploads have no s3:ListBucket, so S3 answers a missing key
+        # with 403 AccessDenied, not 404 (the key is the caller's own, checked above).
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied"):
             raise InvalidField("upload_key", "The upload was not found; it may have expired.") from exc
         raise
 

@@ -102,15 +102,25 @@ def test_versions_are_kept_for_rollback():
     assert lifecycle["delete_source_from_s3"] is False
     assert terraform().literal(lifecycle["max_count"]) >= 10
     environment = terraform().resource("aws_elastic_beanstalk_environment", "portal")
-    # Versions are deployed and rolled back with the CLI (docs/deploy.md), not replaced by Terraform.
-    assert single(environment["lifecycle"])["ignore_changes"] == ["version_label"]
+    # Versions are deployed and rolled back with the CLI (docs/deploy.md), not replaced by
+    # Terraform; the platform moves by managed updates or on purpose, never by a plan.
+    assert single(environment["lifecycle"])["ignore_changes"] == ["version_label", "solution_stack_name"]
 
 
-def test_python_platform_on_amazon_linux_2023():
+def test_the_platform_is_an_explicit_python_312_choice():
     tf = terraform()
-    regex = tf.default("solution_stack_regex")
+    variable = tf.variables["solution_stack_name"]
+    assert "default" not in variable  # the operator chooses it; no "newest" lookup at plan time
+    assert "aws_elastic_beanstalk_solution_stack" not in tf.data
+    environment = tf.resource("aws_elastic_beanstalk_environment", "portal")
+    assert environment["solution_stack_name"] == "${var.solution_stack_name}"
+    regex = re.search(r'regex\("(.+)", var\.solution_stack_name\)', single(variable["validation"])["condition"]).group(1)
+    regex = regex.replace("\\\\", "\\")
     assert re.match(regex, "64bit Amazon Linux 2023 v4.7.0 running Python 3.12")
+    assert not re.match(regex, "64bit Amazon Linux 2023 v4.7.0 running Python 3.13")
     assert not re.match(regex, "64bit Amazon Linux 2 v3.9.0 running Python 3.8")
+    # Managed updates stay on, in a stated window.
+    assert settings()[("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled")] == "true"
 
 
 def test_procfile_runs_gunicorn_where_the_platforms_nginx_forwards():

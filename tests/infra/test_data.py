@@ -200,34 +200,34 @@ def test_staff_group_name_is_the_codes_default():
 
 
 def test_lambda_permissions_are_per_function_and_scoped():
+    """The shape of the roles; tests/infra/test_permissions.py checks them against the calls."""
     tf = terraform()
     functions = tf.locals["functions"]
     assert tf.resource("aws_iam_role", "lambda")["for_each"] == "${local.functions}"
     assert tf.resource("aws_iam_role_policy", "lambda")["for_each"] == "${local.functions}"
-    # Readers never write; only the image writers touch S3; only /users touch Cognito.
-    for key in ("list_images", "search_images"):
-        spec = functions[key]
-        assert spec["dynamodb_write"] == [] and spec["s3_put"] == spec["s3_delete"] == [], key
-    for key in ("create_user", "create_token"):
-        spec = functions[key]
-        assert spec["s3_read"] == spec["s3_put"] == spec["s3_delete"] == []
-        assert set(spec["dynamodb_read"] + spec["dynamodb_write"]) <= {"signin_attempts"}
-    assert set(functions["create_user"]["cognito"]) == {"cognito-idp:SignUp"}  # the trigger confirms
+    tables = tf.locals["table_arns"]
     for key, spec in functions.items():
-        if not key.endswith("_user") and not key.endswith("_token"):
-            assert spec["cognito"] == [], key
+        assert set(spec["dynamodb"]) <= set(tables), key
         for prefix in spec["s3_read"] + spec["s3_put"] + spec["s3_delete"]:
             assert prefix in {objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.UPLOADS_PREFIX, objects.STAGING_PREFIX}
+        if not key.endswith("_user"):
+            assert spec["cognito"] == [], key
+    # Readers never write; only the image functions touch S3.
+    for key in ("list_images", "search_images"):
+        spec = functions[key]
+        writes = {a for actions in spec["dynamodb"].values() for a in actions} - {"GetItem", "BatchGetItem", "Query"}
+        assert not writes and spec["s3_put"] == spec["s3_delete"] == [], key
+    assert tables["images_by_created"] == "${aws_dynamodb_table.images.arn}/index/by_created"
+    assert functions["create_user"]["cognito"] == []  # SignUp needs no IAM; the trigger confirms
     # Presigning needs the role's PutObject on uploads/ and nothing else; registering an
     # upload reads and deletes it, never writes there.
     upload = functions["create_upload"]
     assert upload["s3_put"] == [objects.UPLOADS_PREFIX]
-    assert upload["s3_read"] == upload["s3_delete"] == upload["dynamodb_read"] == upload["dynamodb_write"] == []
+    assert upload["s3_read"] == upload["s3_delete"] == [] and upload["dynamodb"] == {}
     for key in ("create_image", "update_image"):
         spec = functions[key]
         assert objects.UPLOADS_PREFIX in spec["s3_read"] and objects.UPLOADS_PREFIX in spec["s3_delete"], key
         assert objects.UPLOADS_PREFIX not in spec["s3_put"], key
-    assert functions["delete_image"]["s3_put"] == []
     document = json.dumps(tf.data["aws_iam_policy_document"]["lambda"])
     assert '"*"' not in document
 
@@ -242,6 +242,5 @@ def test_portal_instance_profile_touches_only_this_system():
         "cognito-idp:AdminCreateUser",
         "cognito-idp:AdminSetUserPassword",
         "cognito-idp:AdminAddUserToGroup",
-        "cognito-idp:AdminListGroupsForUser",
-    } <= set(pool_statement["actions"])
-    assert "cognito-idp:AdminConfirmSignUp" not in pool_statement["actions"]
+        "cognito-idp:AdminDeleteUser",
+    } == set(pool_statement["actions"])
