@@ -98,10 +98,10 @@ data "aws_iam_policy_document" "portal" {
     resources = [aws_dynamodb_table.sessions.arn]
   }
 
-  # Failed sign-ins counted per username and address (accounts/throttle.py).
+  # Sign-in attempts metered per username and address (accounts/throttle.py).
   statement {
     sid       = "SignInAttempts"
-    actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    actions   = ["dynamodb:UpdateItem", "dynamodb:DeleteItem"]
     resources = [aws_dynamodb_table.signin_attempts.arn]
   }
 

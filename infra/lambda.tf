@@ -115,9 +115,9 @@ locals {
       handler     = "accounts.api.create_token"
       memory_size = 256
       timeout     = 15
-      # Failed sign-ins are counted per username and address (accounts/throttle.py); the SRP
+      # Sign-in attempts are metered per username and address (accounts/throttle.py); the SRP
       # sign-in itself (InitiateAuth, RespondToAuthChallenge) needs no IAM.
-      dynamodb  = { signin_attempts = ["GetItem", "UpdateItem", "DeleteItem"] }
+      dynamodb  = { signin_attempts = ["UpdateItem", "DeleteItem"] }
       s3_read   = []
       s3_put    = []
       s3_delete = []

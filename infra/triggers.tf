@@ -17,7 +17,8 @@ resource "aws_iam_role" "pre_sign_up" {
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
 }
 
-# It only answers Cognito: its own logs and its own environment, nothing else.
+# It only answers Cognito: its own logs, nothing else (Lambda decrypts the environment
+# through its own grant on the key).
 data "aws_iam_policy_document" "pre_sign_up" {
   count = local.pre_sign_up_enabled ? 1 : 0
 
@@ -25,17 +26,6 @@ data "aws_iam_policy_document" "pre_sign_up" {
     sid       = "OwnLogGroup"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.pre_sign_up[0].arn}:*"]
-  }
-
-  statement {
-    sid       = "DecryptOwnEnvironment"
-    actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.main.arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:EncryptionContext:LambdaFunctionName"
-      values   = [local.pre_sign_up_function_name]
-    }
   }
 }
 

@@ -91,7 +91,7 @@ class Model:
     def _data(self, kind: str, name: str) -> Any:
         if kind == "aws_iam_policy_document":
             block = self.tf.data[kind][name]
-            if "for_each" in block:
+            if "for_each" in block or "count" in block:
                 return _Lazy(lambda key: {"json": PolicyRef(name, key)})
             return {"json": PolicyRef(name)}
         fixed = {
@@ -108,6 +108,8 @@ class Model:
         if "for_each" in block:
             each = evaluate(block["for_each"], self.scope)
             return _Lazy(lambda key: self._attributes(kind, name, block, {"key": key, "value": each[key]}))
+        if "count" in block:  # read as if enabled: the policy of a resource that may be made
+            return _Lazy(lambda index: self._attributes(kind, name, block, None))
         return self._attributes(kind, name, block, None)
 
     def _attributes(self, kind: str, name: str, block: dict, each: dict | None) -> dict:
@@ -142,7 +144,7 @@ class Model:
         """A policy document's statements, its source_policy_documents' first."""
         block = self.tf.data["aws_iam_policy_document"][ref.name]
         scope = dict(self.scope)
-        if ref.key is not None:
+        if ref.key is not None and "for_each" in block:
             scope["each"] = {"key": ref.key, "value": evaluate(block["for_each"], self.scope)[ref.key]}
         found: list[Statement] = []
         for source in evaluate(block.get("source_policy_documents", []), scope):
@@ -157,7 +159,7 @@ class Model:
             for key, value in items.items() if isinstance(items, dict) else enumerate(items):
                 for raw in spec["content"]:
                     found.append(self._statement(raw, {**scope, "statement": {"key": key, "value": value}}))
-        unknown = set(block) - {"for_each", "source_policy_documents", "statement", "dynamic"}
+        unknown = set(block) - {"for_each", "count", "source_policy_documents", "statement", "dynamic"}
         if unknown:
             raise Unsupported(f"policy document {ref.name}: {sorted(unknown)}")
         return found

@@ -243,4 +243,6 @@ def test_portal_instance_profile_touches_only_this_system():
         "cognito-idp:AdminSetUserPassword",
         "cognito-idp:AdminAddUserToGroup",
         "cognito-idp:AdminDeleteUser",
+        "cognito-idp:AdminUserGlobalSignOut",
+        "cognito-idp:AdminDisableUser",
     } == set(pool_statement["actions"])
