@@ -5,7 +5,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.0"
+      version = "6.25.0" # exactly the version tests/infra/aws_provider_schema.json checks
     }
     random = {
       source  = "hashicorp/random"
