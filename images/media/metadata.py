@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 from xml.etree import ElementTree
 
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as DefusedElementTree
 from PIL import Image, IptcImagePlugin
 
 from images.limits import LIMITS, MAX_KEYWORDS
@@ -201,10 +203,9 @@ def _xmp(info: dict[Any, Any]) -> dict[str, Any]:
 
 
 def parse_xmp(packet: bytes) -> dict[str, Any]:
-    """Parse one XMP packet with the standard library, refusing DTDs (defusedxml is not installed)."""
-    # XMP never needs a DTD; refusing one closes entity-expansion and external-entity attacks.
-    if re.search(rb"<!(?:DOCTYPE|ENTITY)", packet, re.IGNORECASE):
-        return {}
+    """Parse one XMP packet, which comes from an uploaded file and so is untrusted, with
+    defusedxml: a DTD (XMP never needs one; it carries entity-expansion "billion laughs" and
+    external-entity attacks) is refused, and so is the packet ({} back)."""
     start = packet.find(b"<x:xmpmeta")
     if start < 0:
         start = packet.find(b"<rdf:RDF")
@@ -214,10 +215,18 @@ def parse_xmp(packet: bytes) -> dict[str, Any]:
     end = packet.find(end_tag, start)
     if end < 0:
         return {}
+    # From the packet's first markup (its <?xpacket?> and any DOCTYPE, which defusedxml then
+    # refuses) to the end of the metadata; what trails the packet is padding.
+    first = packet.find(b"<")
     try:
-        root = ElementTree.fromstring(packet[start : end + len(end_tag)])
+        root = DefusedElementTree.fromstring(packet[first : end + len(end_tag)], forbid_dtd=True)
+    except DefusedXmlException:
+        return {}  # a DTD, entities or an external reference: the whole packet is refused
     except ElementTree.ParseError:
-        return {}
+        try:  # junk before the metadata: parse the metadata alone
+            root = DefusedElementTree.fromstring(packet[start : end + len(end_tag)], forbid_dtd=True)
+        except (ElementTree.ParseError, DefusedXmlException):
+            return {}
 
     def qname(prefix: str, local: str) -> str:
         return f"{{{_NS[prefix]}}}{local}"
