@@ -132,10 +132,18 @@ class Recorder:
             context.pop("error_code_override", None)
 
     def _before_sign(self, request, operation_name: str, **_: Any) -> None:
-        # A presigned POST is signed, not called: S3 authorises PutObject of its key as the
-        # signing role when the browser posts the form.
+        # A presigned URL or POST is signed, not called: S3 authorises the request as the
+        # signing role when the browser follows the URL or posts the form.
+        if self.acting is None:
+            return
         fields = request.context.get("s3-presign-post-fields")
-        if self.acting is None or operation_name != "PutObject" or fields is None:
+        if fields is None and request.context.get("is_presign_request") and "iam_params" in request.context:
+            self.operations[self.acting].add(f"s3.Presigned{operation_name}")
+            found = requests_for("s3", operation_name, request.context["iam_params"], self.region)
+            self.requests[self.acting] += found
+            self.denied[self.acting] += [r for r in found if not allowed(self.statements, r)]
+            return
+        if operation_name != "PutObject" or fields is None:
             return
         policy = request.context["s3-presign-post-policy"]
         bucket = next(c["bucket"] for c in policy["conditions"] if isinstance(c, dict) and "bucket" in c)
@@ -149,7 +157,7 @@ class Recorder:
         ("before-parameter-build", "_keep_params"),
         ("before-call", "_before_call"),
         ("after-call", "_after_call"),
-        ("before-sign.s3.PutObject", "_before_sign"),
+        ("before-sign.s3", "_before_sign"),
     )
 
     @contextlib.contextmanager

@@ -275,6 +275,8 @@ def portal_pages(act: Act, client) -> None:
         zipped = client.post(reverse("images:action"), {"action": "download_zip",
                                                         "_selected_action": [i.id for i in catalog.image_list().items]})
         assert zipped.status_code == 200 and b"".join(zipped.streaming_content)[:2] == b"PK"
+        download = client.get(reverse("images:download", args=[record.id]))  # a presigned GetObject URL
+        assert download.status_code == 302 and record.object_key in download["Location"], download
         change = reverse("images:change", args=[record.id])
         assert client.get(change).status_code == 200
         changed = client.post(change, {"title": "Harbour 2", "author": "Ana", "version": record.version,
