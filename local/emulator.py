@@ -11,7 +11,9 @@ On top of stock moto it adds what the local stack needs to behave like AWS:
   by the policy's conditions, content-length-range) before moto stores them, since moto
   checks none of it;
 - real password checks in the Cognito SRP flow (local/cognito_checks.py);
-- GET /_local/health and GET /_local/mailbox (the mail the local Cognito would send).
+- GET /_local/health and GET /_local/mailbox (the mail the local Cognito would send);
+- with --s3-list-bucket deny, a missing object answers 403 AccessDenied instead of 404, as
+  S3 answers a caller without s3:ListBucket on the bucket (the API's create/update roles).
 
 Run: python -m local.emulator --port 4566 --state .local/emulator-state.pickle
 """
@@ -172,10 +174,18 @@ def _json(start_response, status: str, body) -> list[bytes]:
     return [data]
 
 
+def _object_path(path: str) -> bool:
+    """A path-style S3 object path: /<bucket>/<key>."""
+    parts = unquote(path).lstrip("/").split("/", 1)
+    return len(parts) == 2 and bool(parts[1]) and not path.startswith(("/moto-api", "/_local/"))
+
+
 class Emulator:
     """WSGI app: moto behind one lock, plus the local additions."""
 
-    def __init__(self, state_path: Path | None):
+    def __init__(self, state_path: Path | None, *, s3_list_bucket: bool = True):
+        # False: answer as S3 does to a caller without s3:ListBucket (403 for a missing key).
+        self.s3_list_bucket = s3_list_bucket
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.lock = threading.Lock()
         self.state_path = state_path
@@ -216,6 +226,9 @@ class Emulator:
             if method != "GET" and environ.get("HTTP_X_AMZ_TARGET") not in _READ_ONLY_TARGETS:
                 self.dirty.set()
         headers = captured["headers"]
+        if (not self.s3_list_bucket and method in ("GET", "HEAD") and captured["status"].startswith("404")
+                and _object_path(path) and (method == "HEAD" or b"NoSuchKey" in body)):
+            return _xml_error(start_response, "403 Forbidden", "AccessDenied", "Access Denied")
         if anonymous:
             headers.append(("X-Content-Type-Options", "nosniff"))
         start_response(captured["status"], headers)
@@ -266,6 +279,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4566)
     parser.add_argument("--state", type=Path, default=None, help="file to keep the state in across restarts")
+    parser.add_argument("--s3-list-bucket", choices=("allow", "deny"), default="allow",
+                        help="deny: a missing object is 403 AccessDenied, as for a role without s3:ListBucket")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[emulator] %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -273,7 +288,7 @@ def main(argv: list[str] | None = None) -> None:
     cognito_checks.install()
     if args.state and state.restore(args.state):
         log.debug("restored state from %s", args.state)
-    app = Emulator(args.state)
+    app = Emulator(args.state, s3_list_bucket=args.s3_list_bucket == "allow")
     server = make_server(args.host, args.port, app, threaded=True)
     stop = threading.Event()
     saver = threading.Thread(target=app.saver, args=(stop,), daemon=True)

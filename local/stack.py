@@ -86,6 +86,7 @@ class LocalStack:
     portal_port: int = 8000
     api_port: int = 8001
     quiet: bool = False
+    emulator_args: tuple[str, ...] = ()  # e.g. ("--s3-list-bucket", "deny")
     env: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen] = field(default_factory=list)
 
@@ -129,7 +130,7 @@ class LocalStack:
         }
         process = self._spawn(
             "emulator", "-m", "local.emulator", "--port", str(self.emulator_port),
-            "--state", str(self.state_dir / "emulator-state.pickle"),
+            "--state", str(self.state_dir / "emulator-state.pickle"), *self.emulator_args,
         )
         wait_for_http(f"{self.emulator_url}/_local/health", process=process)
         # Resources are made by a child so this process's config stays untouched.
