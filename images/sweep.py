@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 from pynamodb.exceptions import DeleteError, UpdateError
 
 from images import catalog, objects
+from images.catalog.facets import COUNTED_FIELDS
 from images.records import READY, ImageRecord, ImageTerm
 
 SWEPT_PREFIXES = (objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.STAGING_PREFIX, objects.UPLOADS_PREFIX)
@@ -155,7 +156,7 @@ def sweep(*, repair: bool = False, grace: timedelta = timedelta(minutes=60), now
 def _read_counters() -> dict[tuple[str, str], ImageTerm]:
     """Every facet counter: one Query (with its pages) per facet."""
     found = {}
-    for facet in catalog.FACET_FIELDS:
+    for facet in COUNTED_FIELDS:
         for item in ImageTerm.query(catalog.FACET_PREFIX + facet, consistent_read=True):
             found[(facet, item.sort_key)] = item
     return found

@@ -1,5 +1,7 @@
-"""Facet counters (how many images have each author, creator, keyword, capture year/month):
-kept with atomic ADDs after each write commits, recounted by the sweep. Django-free."""
+"""Counters (how many images have each author, creator, keyword, capture year/month: the
+sidebar's facets; and each title word, capture day, storage date and any-field word entry:
+what the query planner reads): kept with atomic ADDs after each write commits, recounted by
+the sweep. Django-free."""
 
 from __future__ import annotations
 
@@ -9,17 +11,27 @@ import unicodedata
 from pynamodb.exceptions import DeleteError
 
 from images.catalog.base import InvalidField
-from images.catalog.terms import exact
+from images.catalog.terms import exact, word_index_of, words
 from images.records import ImageRecord, ImageTerm
 
 log = logging.getLogger(__name__)
 
 FACET_FIELDS = ("author", "creator", "keyword", "captured")
 FACET_PREFIX = "facet:"
+# Every counted field: the facets, then the planner's counts (images.catalog.query). "day" is
+# a capture date, "stored" a storage date prefix, "word" an entry of the any-field word index.
+COUNTED_FIELDS = FACET_FIELDS + ("title", "day", "stored", "word")
+
+
+def counter_of(term: str) -> tuple[str, str]:
+    """The counter (field, value) of a posting term: how many images have it."""
+    field, value = term.split(":", 1)
+    return ("day", value) if field == "captured" and len(value) == 10 else (field, value)
 
 
 def facets_of(record: ImageRecord) -> dict[tuple[str, str], str]:
-    """Every (field, normalised value) the record is counted under, with its display form."""
+    """Every (field, normalised value) the record is counted under (COUNTED_FIELDS), with its
+    display form."""
     found = {
         ("author", exact(record.author)): " ".join(record.author.split()),
         ("creator", exact(record.creator)): record.creator,
@@ -29,6 +41,13 @@ def facets_of(record: ImageRecord) -> dict[tuple[str, str], str]:
     if record.capture_date:
         for prefix in (record.capture_date[:4], record.capture_date[:7]):
             found[("captured", prefix)] = prefix
+        found[("day", record.capture_date)] = record.capture_date
+    for word in words(record.title):
+        found[("title", word)] = word
+    for n in (4, 7, 10):
+        found[("stored", record.storage_date[:n])] = record.storage_date[:n]
+    for entry in word_index_of(record):
+        found[("word", entry)] = entry
     return found
 
 

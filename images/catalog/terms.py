@@ -25,6 +25,20 @@ def _date_terms(field: str, value: str | None) -> list[str]:
     return [f"{field}:{value[:n]}" for n in (4, 7, 10)] if value else []
 
 
+def any_words(record: ImageRecord) -> set[str]:
+    """The words the any-field search finds the record by: of its title, keywords, author, creator."""
+    return {w for text in (record.title, record.author, record.creator, *record.keywords) for w in words(text)}
+
+
+def word_index_of(record: ImageRecord) -> set[str]:
+    """Entries "<word> <term>" of the any-field word index: each word of the author, the creator
+    and the keywords of several words, with the posting term holding it. (Title words and
+    one-word keywords need none: their own postings, title:<w> and keyword:<w>, are the word's.)"""
+    names = [("author", record.author), ("creator", record.creator)]
+    names += [("keyword", k) for k in record.keywords if words(k) != [exact(k)]]
+    return {f"{w} {field}:{exact(value)}" for field, value in names for w in words(value)}
+
+
 def terms_of(record: ImageRecord) -> set[str]:
     """Every search term the record is found by."""
     return {

@@ -1,0 +1,140 @@
+"""The bounded query engine (images.catalog.query): combined filters, any-field words, the
+per-request read budget, word order, cursors; and a small run of `make bench`."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from images import catalog
+from images.catalog import query
+from images.catalog.query import Criteria, criteria_from, image_find, read_cap
+from images.records import ImageRecord, ImageTerm
+from local.stack import ROOT
+from tests.helpers import make_image
+
+ALICE = catalog.Actor(sub="sub-alice", username="alice")
+BOB = catalog.Actor(sub="sub-bob", username="bob.martí")
+
+_spec = importlib.util.spec_from_file_location("bench_search", ROOT / "scripts" / "bench_search.py")
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+
+def create(owner=ALICE, **values):
+    fields = dict(title="Sunset", description="", keywords="", author="Ana Díaz", capture_date="2024-05-17")
+    fields.update(values)
+    return catalog.image_create(owner=owner, meta=catalog.validate_meta(**fields), data=make_image())
+
+
+def ids(page):
+    return [r.id for r in page.items]
+
+
+def everything(criteria, limit=2, order="newest"):
+    """Every image found, following cursors; and the most one request read."""
+    found, cursor, most = [], None, 0
+    while True:
+        with bench.counting() as reads:
+            page = image_find(criteria=criteria, limit=limit, cursor=cursor, order=order)
+        most = max(most, reads.items)
+        found += ids(page)
+        cursor = page.next_cursor
+        if not cursor:
+            return found, most
+
+
+def test_filters_combine_and_page_without_repeats(aws):
+    both = [create(title=f"Lake {i}", keywords="lake,blue") for i in range(3)]
+    create(keywords="lake", author="Luis Vidal")
+    create(keywords="sea")
+    found, _ = everything(criteria_from({"author": "ana díaz", "keywords": "Lake"}))
+    assert found == [r.id for r in reversed(both)]
+    oldest, _ = everything(criteria_from({"author": "Ana Díaz", "keywords": "lake,blue"}), order="oldest")
+    assert oldest == [r.id for r in both]
+    dated, _ = everything(criteria_from({"keywords": "lake", "capture_date": "2024-05"}))
+    assert len(dated) == 4
+
+
+def test_any_field_words_match_title_keywords_author_and_creator(aws):
+    mine = create(title="Harbour at dawn", keywords="golden hour,boats")
+    bobs = create(owner=BOB, title="Market", keywords="fruit", author="Marta Puig")
+    create(title="Harbour", author="Luis Vidal")
+
+    def q(text):
+        return sorted(everything(criteria_from({"q": text}))[0])
+
+    assert q("harbour díaz") == [mine.id]  # title word + author word, any order
+    assert q("DÍAZ harbour") == [mine.id]
+    assert q("golden boats") == [mine.id]  # a word of a keyword of several words, and a keyword
+    assert q("martí fruit") == [bobs.id]  # a word of the creator
+    assert q("puig") == [bobs.id]
+    assert q("harbour nowhere") == []
+
+
+def test_the_budget_bounds_every_request_and_cursors_reach_every_match(aws):
+    """Two common words whose images rarely meet: pages may come short, never over budget."""
+    rng = bench.random.Random(0)
+    records = [bench.make_record(i, 600, rng) for i in range(600)]
+    bench.load(*bench.items_of(records), direct=False)
+    wanted = [r.id for r in sorted(records, key=lambda r: r.created_key, reverse=True)
+              if {"river", "bridge"} <= set(r.title.lower().split())]
+    found, most = everything(Criteria(title=("river", "bridge")), limit=5)
+    assert found == wanted and len(wanted) == 1
+    assert most <= read_cap(5)
+    # Word order does not change the plan, so not the cost either.
+    costs = []
+    for title in ("street number heron", "heron number street", "number heron street"):
+        with bench.counting() as reads:
+            page = catalog.image_search(key="title", value=title)
+        costs.append((reads.items, ids(page)))
+    assert costs[0] == costs[1] == costs[2] and costs[0][0] < 20
+
+
+def test_a_cursor_is_bound_to_its_query_and_order(aws):
+    for _ in range(3):
+        create(keywords="lake")
+    page = image_find(criteria=Criteria(keywords=("lake",)), limit=1)
+    with pytest.raises(catalog.InvalidField):
+        image_find(criteria=Criteria(keywords=("lake",), author="Ana Díaz"), limit=1, cursor=page.next_cursor)
+    with pytest.raises(catalog.InvalidField):
+        image_find(criteria=Criteria(keywords=("lake",)), limit=1, cursor=page.next_cursor, order="oldest")
+    assert len(ids(image_find(criteria=Criteria(keywords=("lake",)), limit=1, cursor=page.next_cursor))) == 1
+
+
+@pytest.mark.parametrize("params", [
+    {"capture_date": "2024-5"}, {"storage_date": "yesterday"}, {"q": "!!!"},
+    {"q": "a b c d e f g"}, {"capture_date": "2024", "creationdate": "2023"},
+])
+def test_bad_criteria_are_invalid_input(params):
+    with pytest.raises(catalog.InvalidField):
+        criteria_from(params)
+
+
+def test_counters_follow_edits_and_deletes(aws):
+    record = create(title="Red kite", keywords="bird of prey")
+    counter = lambda field, value: ImageTerm.get(f"facet:{field}", value).facet_count  # noqa: E731
+    assert counter("title", "kite") == 1 and counter("word", "prey keyword:bird of prey") == 1
+    catalog.image_update(actor=ALICE, image_id=record.id, meta=catalog.validate_meta(
+        title="Red fox", description="", keywords="", author="Ana Díaz", capture_date=None))
+    assert ImageTerm.count("facet:title", ImageTerm.sort_key == "kite") == 0
+    assert counter("title", "fox") == 1
+    catalog.image_delete(actor=ALICE, image_id=record.id)
+    assert ImageTerm.count("facet:title", ImageTerm.sort_key == "fox") == 0
+    assert ImageRecord.count() == 0
+
+
+def test_bench_small_run_keeps_the_budget_and_agrees_with_the_seed():
+    """`make bench` at a small size (BatchWriteItem loading): every query of both designs,
+    ours within the per-request cap, the seed's scan reading every image."""
+    rows = bench.run_size(400, direct=False, follow=200)
+    assert {r["query"] for r in rows} >= {"list, first page", "list, fifth page", "id = one image",
+                                          "any field 'díaz lake'", "author 'Ana Díaz' + keyword 'lake'"}
+    for row in rows:
+        assert row["ours_items_read"] <= row["ours_cap"], row
+        assert row["seed_items_read"] == 400, row
+        if row["query"].startswith(("list", "id")):
+            continue
+        found = row.get("all_pages_results", row["results"])
+        assert found == row["seed_results"], row  # the same images as the seed's filter
