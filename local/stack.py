@@ -60,7 +60,7 @@ def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen | N
 
     def ready():
         try:
-            urllib.request.urlopen(url, timeout=2)
+            urllib.request.urlopen(url, timeout=2)  # nosec B310 - the stack's own http://127.0.0.1 URLs, never user input
         except urllib.error.HTTPError:
             pass
 

@@ -68,7 +68,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 def load(data: bytes) -> None:
     """Replace moto's backends and the mailbox with a snapshot."""
-    saved = pickle.loads(data)
+    saved = pickle.loads(data)  # nosec B301 - the local emulator's own snapshot file (.local/), written by save(); never deployed
     if saved.get("format") != FORMAT:
         raise RuntimeError("the state was saved by another version of the emulator; remove it to start afresh")
     for name, backend in BACKENDS.items():
