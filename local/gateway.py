@@ -202,7 +202,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[api] %(message)s")
-    logging.getLogger("pynamodb.settings").setLevel(logging.WARNING)  # "Override settings ... not available"
+    # As the portal's settings do: where boto found credentials and PynamoDB's "Override
+    # settings for pynamo not available" are noise on every request.
+    for name in ("botocore", "boto3", "urllib3", "pynamodb.settings"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     server = make_server(args.host, args.port, Gateway(load_routes(), load_gateway_responses()), threaded=True)
     log.debug("listening on http://%s:%d", args.host, args.port)  # `make run` prints the URLs
     try:

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from local.stack import ROOT, LocalStack
 
@@ -37,7 +38,7 @@ def write_env_file(stack: LocalStack) -> None:
 
 def main() -> None:
     stack = LocalStack(
-        state_dir=ROOT / ".local",
+        state_dir=Path(os.environ.get("LOCAL_STATE_DIR") or ROOT / ".local"),  # tests use their own
         emulator_port=int(os.environ.get("EMULATOR_PORT", 4566)),
         portal_port=int(os.environ.get("PORTAL_PORT", 8000)),
         api_port=int(os.environ.get("API_PORT", 8001)),

@@ -123,6 +123,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # boto's INFO lines (where it found credentials, endpoints) are noise in every command.
-    "loggers": {name: {"level": "WARNING"} for name in ("botocore", "boto3", "urllib3")},
+    # boto's INFO lines (where it found credentials, endpoints) and PynamoDB's "Override
+    # settings for pynamo not available" are noise in every command.
+    "loggers": {name: {"level": "WARNING"} for name in ("botocore", "boto3", "urllib3", "pynamodb.settings")},
 }
