@@ -12,8 +12,12 @@ ACCEPT = "image/jpeg,image/png,image/gif,image/webp"
 META_FIELDS = ("title", "description", "keywords", "author", "capture_date")
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
+class DateInput(forms.TextInput):
+    """A date typed as YYYY-MM-DD, the format the help text, the API and search use: a browser's
+    own date field would show the locale's order (mm/dd/yyyy) instead."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"placeholder": "YYYY-MM-DD", "maxlength": "10", "autocomplete": "off", **(attrs or {})})
 
 
 class ImageMetaForm(forms.Form):

@@ -97,9 +97,11 @@
       node.querySelector(".file-name").textContent = file.name;
       var preview = node.querySelector(".file-preview");
       if (/^image\//.test(file.type)) {
+        // A file named like an image that is not one: a quiet box, not a broken-image icon.
+        preview.addEventListener("error", function () { preview.replaceWith(noPreview()); });
         preview.src = URL.createObjectURL(file);
         preview.alt = "Preview of " + file.name;
-      } else { preview.remove(); }
+      } else { preview.replaceWith(noPreview()); }
       var progress = node.querySelector(".file-progress");
       progress.id = "progress-" + counter;
       node.querySelector(".file-progress-label").htmlFor = progress.id;
@@ -122,6 +124,13 @@
       prefill(card);
     });
     refresh();
+  }
+
+  function noPreview() {
+    var box = document.createElement("div");
+    box.className = "file-preview no-preview";
+    box.textContent = "No preview";
+    return box;
   }
 
   function prefill(card) {

@@ -1,6 +1,9 @@
-/* Change list: "select all" and the selection counter, as the admin's actions.js does. */
+/* Change list: "select all" and the selection counter, as the admin's actions.js does;
+   the filters closed on narrow screens (they open with their "Filter" control). */
 (function () {
   "use strict";
+  var filters = document.getElementById("changelist-filter-panel");
+  if (filters && window.matchMedia("(max-width: 767px)").matches) { filters.open = false; }
   var toggle = document.getElementById("action-toggle");
   var counter = document.querySelector(".action-counter");
   var boxes = Array.prototype.slice.call(document.querySelectorAll("input.action-select"));
