@@ -28,7 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 CORE_PACKAGES = ("common", "images", "accounts")
-PORTAL_PATHS = ("manage.py", "Procfile", "portal", "images", "accounts", "common", ".ebextensions", ".platform")
+PORTAL_PATHS = ("manage.py", "Procfile", "portal", "images", "accounts", "common", ".ebextensions", ".platform",
+                "infra/openapi.yaml")  # the portal's /api/docs/ renders it
 # Top-level imports that bind a module to Django: Django itself, Django-only libraries, and
 # the Django project.
 DJANGO_ROOTS = frozenset({"django", "storages", "whitenoise", "portal"})

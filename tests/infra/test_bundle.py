@@ -117,7 +117,8 @@ def test_portal_bundle_is_a_beanstalk_source_bundle(built):
         names = set(archive.namelist())
         requirements = archive.read("requirements.txt")
         procfile = archive.read("Procfile")
-    assert {"manage.py", "Procfile", "requirements.txt", "portal/wsgi.py", "common/config.py"} <= names
+    assert {"manage.py", "Procfile", "requirements.txt", "portal/wsgi.py", "common/config.py",
+            "infra/openapi.yaml"} <= names
     assert {f".ebextensions/{p.name}" for p in (ROOT / ".ebextensions").glob("*.config")} <= names
     assert requirements == (ROOT / "requirements" / "base.txt").read_bytes()
     assert procfile == (ROOT / "Procfile").read_bytes()
@@ -125,7 +126,7 @@ def test_portal_bundle_is_a_beanstalk_source_bundle(built):
         parts = name.split("/")
         assert "__pycache__" not in parts and "tests" not in parts and not name.endswith(".pyc"), name
         assert parts[0] in {"manage.py", "Procfile", "requirements.txt", "portal", "images", "accounts",
-                            "common", ".ebextensions", ".platform"}, name
+                            "common", ".ebextensions", ".platform"} or name == "infra/openapi.yaml", name
 
 
 def test_layer_pins_the_same_versions_as_the_portal():
