@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 USER, PASSWORD = "phone-paula", "Paula-pass-1!"
-TITLES = ("Harbour at dusk with a very long title that must wrap on a phone", "Mountain dawn", "Old town")
+TITLES = ("Phone: a quay at dusk, with a long title that must wrap", "Phone: lake", "Phone: old town")
 
 
 def png(color) -> bytes:
@@ -49,7 +49,7 @@ def phone_user(local_stack):
 def fits(page, name: str, artifacts_dir) -> None:
     """Screenshot the page and check it does not scroll sideways."""
     page.wait_for_load_state("load")
-    page.screenshot(path=str(artifacts_dir / f"phone-{name}.png"), full_page=True)
+    page.screenshot(path=str(artifacts_dir / f"{name}.png"), full_page=True)
     scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll <= inner, f"{name}: the page is {scroll} px wide in a {inner} px window"
 
@@ -96,13 +96,13 @@ def test_every_page_fits_a_phone(phone_user, new_context, artifacts_dir):
     page.set_default_timeout(20_000)
 
     page.goto(f"{stack.portal_url}/accounts/login/")
-    fits(page, "sign-in", artifacts_dir)
+    fits(page, "phone-sign-in", artifacts_dir)
     on_screen(page, "#id_username")
     on_screen(page, "#login-form [type=submit]")
     sign_in(page, stack, USER, PASSWORD, next_path="/")
 
     # The change list: a wide search box, filters behind a control, rows as cards.
-    fits(page, "list", artifacts_dir)
+    fits(page, "phone-list", artifacts_dir)
     assert box(page, "#searchbar")["width"] >= PHONE["width"] / 2
     for selector in ("#searchbar", "#search-key", "#changelist-search [type=submit]", "#action-select",
                      ".object-tools .addlink"):
@@ -111,9 +111,9 @@ def test_every_page_fits_a_phone(phone_user, new_context, artifacts_dir):
     assert facets.count() > 0 and not facets.first.is_visible(), "the filters are collapsed"
     page.click("#changelist-filter-toggle")
     assert facets.first.is_visible()
-    fits(page, "list-filters-open", artifacts_dir)
+    fits(page, "phone-list-filters-open", artifacts_dir)
     page.click("#changelist-filter-toggle")
-    row = page.locator("#result_list tbody tr", has=page.locator("th.field-title", has_text="Mountain dawn"))
+    row = page.locator("#result_list tbody tr", has=page.locator("th.field-title", has_text=TITLES[1]))
     for cell in ("td.field-thumbnail img", "th.field-title a", "td.field-tools a.changelink",
                  "td.field-author a", "td.field-keywords a", "td.field-capture_date a", "td.action-checkbox input"):
         b = row.locator(cell).first.bounding_box()
@@ -126,14 +126,14 @@ def test_every_page_fits_a_phone(phone_user, new_context, artifacts_dir):
             .locator("input.action-select").check()
     page.select_option("#action-select", "set_author")
     page.click("#changelist-form .actions button[type=submit]")
-    fits(page, "set-author", artifacts_dir)
+    fits(page, "phone-set-author", artifacts_dir)
     on_screen(page, "#id_author")
     same_height(page, ".submit-row input[type=submit]", ".submit-row a.cancel-link")
 
     # Change: the date field shows the format its help text names.
-    page.goto(stack.portal_url + "/")
-    page.click("th.field-title a:text('Mountain dawn')")
-    fits(page, "change", artifacts_dir)
+    page.goto(f"{stack.portal_url}/?creator={USER}")
+    page.locator("th.field-title a", has_text=TITLES[1]).click()
+    fits(page, "phone-change", artifacts_dir)
     date = page.locator("#id_capture_date")
     assert date.input_value() == "2021-02-15" and date.get_attribute("placeholder") == "YYYY-MM-DD"
     assert date.evaluate("el => el.type") == "text"  # a browser's date field shows its locale's order
@@ -142,14 +142,14 @@ def test_every_page_fits_a_phone(phone_user, new_context, artifacts_dir):
     on_screen(page, ".submit-row input[name=_save]")
 
     page.click(".submit-row a.deletelink")
-    fits(page, "delete", artifacts_dir)
+    fits(page, "phone-delete", artifacts_dir)
     same_height(page, "#content-main form input[type=submit]", "#content-main form a.cancel-link")
 
     page.goto(stack.portal_url + "/add/")
-    fits(page, "add", artifacts_dir)
+    fits(page, "phone-add", artifacts_dir)
     on_screen(page, "#dropzone label.button")
     add_a_picture_and_a_non_image(page, artifacts_dir, "phone-add-uploaded")
-    fits(page, "add-refused", artifacts_dir)
+    fits(page, "phone-add-refused", artifacts_dir)
     on_screen(page, "#upload-all")
 
 
@@ -157,8 +157,8 @@ def add_a_picture_and_a_non_image(page, artifacts_dir, name: str) -> None:
     """Two files on the add page, one not an image: its card has no broken preview, and its
     error line starts where the card's status line does."""
     page.set_input_files("#multi-files", [
-        {"name": "meadow.png", "mimeType": "image/png", "buffer": png((60, 160, 60))},
-        {"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"not a picture at all\n" * 20},
+        {"name": "phone-meadow.png", "mimeType": "image/png", "buffer": png((60, 160, 60))},
+        {"name": "phone-notes.jpg", "mimeType": "image/jpeg", "buffer": b"not a picture at all\n" * 20},
     ])
     cards = page.locator(".file-card")
     assert cards.count() == 2
@@ -184,7 +184,7 @@ def test_rough_spots_on_a_desktop(phone_user, new_context, artifacts_dir):
     page.set_default_timeout(20_000)
     sign_in(page, stack, USER, PASSWORD, next_path="/add/")
     add_a_picture_and_a_non_image(page, artifacts_dir, "desktop-add-refused")
-    page.goto(stack.portal_url + "/")
+    page.goto(f"{stack.portal_url}/?creator={USER}")
     page.locator("#result_list tbody input.action-select").first.check()
     page.select_option("#action-select", "set_author")
     page.click("#changelist-form .actions button[type=submit]")
@@ -197,6 +197,8 @@ def test_rough_spots_on_a_desktop(phone_user, new_context, artifacts_dir):
         reply = requests.get(url, timeout=10)
         assert reply.status_code == 200 and reply.headers["Content-Type"].startswith("image/"), url
         assert reply.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    page.set_viewport_size({"width": 820, "height": 1180})  # a tablet: the table scrolls in its box
     page.goto(stack.portal_url + "/")
+    fits(page, "tablet-list", artifacts_dir)
     log = (stack.state_dir / "portal.log").read_text(errors="replace")
     assert "/favicon.ico HTTP/1.1\" 404" not in log
