@@ -1,7 +1,7 @@
 """/api/docs/ (issue 13): the portal renders every route of infra/openapi.yaml with Swagger UI
-from its own static files, in headless Chromium, with no request leaving the machine, no
-inline script (the page is served here under a strict Content-Security-Policy), at desktop
-and phone width; the header links to it."""
+from its own static files, in headless Chromium, with no request leaving the machine and
+nothing refused by the portal's Content-Security-Policy (no inline script), at desktop and
+phone width; the header links to it."""
 
 from __future__ import annotations
 
@@ -16,11 +16,6 @@ from tests.infra.hcl import OPENAPI
 pytestmark = pytest.mark.e2e
 
 METHODS = ("get", "post", "put", "delete", "patch", "head", "options")
-# Stricter than any policy the portal may send: no inline script or style, nothing from elsewhere.
-STRICT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-              "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
-
-
 def operations() -> list[tuple[str, str]]:
     document = yaml.safe_load(OPENAPI.read_text())
     return [(method, path) for path, item in document["paths"].items() for method in item if method in METHODS]
@@ -39,9 +34,6 @@ def test_api_docs_render_every_route_with_nothing_fetched_from_elsewhere(local_s
         if urlsplit(route.request.url).hostname != "127.0.0.1":
             outside.append(route.request.url)
             route.abort()
-        elif route.request.url == docs_url:  # the page itself, under the strict policy
-            reply = route.fetch()
-            route.fulfill(response=reply, headers={**reply.headers, "content-security-policy": STRICT_CSP})
         else:
             route.continue_()
 
@@ -49,10 +41,11 @@ def test_api_docs_render_every_route_with_nothing_fetched_from_elsewhere(local_s
     page.on("console", lambda m: (refused if "Content Security Policy" in m.text else errors).append(m.text)
             if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(docs_url)
+    policy = page.goto(docs_url).headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe" not in policy, policy  # the portal's own, unrelaxed
     expected = operations()
     blocks = page.locator("#swagger-ui .opblock")
-    page.wait_for_function(f"document.querySelectorAll('#swagger-ui .opblock').length >= {len(expected)}")
+    blocks.nth(len(expected) - 1).wait_for()  # (a string predicate would need eval, which the policy refuses)
     assert blocks.count() == len(expected) >= 8
     for method, path in expected:
         block = page.locator(f"#swagger-ui .opblock-{method}", has=page.locator(f'[data-path="{path}"]'))
