@@ -112,3 +112,8 @@ output "alarm_topic_arn" {
   description = "SNS topic every alarm notifies (subscribe more endpoints to it)."
   value       = aws_sns_topic.alarms.arn
 }
+
+output "kms_key_arn" {
+  description = "The system's KMS key (tables, secret, Lambda environment, logs): restored tables are encrypted with it."
+  value       = aws_kms_key.main.arn
+}
