@@ -85,10 +85,10 @@ data "aws_iam_policy_document" "portal" {
     resources = ["${aws_dynamodb_table.images.arn}/index/by_created"]
   }
 
-  # Postings and facet counters.
+  # Postings and facet and term counters (a search reads its clauses' counters in a batch).
   statement {
     sid       = "ImageTerms"
-    actions   = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    actions   = ["dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
     resources = [aws_dynamodb_table.image_terms.arn]
   }
 

@@ -36,8 +36,9 @@ locals {
       handler     = "images.api.search_images"
       memory_size = 512
       timeout     = 29
-      # The term's postings, then their records (one, for an id).
-      dynamodb  = { image_terms = ["Query"], images = ["GetItem", "BatchGetItem"] }
+      # The clauses' counters (to start from the rarest), the term's postings, then their
+      # records in batches (one, for an id).
+      dynamodb  = { image_terms = ["BatchGetItem", "Query"], images = ["GetItem", "BatchGetItem"] }
       s3_read   = []
       s3_put    = []
       s3_delete = []
