@@ -436,37 +436,6 @@ resource "aws_s3_bucket" "artifacts" {
   bucket = "${var.project}-artifacts-${local.account_id}"
 }
 
-resource "aws_s3_bucket_ownership_controls" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "artifacts" {
-  bucket                  = aws_s3_bucket.artifacts.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "artifacts" {
-  bucket = aws_s3_bucket.artifacts.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
-    }
-  }
-}
-
 resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
   bucket = aws_s3_bucket.artifacts.id
   rule {
@@ -480,7 +449,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
       days_after_initiation = 1
     }
   }
-  depends_on = [aws_s3_bucket_versioning.artifacts]
+  depends_on = [aws_s3_bucket_versioning.private["artifacts"]]
 }
 
 resource "aws_s3_bucket_logging" "artifacts" {
@@ -489,26 +458,8 @@ resource "aws_s3_bucket_logging" "artifacts" {
   target_prefix = "s3/${aws_s3_bucket.artifacts.id}/"
 }
 
-data "aws_iam_policy_document" "artifacts_bucket" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.artifacts.arn, "${aws_s3_bucket.artifacts.arn}/*"]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
 resource "aws_s3_bucket_policy" "artifacts" {
   bucket     = aws_s3_bucket.artifacts.id
-  policy     = data.aws_iam_policy_document.artifacts_bucket.json
-  depends_on = [aws_s3_bucket_public_access_block.artifacts]
+  policy     = data.aws_iam_policy_document.deny_insecure_transport["artifacts"].json
+  depends_on = [aws_s3_bucket_public_access_block.private["artifacts"]]
 }

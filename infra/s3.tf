@@ -10,37 +10,6 @@ resource "aws_s3_bucket" "images" {
   bucket = local.images_bucket_name
 }
 
-resource "aws_s3_bucket_ownership_controls" "images" {
-  bucket = aws_s3_bucket.images.id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "images" {
-  bucket                  = aws_s3_bucket.images.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "images" {
-  bucket = aws_s3_bucket.images.id
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "images" {
-  bucket = aws_s3_bucket.images.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
-    }
-  }
-}
-
 resource "aws_s3_bucket_lifecycle_configuration" "images" {
   bucket = aws_s3_bucket.images.id
 
@@ -81,7 +50,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "images" {
     }
   }
 
-  depends_on = [aws_s3_bucket_versioning.images]
+  depends_on = [aws_s3_bucket_versioning.private["images"]]
 }
 
 # Browsers upload straight to S3 (under uploads/) with presigned POSTs (images/objects.py
@@ -104,6 +73,8 @@ resource "aws_s3_bucket_logging" "images" {
 }
 
 data "aws_iam_policy_document" "images_bucket" {
+  source_policy_documents = [data.aws_iam_policy_document.deny_insecure_transport["images"].json]
+
   # Only the CloudFront distribution, and only the public prefixes.
   statement {
     sid     = "CloudFrontReadsPublicPrefixes"
@@ -122,28 +93,12 @@ data "aws_iam_policy_document" "images_bucket" {
       values   = [aws_cloudfront_distribution.images.arn]
     }
   }
-
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.images.arn, "${aws_s3_bucket.images.arn}/*"]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
 }
 
 resource "aws_s3_bucket_policy" "images" {
   bucket     = aws_s3_bucket.images.id
   policy     = data.aws_iam_policy_document.images_bucket.json
-  depends_on = [aws_s3_bucket_public_access_block.images]
+  depends_on = [aws_s3_bucket_public_access_block.private["images"]]
 }
 
 # ---------------------------------------------------------------------------------------
@@ -156,37 +111,6 @@ resource "aws_s3_bucket" "logs" {
   #checkov:skip=CKV2_AWS_62:Nothing consumes log object events.
   #checkov:skip=CKV_AWS_145:S3 server access logging only delivers to buckets encrypted with SSE-S3.
   bucket = "${var.project}-logs-${local.account_id}"
-}
-
-resource "aws_s3_bucket_ownership_controls" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "logs" {
-  bucket                  = aws_s3_bucket.logs.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
-    }
-  }
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "logs" {
@@ -205,10 +129,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "logs" {
       days_after_initiation = 1
     }
   }
-  depends_on = [aws_s3_bucket_versioning.logs]
+  depends_on = [aws_s3_bucket_versioning.private["logs"]]
 }
 
 data "aws_iam_policy_document" "logs_bucket" {
+  source_policy_documents = [data.aws_iam_policy_document.deny_insecure_transport["logs"].json]
+
   statement {
     sid       = "S3ServerAccessLogs"
     actions   = ["s3:PutObject"]
@@ -223,26 +149,10 @@ data "aws_iam_policy_document" "logs_bucket" {
       values   = [local.account_id]
     }
   }
-
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.logs.arn, "${aws_s3_bucket.logs.arn}/*"]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
 }
 
 resource "aws_s3_bucket_policy" "logs" {
   bucket     = aws_s3_bucket.logs.id
   policy     = data.aws_iam_policy_document.logs_bucket.json
-  depends_on = [aws_s3_bucket_public_access_block.logs]
+  depends_on = [aws_s3_bucket_public_access_block.private["logs"]]
 }

@@ -88,24 +88,36 @@ def test_every_bucket_blocks_public_access_and_acls():
     tf = terraform()
     buckets = set(tf.resources["aws_s3_bucket"])
     assert buckets == {"images", "logs", "artifacts"}
+    # What every bucket has is written once (infra/buckets.tf), over every bucket.
+    assert tf.locals["private_buckets"] == {name: f"${{aws_s3_bucket.{name}}}" for name in buckets}
     for kind in (
         "aws_s3_bucket_public_access_block",
         "aws_s3_bucket_ownership_controls",
         "aws_s3_bucket_versioning",
         "aws_s3_bucket_server_side_encryption_configuration",
-        "aws_s3_bucket_lifecycle_configuration",
-        "aws_s3_bucket_policy",
     ):
+        assert set(tf.resources[kind]) == {"private"}, kind
+        block = tf.resources[kind]["private"]
+        assert block["for_each"] == "${local.private_buckets}" and block["bucket"] == "${each.value.id}", kind
+    for kind in ("aws_s3_bucket_lifecycle_configuration", "aws_s3_bucket_policy"):
         assert set(tf.resources[kind]) == buckets, kind
-    for name, block in tf.resources["aws_s3_bucket_public_access_block"].items():
-        assert block["bucket"] == f"${{aws_s3_bucket.{name}.id}}"
-        for setting in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"):
-            assert block[setting] is True, (name, setting)
-    for name, block in tf.resources["aws_s3_bucket_ownership_controls"].items():
-        assert single(block["rule"])["object_ownership"] == "BucketOwnerEnforced", name
-    for name, block in tf.resources["aws_s3_bucket_versioning"].items():
-        assert single(block["versioning_configuration"])["status"] == "Enabled", name
+    access = tf.resource("aws_s3_bucket_public_access_block", "private")
+    for setting in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"):
+        assert access[setting] is True, setting
+    assert single(tf.resource("aws_s3_bucket_ownership_controls", "private")["rule"])["object_ownership"] == \
+        "BucketOwnerEnforced"
+    versioning = single(tf.resource("aws_s3_bucket_versioning", "private")["versioning_configuration"])
+    assert versioning["status"] == "Enabled"
     assert "aws_s3_bucket_acl" not in tf.resources
+    # Every bucket policy starts from the one statement refusing plain HTTP.
+    deny = single(tf.data["aws_iam_policy_document"]["deny_insecure_transport"]["statement"])
+    assert deny["effect"] == "Deny" and single(deny["condition"])["values"] == ["false"]
+    documents = tf.data["aws_iam_policy_document"]
+    for name in buckets:
+        policy = tf.resource("aws_s3_bucket_policy", name)["policy"]
+        source = f"${{data.aws_iam_policy_document.deny_insecure_transport[\"{name}\"].json}}"
+        own = policy.removeprefix("${data.aws_iam_policy_document.").removesuffix(".json}")
+        assert policy == source or documents[own]["source_policy_documents"] == [source], name
 
 
 def test_image_bucket_lifecycle():
