@@ -16,6 +16,10 @@ EXPLICIT_AUTH_FLOWS = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 # What the ID token may carry and what users may change about themselves.
 READ_ATTRIBUTES = ["email", "email_verified"]
 WRITE_ATTRIBUTES = ["email"]
+# ID and access tokens live 15 minutes (Cognito cannot revoke them once issued; the README's
+# security model says why), refresh tokens 30 days (infra: cognito_token_validity_minutes).
+TOKEN_VALIDITY = {"AccessTokenValidity": 15, "IdTokenValidity": 15, "RefreshTokenValidity": 30,
+                  "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"}}
 PASSWORD_RULES_TEXT = (
     "At least 8 characters, with an upper-case letter, a lower-case letter, a digit and a symbol."
 )

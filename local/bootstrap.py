@@ -111,7 +111,11 @@ def ensure_user_pool() -> dict[str, str]:
             WriteAttributes=pool.WRITE_ATTRIBUTES,
             EnableTokenRevocation=True,
             PreventUserExistenceErrors="ENABLED",
+            **pool.TOKEN_VALIDITY,
         )["UserPoolClient"]["ClientId"]
+    elif "IdTokenValidity" not in cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]:
+        # A client made before tokens were short-lived (moto merges what UpdateUserPoolClient gets).
+        cognito.update_user_pool_client(UserPoolId=pool_id, ClientId=client_id, **pool.TOKEN_VALIDITY)
     return {"COGNITO_USER_POOL_ID": pool_id, "COGNITO_CLIENT_ID": client_id}
 
 

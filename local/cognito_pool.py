@@ -6,6 +6,8 @@ moto differs (install() patches moto's classes, in the emulator and in unit test
 - UpdateUserPool leaves UsernameConfiguration alone (AWS cannot change it after creation);
 - AdminUserGlobalSignOut revokes the refresh tokens whatever the case of the name given;
 - a disabled user's refresh tokens refresh nothing ("User is disabled.");
+- ID and access tokens live as long as the app client says (IdTokenValidity and
+  TokenValidityUnits), not moto's fixed hour;
 - the PreSignUp trigger of the pool's LambdaConfig runs on SignUp, with the caller's
   ClientMetadata: a user it auto-confirms gets no mail; an error it raises refuses the
   sign-up with UserLambdaValidationException. Trigger functions are the project's own
@@ -31,6 +33,8 @@ Backend = cognito_models.CognitoIdpBackend
 _original_get_user = Pool._get_user
 _original_create_tokens_from_refresh_token = Pool.create_tokens_from_refresh_token
 _original_update_extended_config = Pool.update_extended_config
+_original_create_jwt = Pool.create_jwt
+_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 
 # Lambda function name → the handler the local Cognito calls in its place.
 LOCAL_FUNCTIONS = {pool_definition.PRE_SIGN_UP_FUNCTION: pool_definition.PRE_SIGN_UP_HANDLER}
@@ -69,6 +73,16 @@ def create_tokens_from_refresh_token(self, refresh_token):
     if user is not None and not user.enabled:
         raise NotAuthorizedError("User is disabled.")
     return _original_create_tokens_from_refresh_token(self, refresh_token)
+
+
+def create_jwt(self, client_id, username, token_use, expires_in=3600, extra_data=None):
+    """Sign a token valid for the app client's configured lifetime."""
+    client = self.clients.get(client_id)
+    kind = {"id": "IdToken", "access": "AccessToken"}.get(token_use)
+    if client is not None and kind and client.extended_config.get(f"{kind}Validity"):
+        unit = (client.extended_config.get("TokenValidityUnits") or {}).get(kind, "hours")
+        expires_in = int(client.extended_config[f"{kind}Validity"]) * _SECONDS[unit]
+    return _original_create_jwt(self, client_id, username, token_use, expires_in, extra_data)
 
 
 def admin_user_global_sign_out(self, user_pool_id, username):
@@ -123,5 +137,6 @@ def install() -> None:
     Pool._get_user = get_user
     Pool.update_extended_config = update_extended_config
     Pool.create_tokens_from_refresh_token = create_tokens_from_refresh_token
+    Pool.create_jwt = create_jwt
     Backend.admin_user_global_sign_out = admin_user_global_sign_out
     CognitoIdpResponse.sign_up = response_sign_up

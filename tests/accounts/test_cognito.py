@@ -166,11 +166,11 @@ def test_id_token_expiry_is_enforced_by_the_verifier(aws, alice):
 
     token = cognito.sign_in("alice", PASSWORD).id_token
     claims = jwt.decode(token, options={"verify_signature": False})
-    assert claims["exp"] - claims["iat"] == 3600
+    assert claims["exp"] - claims["iat"] == 15 * 60  # the client's IdTokenValidity, as in infra
     verify_id_token(token)
-    # A negative leeway moves "now" past exp: the same token an hour later.
+    # A negative leeway moves "now" past exp: the same token 15 minutes later.
     with pytest.raises(InvalidToken):
-        verify_id_token(token, leeway=-3601)
+        verify_id_token(token, leeway=-901)
 
 
 def test_unconfirmed_user_with_a_wrong_password_gets_the_usual_error(aws, unconfirmed):

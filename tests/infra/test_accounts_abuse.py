@@ -59,4 +59,5 @@ def test_id_and_access_tokens_are_short_lived():
     client = tf.resource("aws_cognito_user_pool_client", "portal")
     assert client["id_token_validity"] == client["access_token_validity"] == "${var.cognito_token_validity_minutes}"
     assert single(client["token_validity_units"])["id_token"] == "minutes"
-    assert tf.default("cognito_token_validity_minutes") == 15
+    assert tf.default("cognito_token_validity_minutes") == 15 == pool.TOKEN_VALIDITY["IdTokenValidity"]
+    assert client["refresh_token_validity"] == pool.TOKEN_VALIDITY["RefreshTokenValidity"]
