@@ -11,7 +11,8 @@ import pytest
 from common.config import get_config
 
 ROOT = Path(__file__).resolve().parent.parent
-INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\son[a-z]+\s*=|\sstyle\s*=|javascript:", re.I)
+INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\son[a-z]+\s*=|\sstyle\s*=|(?:href|src|action)\s*=\s*[\"']?\s*javascript:",
+                    re.I)
 
 
 @pytest.mark.django_db
