@@ -3,6 +3,8 @@ Debian Chromium driven by Playwright, and helpers to make Cognito users and sign
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -22,22 +24,24 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
-def local_stack(tmp_path_factory):
-    """The emulator, the portal and the REST API, started once per test session."""
-    stack = LocalStack(
-        state_dir=tmp_path_factory.mktemp("local-stack"),
-        emulator_port=free_port(),
-        portal_port=free_port(),
-        api_port=free_port(),
-        quiet=True,
-    )
+@contextlib.contextmanager
+def running_stack(state_dir: Path, **options) -> Iterator[LocalStack]:
+    """The emulator, the portal and the REST API on free ports, stopped on exit."""
+    stack = LocalStack(state_dir=state_dir, emulator_port=free_port(), portal_port=free_port(),
+                       api_port=free_port(), quiet=True, **options)
     try:
         stack.start_emulator()
         stack.start_faces()
         yield stack
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory):
+    """The emulator, the portal and the REST API, started once per test session."""
+    with running_stack(tmp_path_factory.mktemp("local-stack")) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")

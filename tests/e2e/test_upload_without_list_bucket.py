@@ -9,8 +9,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from local.stack import LocalStack, free_port
-from tests.e2e.conftest import create_user
+from tests.e2e.conftest import create_user, running_stack
 from tests.helpers import b64, make_image
 
 pytestmark = pytest.mark.e2e
@@ -19,15 +18,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """A local stack of its own whose S3 denies what s3:ListBucket would reveal."""
-    stack = LocalStack(state_dir=tmp_path_factory.mktemp("no-list-bucket"), emulator_port=free_port(),
-                       portal_port=free_port(), api_port=free_port(), quiet=True,
-                       emulator_args=("--s3-list-bucket", "deny"))
-    try:
-        stack.start_emulator()
-        stack.start_faces()
+    with running_stack(tmp_path_factory.mktemp("no-list-bucket"), emulator_args=("--s3-list-bucket", "deny")) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(scope="module")
