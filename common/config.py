@@ -31,6 +31,8 @@ class Config:
     sessions_table: str
     # Failed sign-in counters (accounts.records.SignInAttempts), shared by every instance.
     signin_attempts_table: str
+    # Export jobs of the portal (images.export_jobs.ExportJob).
+    exports_table: str
     images_bucket: str
     # Public base URL of the image objects: the CloudFront domain in production.
     images_base_url: str
@@ -78,6 +80,7 @@ def get_config() -> Config:
         image_terms_table=os.environ.get("IMAGE_TERMS_TABLE", "image-manager-image-terms"),
         sessions_table=os.environ.get("SESSIONS_TABLE", "image-manager-sessions"),
         signin_attempts_table=os.environ.get("SIGNIN_ATTEMPTS_TABLE", "image-manager-signin-attempts"),
+        exports_table=os.environ.get("EXPORTS_TABLE", "image-manager-exports"),
         images_bucket=bucket,
         images_base_url=os.environ.get("IMAGES_BASE_URL", default_base).rstrip("/"),
         cognito_user_pool_id=pool_id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pynamodb.attributes import (
     ListAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
     VersionAttribute,
@@ -108,4 +109,30 @@ class ImageTerm(Model):
     facet_count = NumberAttribute(null=True, attr_name="count")  # facets only
 
 
-MODELS: tuple[type[Model], ...] = (ImageRecord, ImageTerm)
+class ExportJob(Model):
+    """One export of the portal (images/export_jobs.py): a CSV or zip built into S3 off the
+    request path. `selection` is JSON: {"ids": [...]} or {"key": .., "value": ..} (a search;
+    an empty key is every image). Only the owner (owner_sub) sees it; it expires (TTL) with
+    its file."""
+
+    class Meta:
+        table_name = _config.exports_table
+        region = _config.aws_region
+
+    id = UnicodeAttribute(hash_key=True)
+    owner_sub = UnicodeAttribute()
+    kind = UnicodeAttribute()  # csv | zip
+    state = UnicodeAttribute()  # queued | running | done | failed
+    selection = UnicodeAttribute()
+    filename = UnicodeAttribute()
+    total = NumberAttribute(null=True)  # images to export, when known beforehand
+    done_count = NumberAttribute(default=0)
+    object_key = UnicodeAttribute(null=True)
+    byte_size = NumberAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()  # the worker's heartbeat while it runs
+    expires_at = TTLAttribute()
+
+
+MODELS: tuple[type[Model], ...] = (ImageRecord, ImageTerm, ExportJob)

@@ -134,3 +134,33 @@ resource "aws_dynamodb_table" "signin_attempts" {
     kms_key_arn = aws_kms_key.main.arn
   }
 }
+
+# The portal's export jobs (images/export_jobs.py): progress of a CSV or zip being built
+# into S3 off the request path; a job record is useless once its file has expired.
+resource "aws_dynamodb_table" "exports" {
+  name                        = var.exports_table_name
+  billing_mode                = var.dynamodb_billing_mode
+  read_capacity               = local.provisioned ? var.dynamodb_read_capacity : null
+  write_capacity              = local.provisioned ? var.dynamodb_write_capacity : null
+  hash_key                    = "id"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.main.arn
+  }
+}

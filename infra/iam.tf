@@ -98,6 +98,13 @@ data "aws_iam_policy_document" "portal" {
     resources = [aws_dynamodb_table.sessions.arn]
   }
 
+  # Export jobs (images/export_jobs.py): recorded, their progress updated, read back.
+  statement {
+    sid       = "ExportJobs"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.exports.arn]
+  }
+
   # Sign-in attempts metered per username and address (accounts/throttle.py).
   statement {
     sid       = "SignInAttempts"
@@ -115,6 +122,14 @@ data "aws_iam_policy_document" "portal" {
       "${aws_s3_bucket.images.arn}/thumbnails/*",
       "${aws_s3_bucket.images.arn}/staging/*",
     ]
+  }
+
+  # Exports built off the request path (images/export_jobs.py): a multipart upload, read
+  # back through presigned links; an export that fails is aborted.
+  statement {
+    sid       = "Exports"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
+    resources = ["${aws_s3_bucket.images.arn}/exports/*"]
   }
 
   # The sweep command deletes abandoned presigned uploads (the portal never reads them).

@@ -28,6 +28,7 @@ locals {
     IMAGE_TERMS_TABLE                = aws_dynamodb_table.image_terms.name
     SESSIONS_TABLE                   = aws_dynamodb_table.sessions.name
     SIGNIN_ATTEMPTS_TABLE            = aws_dynamodb_table.signin_attempts.name
+    EXPORTS_TABLE                    = aws_dynamodb_table.exports.name
     IMAGES_BUCKET                    = aws_s3_bucket.images.id
     IMAGES_BASE_URL                  = local.images_base_url
     COGNITO_USER_POOL_ID             = aws_cognito_user_pool.main.id

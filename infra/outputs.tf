@@ -63,6 +63,11 @@ output "signin_attempts_table" {
   value       = aws_dynamodb_table.signin_attempts.name
 }
 
+output "exports_table" {
+  description = "EXPORTS_TABLE."
+  value       = aws_dynamodb_table.exports.name
+}
+
 output "images_bucket" {
   description = "IMAGES_BUCKET."
   value       = aws_s3_bucket.images.id

@@ -38,6 +38,18 @@ resource "aws_s3_bucket_lifecycle_configuration" "images" {
     }
   }
 
+  # Exports (images/export_jobs.py) are fetched through presigned links within minutes.
+  rule {
+    id     = "expire-exports"
+    status = "Enabled"
+    filter {
+      prefix = "exports/"
+    }
+    expiration {
+      days = 1
+    }
+  }
+
   rule {
     id     = "noncurrent-versions-and-multipart"
     status = "Enabled"

@@ -109,6 +109,12 @@ variable "signin_attempts_table_name" {
   default     = "image-manager-signin-attempts"
 }
 
+variable "exports_table_name" {
+  description = "DynamoDB table of the portal's export jobs (EXPORTS_TABLE)."
+  type        = string
+  default     = "image-manager-exports"
+}
+
 variable "dynamodb_billing_mode" {
   description = "PAY_PER_REQUEST (default: no idle cost, no throttling to tune for a catalog's bursty traffic) or PROVISIONED (the seed's 5/5)."
   type        = string

@@ -13,7 +13,9 @@ On top of stock moto it adds what the local stack needs to behave like AWS:
 - real password checks in the Cognito SRP flow (local/cognito_checks.py);
 - GET /_local/health and GET /_local/mailbox (the mail the local Cognito would send);
 - with --s3-list-bucket deny, a missing object answers 403 AccessDenied instead of 404, as
-  S3 answers a caller without s3:ListBucket on the bucket (the API's create/update roles).
+  S3 answers a caller without s3:ListBucket on the bucket (the API's create/update roles);
+- for tests, slow storage: EMULATOR_S3_READ_DELAY=<seconds> delays every object read
+  (GetObject), outside the request lock, so exports can be made to outlast a worker timeout.
 
 Run: python -m local.emulator --port 4566 --state .local/emulator-state.pickle
 """
@@ -53,6 +55,18 @@ _READ_ONLY_TARGETS = {
     for op in ("GetItem", "BatchGetItem", "Query", "Scan", "DescribeTable", "ListTables", "DescribeTimeToLive")
 }
 _SAVE_DELAY = 0.2  # seconds: one save for a burst of writes
+READ_DELAY_ENV = "EMULATOR_S3_READ_DELAY"
+
+
+def _is_object_read(environ: dict) -> bool:
+    """An S3 GetObject: GET /<bucket>/<key> that is no other service's call."""
+    if environ.get("REQUEST_METHOD") != "GET" or environ.get("HTTP_X_AMZ_TARGET"):
+        return False
+    path = unquote(environ.get("PATH_INFO", ""))
+    if path.startswith(("/moto-api", "/_local/")) or path.endswith("/.well-known/jwks.json"):
+        return False
+    parts = path.lstrip("/").split("/", 1)
+    return len(parts) == 2 and bool(parts[1])
 
 
 def _bucket_policy_allows_anonymous_get(bucket: str, key: str) -> bool:
@@ -191,6 +205,7 @@ class Emulator:
         self.state_path = state_path
         self.dirty = threading.Event()
         self.save_lock = threading.Lock()
+        self.read_delay = float(os.environ.get(READ_DELAY_ENV) or 0)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -214,6 +229,8 @@ class Emulator:
                 body = b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
                 start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
                 return [body]
+        if self.read_delay and _is_object_read(environ):
+            time.sleep(self.read_delay)  # outside the lock: slow storage, not a stalled emulator
         captured: dict = {}
 
         def capture(status, headers, exc_info=None):

@@ -7,6 +7,7 @@ they extend Django's own auth views (accounts/views.py).
 from images.views.actions import image_action
 from images.views.changelist import image_list
 from images.views.downloads import image_download
+from images.views.exports import export_detail, export_download, export_start
 from images.views.edit import image_add, image_change, image_delete, read_file_metadata
 
-__all__ = ["image_action", "image_add", "image_change", "image_delete", "image_download", "image_list", "read_file_metadata"]
+__all__ = ["export_detail", "export_download", "export_start", "image_action", "image_add", "image_change", "image_delete", "image_download", "image_list", "read_file_metadata"]

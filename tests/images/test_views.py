@@ -433,18 +433,6 @@ def test_export_csv_has_the_spec_fields(alice):
     assert rows[0]["id"] == a.id and rows[0]["keywords"] == "k1,k2" and rows[0]["title"].startswith("'=")
 
 
-def test_zip_download_streams_the_exact_files(alice):
-    a, b = create(title="A"), create(owner=BOB, title="B")
-    response = alice.post(reverse("images:action"), {"action": "download_zip", "_selected_action": [a.id, b.id]})
-    assert response.streaming and response["Content-Type"] == "application/zip"
-    chunks = list(response.streaming_content)
-    assert len(chunks) > 2  # produced piece by piece, not built whole
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(chunks)))
-    # Named after the original names, made unique.
-    assert archive.namelist() == ["sunset.png", "sunset (2).png"]
-    assert archive.read("sunset.png") == objects.get_object(a.object_key)
-
-
 def test_download_original_redirects_to_s3_with_the_original_name(alice):
     from urllib.parse import parse_qs, urlsplit
 

@@ -10,7 +10,8 @@ from accounts import pool
 from accounts.records import SessionRecord, SignInAttempts
 from common.config import get_config
 from images import objects
-from images.records import ImageRecord, ImageTerm
+from images.export_jobs import EXPORTS_PREFIX
+from images.records import ExportJob, ImageRecord, ImageTerm
 from tests.infra.hcl import ROOT, environ_default, single, terraform
 
 CONFIG = ROOT / "common" / "config.py"
@@ -21,6 +22,7 @@ TABLES = [
     (ImageTerm, "image_terms", "image_terms_table_name", "IMAGE_TERMS_TABLE"),
     (SessionRecord, "sessions", "sessions_table_name", "SESSIONS_TABLE"),
     (SignInAttempts, "signin_attempts", "signin_attempts_table_name", "SIGNIN_ATTEMPTS_TABLE"),
+    (ExportJob, "exports", "exports_table_name", "EXPORTS_TABLE"),
 ]
 
 
@@ -126,6 +128,8 @@ def test_image_bucket_lifecycle():
     assert single(uploads["filter"])["prefix"] == objects.UPLOADS_PREFIX
     assert single(uploads["expiration"])["days"] == 1
     assert single(rules["expire-stale-staging"]["filter"])["prefix"] == objects.STAGING_PREFIX
+    exports = rules["expire-exports"]
+    assert single(exports["filter"])["prefix"] == EXPORTS_PREFIX and single(exports["expiration"])["days"] == 1
     general = rules["noncurrent-versions-and-multipart"]
     assert "noncurrent_version_expiration" in general
     assert single(general["abort_incomplete_multipart_upload"])["days_after_initiation"] == 1
