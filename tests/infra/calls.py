@@ -51,8 +51,10 @@ def requests_for(service: str, operation: str, params: dict, region: str) -> lis
         bucket = f"arn:aws:s3:::{params['Bucket']}"
         if operation in ("GetObject", "HeadObject"):
             return [Request("s3:GetObject", f"{bucket}/{params['Key']}", why=why)]
-        if operation == "PutObject":
+        if operation in ("PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"):
             return [Request("s3:PutObject", f"{bucket}/{params['Key']}", why=why)]
+        if operation == "AbortMultipartUpload":
+            return [Request("s3:AbortMultipartUpload", f"{bucket}/{params['Key']}", why=why)]
         if operation == "CopyObject":
             source = params["CopySource"]
             source = f"{source['Bucket']}/{source['Key']}" if isinstance(source, dict) else source.lstrip("/")

@@ -17,7 +17,7 @@ from accounts import api as accounts_api
 from accounts import cognito
 from pynamodb.connection import Connection
 from images import api as images_api
-from images import catalog, maintenance, objects, sweep
+from images import catalog, export_jobs, maintenance, objects, sweep
 from images.records import ImageRecord, ImageTerm
 from tests.helpers import api_event, b64, claims_for, make_image
 
@@ -247,6 +247,7 @@ def portal_pages(act: Act, client) -> None:
     from django.urls import reverse
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from images.views import exports as export_views
     from local import mailbox
 
     def code(username: str) -> str:
@@ -272,9 +273,17 @@ def portal_pages(act: Act, client) -> None:
         assert client.get(reverse("images:list")).status_code == 200
         assert client.get(reverse("images:list"), {"q": "harbour", "limit": 1}).status_code == 200
         assert client.get(reverse("images:list"), {"author": "ana", "date": "2020"}).status_code == 200
-        zipped = client.post(reverse("images:action"), {"action": "download_zip",
-                                                        "_selected_action": [i.id for i in catalog.image_list().items]})
-        assert zipped.status_code == 200 and b"".join(zipped.streaming_content)[:2] == b"PK"
+        # Exports: built by job_run (a background thread in the portal; here at once), then
+        # fetched through a presigned GetObject URL; a build that fails aborts its upload.
+        with mock.patch.object(export_views, "run_in_background", export_jobs.job_run):
+            zipped = client.post(reverse("images:action"), {
+                "action": "download_zip", "_selected_action": [i.id for i in catalog.image_list().items]})
+            status = client.get(zipped["Location"], HTTP_ACCEPT="application/json").json()
+            assert status["state"] == "done", status
+            assert client.get(status["download_url"]).status_code == 302
+            with mock.patch.object(export_jobs.exports, "csv_rows", side_effect=OSError("failed midway")):
+                failed = client.post(reverse("images:export_start"), {"kind": "csv"})
+            assert client.get(failed["Location"], HTTP_ACCEPT="application/json").json()["state"] == "failed"
         download = client.get(reverse("images:download", args=[record.id]))  # a presigned GetObject URL
         assert download.status_code == 302 and record.object_key in download["Location"], download
         change = reverse("images:change", args=[record.id])
