@@ -1,0 +1,290 @@
+"""Bulk import and export over the REST API of any deployment (local or AWS). Django-free.
+
+    python -m images.cli import ./photos --api URL --user NAME [--author A] [--keywords k1,k2]
+    python -m images.cli export ./out --api URL --user NAME [--query author=Ann]
+
+The password comes from IMAGES_PASSWORD, else a prompt. Import sends each file straight to
+S3 (POST /images/uploads, then POST /images with upload_key), several at a time, with the
+file's own EXIF/IPTC/XMP metadata as the portal reads it. It is resumable by content: a file
+whose bytes are already an image of yours (same sha256; or recorded in the folder's
+manifest, .images-cli.json, as imported and still there) is skipped, and so is a file the
+server refused before with the same bytes (--retry-refused sends those again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import getpass
+import hashlib
+import json
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from tqdm import tqdm
+
+from images.filenames import clean_filename, unique_names
+from images.media import read_metadata
+
+MANIFEST = ".images-cli.json"
+PASSWORD_ENV = "IMAGES_PASSWORD"
+# Like the portal's prefill: EXIF/IPTC/XMP sit near the start of a file.
+METADATA_BYTES = 2 * 1024 * 1024
+TIMEOUT = 60
+UPLOAD_TIMEOUT = 600
+
+
+class ApiError(Exception):
+    """The API refused or failed; the message is the API's own."""
+
+
+@dataclass
+class Outcome:
+    path: Path
+    status: str  # imported | skipped | refused
+    reason: str = ""
+    image_id: str = ""
+
+
+@dataclass
+class Api:
+    base: str
+    token: str = ""
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def sign_in(self, username: str, password: str) -> None:
+        answer = self.session.post(f"{self.base}/users/token", json={"username": username, "password": password},
+                                   timeout=TIMEOUT)
+        body = _json(answer)
+        if answer.status_code != 200 or "id_token" not in body:
+            raise ApiError(f"Sign-in failed: {body.get('msg') or answer.status_code}")
+        self.token = body["id_token"]
+
+    def call(self, method: str, path: str, **kwargs) -> tuple[int, object, requests.Response]:
+        answer = self.session.request(method, path if path.startswith("http") else f"{self.base}{path}",
+                                      headers={"Authorization": self.token}, timeout=TIMEOUT, **kwargs)
+        return answer.status_code, _json(answer), answer
+
+    def images(self, path: str = "/images") -> Iterator[dict]:
+        """Every image of a list or search, following the Link: rel="next" pages."""
+        url = f"{self.base}{path}?limit=100"
+        while url:
+            status, body, answer = self.call("GET", url)
+            if status != 200:
+                raise ApiError(f"Listing {path} failed: {_message(body, status)}")
+            yield from body
+            url = answer.links.get("next", {}).get("url")
+
+
+def _json(answer: requests.Response):
+    try:
+        return answer.json()
+    except ValueError:
+        return {}
+
+
+def _message(body, status: int) -> str:
+    if isinstance(body, dict):
+        return str(body.get("msg") or body.get("message") or f"HTTP {status}")
+    return f"HTTP {status}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- import
+
+
+class Manifest:
+    """What earlier runs did to each file content (by sha256), kept next to the files."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lock = threading.Lock()
+        try:
+            self.entries: dict[str, dict] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            self.entries = {}
+
+    def record(self, sha256: str, entry: dict) -> None:
+        with self.lock:
+            self.entries[sha256] = entry
+            temporary = self.path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(self.entries, indent=1, sort_keys=True))
+            temporary.replace(self.path)  # a run killed midway keeps the previous manifest whole
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def _meta_for(path: Path, args) -> dict:
+    with path.open("rb") as f:
+        found = read_metadata(f.read(METADATA_BYTES))
+    keywords = list(found.keywords or ()) + [k for k in (args.keywords or "").split(",") if k.strip()]
+    return {
+        "title": found.title or path.stem.replace("_", " ").replace("-", " ").strip() or path.name,
+        "description": found.description or "",
+        "keywords": ",".join(keywords),
+        "author": args.author or found.author or args.user,
+        "capture_date": found.capture_date or "",
+        "filename": clean_filename(path.name),
+    }
+
+
+def import_one(api: Api, path: Path, meta: dict) -> str:
+    """Send one file through a presigned upload and register it; the new image's id."""
+    if path.stat().st_size == 0:
+        raise ApiError("The file is empty.")
+    status, upload, _ = api.call("POST", "/images/uploads")
+    if status != 201:
+        raise ApiError(_message(upload, status))
+    if path.stat().st_size > upload["max_bytes"]:
+        raise ApiError(f"The file has {path.stat().st_size:,} bytes; the limit is {upload['max_bytes']:,}.")
+    with path.open("rb") as f:
+        sent = requests.post(upload["url"], data=upload["fields"], files={"file": (path.name, f)},
+                             timeout=UPLOAD_TIMEOUT)
+    if sent.status_code not in (200, 201, 204):
+        raise ApiError(f"The storage refused the file (HTTP {sent.status_code}).")
+    status, body, _ = api.call("POST", "/images", json={**meta, "upload_key": upload["upload_key"]})
+    if status != 201:
+        raise ApiError(_message(body, status))
+    return body["id"]
+
+
+def run_import(api: Api, folder: Path, args) -> list[Outcome]:
+    manifest = Manifest(Path(args.manifest) if args.manifest else folder / MANIFEST)
+    mine = {image.get("sha256"): image["id"] for image in api.images(f"/images/creator/{args.user}")}
+    ids = set(mine.values())
+    outcomes: list[Outcome] = []
+    todo: list[tuple[Path, str]] = []
+    for path in _files(folder):
+        digest = _sha256(path)
+        before = manifest.entries.get(digest, {})
+        if digest in mine:
+            outcomes.append(Outcome(path, "skipped", "already in the catalog", mine[digest]))
+        elif before.get("status") == "imported" and before.get("id") in ids:
+            outcomes.append(Outcome(path, "skipped", "already in the catalog (imported before)", before["id"]))
+        elif before.get("status") == "refused" and not args.retry_refused:
+            outcomes.append(Outcome(path, "skipped", f"refused before: {before.get('reason')}"))
+        else:
+            todo.append((path, digest))
+
+    def work(path: Path, digest: str) -> Outcome:
+        try:
+            image_id = import_one(api, path, _meta_for(path, args))
+        except (ApiError, OSError, requests.RequestException) as exc:
+            reason = str(exc)
+            if not isinstance(exc, ApiError):  # a network fault: try again next run
+                return Outcome(path, "refused", reason)
+            manifest.record(digest, {"status": "refused", "reason": reason, "name": path.name})
+            return Outcome(path, "refused", reason)
+        manifest.record(digest, {"status": "imported", "id": image_id, "name": path.name})
+        return Outcome(path, "imported", image_id=image_id)
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool, \
+            tqdm(total=len(todo), unit="file", desc="Importing", disable=args.quiet) as bar:
+        for future in as_completed([pool.submit(work, p, d) for p, d in todo]):
+            outcomes.append(future.result())
+            bar.update()
+    return outcomes
+
+
+def summary(outcomes: list[Outcome], folder: Path) -> str:
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("imported", "skipped", "refused")}
+    lines = [f"Imported {counts['imported']}, skipped {counts['skipped']}, refused {counts['refused']} "
+             f"of {len(outcomes)} files."]
+    for status in ("skipped", "refused"):
+        for o in sorted((o for o in outcomes if o.status == status), key=lambda o: o.path):
+            lines.append(f"  {status}: {o.path.relative_to(folder)}: {o.reason}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- export
+
+
+def run_export(api: Api, out: Path, args) -> list[Outcome]:
+    path = "/images"
+    if args.query:
+        key, _, value = args.query.partition("=")
+        if not value:
+            raise ApiError("Give the query as key=value, for example author=Ann.")
+        path = f"/images/{requests.utils.quote(key, safe='')}/{requests.utils.quote(value, safe='')}"
+    images = list(api.images(path))
+    out.mkdir(parents=True, exist_ok=True)
+    names = unique_names([clean_filename(i.get("original_filename") or i["filename"], fallback=i["filename"])
+                          for i in images])
+    outcomes = []
+    with tqdm(total=len(images), unit="file", desc="Exporting", disable=args.quiet) as bar:
+        for image, name in zip(images, names):
+            target = out / name
+            if target.exists() and image.get("sha256") and _sha256(target) == image["sha256"]:
+                outcomes.append(Outcome(target, "skipped", "already downloaded"))
+            else:
+                with requests.get(image["object_url"], stream=True, timeout=UPLOAD_TIMEOUT) as answer:
+                    answer.raise_for_status()
+                    with target.open("wb") as f:
+                        for chunk in answer.iter_content(1024 * 1024):
+                            f.write(chunk)
+                outcomes.append(Outcome(target, "imported", image_id=image["id"]))
+            bar.update()
+    fields = ("id", "title", "description", "keywords", "author", "creator", "capture_date", "storage_date",
+              "original_filename", "object_url")
+    with (out / "images.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(("file", *fields))
+        for image, name in zip(images, names):
+            writer.writerow((name, *(image.get(k, "") for k in fields)))
+    return outcomes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m images.cli", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("import", "export"):
+        p = sub.add_parser(name)
+        p.add_argument("folder", type=Path)
+        p.add_argument("--api", required=True, help="the API's base URL (the stage URL in AWS)")
+        p.add_argument("--user", required=True)
+        p.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp = sub.choices["import"]
+    imp.add_argument("--author", help="author of every image without one in its metadata (default: you)")
+    imp.add_argument("--keywords", help="comma-separated keywords added to every image")
+    imp.add_argument("--jobs", type=int, default=4, help="files sent at a time (default 4)")
+    imp.add_argument("--manifest", help=f"where to remember what was done (default FOLDER/{MANIFEST})")
+    imp.add_argument("--retry-refused", action="store_true", help="send again files refused before")
+    sub.choices["export"].add_argument("--query", help="key=value, a search of GET /images/{key}/{value}")
+    args = parser.parse_args(argv)
+
+    password = os.environ.get(PASSWORD_ENV) or getpass.getpass(f"Password of {args.user}: ")
+    api = Api(args.api.rstrip("/"))
+    try:
+        api.sign_in(args.user, password)
+        if args.command == "import":
+            if not args.folder.is_dir():
+                raise ApiError(f"{args.folder} is not a folder.")
+            outcomes = run_import(api, args.folder, args)
+            print(summary(outcomes, args.folder))
+            return 1 if any(o.status == "refused" for o in outcomes) else 0
+        outcomes = run_export(api, args.folder, args)
+        done = sum(o.status == "imported" for o in outcomes)
+        print(f"Exported {done}, skipped {len(outcomes) - done} already there, to {args.folder}.")
+        return 0
+    except (ApiError, requests.RequestException) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

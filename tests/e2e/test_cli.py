@@ -1,0 +1,103 @@
+"""The bulk tool against the local stack, as a separate process that knows only the API's URL
+(no AWS settings): a folder of 50 files (some not images, some already in the catalog) is
+imported with a closing summary; run again, it skips every file; export writes the files
+back under their original names."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import requests
+from PIL import Image
+
+from local.stack import ROOT
+from tests.e2e.conftest import create_user
+
+pytestmark = pytest.mark.e2e
+
+USER, PASSWORD = "cli-carla", "Carla-pass-1!"
+VALID, INVALID = 47, 3
+
+
+def picture(n: int) -> bytes:
+    buffer = io.BytesIO()
+    image = Image.new("RGB", (60 + n, 40), (n * 5 % 256, 120, 200 - n))
+    if n % 2:
+        image.save(buffer, format="PNG")
+    else:
+        exif = Image.Exif()
+        exif[0x013B] = "Lee Wong"  # Artist: the author comes from the file, as in the portal
+        image.save(buffer, format="JPEG", quality=85, exif=exif)
+    return buffer.getvalue()
+
+
+def run_cli(stack, *args: str) -> subprocess.CompletedProcess:
+    # Only what any deployment's user has: the API's URL, a username and a password.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "COGNITO_", "IMAGES_", "DJANGO_"))}
+    env["IMAGES_PASSWORD"] = PASSWORD
+    return subprocess.run([sys.executable, "-m", "images.cli", *args, "--api", stack.api_url, "--user", USER],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_import_a_folder_then_skip_it_all_and_export_it(local_stack, tmp_path):
+    create_user(local_stack, USER, PASSWORD)
+    folder = tmp_path / "photos"
+    (folder / "trip").mkdir(parents=True)
+    files = {}
+    for n in range(VALID):
+        name = f"trip/holiday.{n:02d}.{'png' if n % 2 else 'jpg'}" if n < 10 else f"photo {n:02d}.{'png' if n % 2 else 'jpg'}"
+        files[name] = picture(n)
+    files["notes.jpg"] = b"not a picture at all\n" * 20
+    files["cut.png"] = picture(1)[: len(picture(1)) // 2]
+    files["empty.png"] = b""
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    assert len(files) == VALID + INVALID == 50
+
+    token = requests.post(f"{local_stack.api_url}/users/token", json={"username": USER, "password": PASSWORD},
+                          timeout=30).json()["id_token"]
+    auth = {"Authorization": token}
+    for name in ("photo 20.jpg", "photo 21.png"):  # already in the catalog, sent another way
+        sent = requests.post(f"{local_stack.api_url}/images", headers=auth, timeout=60, json={
+            "title": name, "author": "Someone", "filename": name,
+            "image_content": base64.b64encode(files[name]).decode()})
+        assert sent.status_code == 201, sent.text
+
+    first = run_cli(local_stack, "import", str(folder), "--jobs", "4")
+    print(first.stdout)
+    assert first.returncode == 1  # some files were refused
+    assert "Importing: 100%" in first.stderr and "48/48" in first.stderr  # tqdm's bar, on stderr
+    assert f"Imported {VALID - 2}, skipped 2, refused {INVALID} of 50 files." in first.stdout
+    assert re.search(r"skipped: photo 20\.jpg: already in the catalog", first.stdout)
+    refused = dict(re.findall(r"refused: (\S+): (.+)", first.stdout))
+    assert set(refused) == {"notes.jpg", "cut.png", "empty.png"} and "JPEG, PNG, GIF or WebP" in refused["notes.jpg"]
+    assert refused["empty.png"] == "The file is empty."
+
+    again = run_cli(local_stack, "import", str(folder), "--quiet")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Imported 0, skipped 50, refused 0 of 50 files." in again.stdout
+    assert again.stdout.count("refused before") == INVALID
+
+    mine = requests.get(f"{local_stack.api_url}/images/creator/{USER}?limit=100", headers=auth, timeout=30).json()
+    assert len(mine) == VALID
+    by_name = {i["original_filename"]: i for i in mine}
+    holiday = by_name["holiday.04.jpg"]
+    assert holiday["title"] == "holiday.04" and holiday["author"] == "Lee Wong"
+    assert holiday["sha256"] == hashlib.sha256(files["trip/holiday.04.jpg"]).hexdigest()
+    assert by_name["photo 33.png"]["author"] == USER  # no author in the file: the importer
+
+    out = tmp_path / "out"
+    exported = run_cli(local_stack, "export", str(out), "--query", f"creator={USER}", "--quiet")
+    assert exported.returncode == 0, exported.stderr
+    assert f"Exported {VALID}," in exported.stdout
+    assert (out / "holiday.04.jpg").read_bytes() == files["trip/holiday.04.jpg"]
+    rows = list(csv.DictReader((out / "images.csv").open(encoding="utf-8")))
+    assert len(rows) == VALID and {r["file"] for r in rows} == {p.name for p in out.iterdir()} - {"images.csv"}
