@@ -36,6 +36,8 @@ DJANGO_ROOTS = frozenset({"django", "storages", "whitenoise", "portal"})
 # Modules whose handlers Lambda runs: the API routes (api.py), the scheduled sweep and the
 # Cognito triggers (accounts/triggers.py).
 HANDLER_MODULES = frozenset({"api", "maintenance", "triggers"})
+# Django-free, but run on a person's machine, never in Lambda (the bulk tool needs tqdm).
+CLIENT_MODULES = frozenset({"images.cli"})
 EXCLUDED_DIRS = frozenset({"__pycache__", "tests", "test", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".sqlite3", ".orig", ".rej", ".swp")
 EXCLUDED_NAMES = frozenset({".DS_Store"})
@@ -184,7 +186,7 @@ def lambda_modules(root: Path = ROOT) -> list[Path]:
     broken = [f"{name}: {bound[name]}" for name in sorted(handlers) if name in bound]
     if broken:
         raise BundleError("Lambda handlers must not import Django:\n  " + "\n  ".join(broken))
-    return sorted(path for name, (path, _) in graph.items() if name not in bound)
+    return sorted(path for name, (path, _) in graph.items() if name not in bound and name not in CLIENT_MODULES)
 
 
 # ---------------------------------------------------------------------------------------
