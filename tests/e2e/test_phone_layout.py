@@ -39,7 +39,9 @@ def phone_user(local_stack):
                           timeout=30).json()["id_token"]
     for n, title in enumerate(TITLES):
         reply = requests.post(f"{api}/images", headers={"Authorization": token}, timeout=60, json={
-            "title": title, "description": "", "keywords": "phone,test", "author": "Paula Ruiz",
+            "title": title, "description": "", "author": "Paula Ruiz",
+            # A long word without a break must wrap, not widen the page.
+            "keywords": "phone,test" + (",supercalifragilisticexpialidociousness" if n == 0 else ""),
             "capture_date": f"2021-0{n + 1}-15", "filename": f"p{n}.png",
             "image_content": base64.b64encode(png((40 * n, 90, 160))).decode()})
         assert reply.status_code == 201, reply.text
