@@ -97,12 +97,14 @@ def _file(body: dict) -> tuple[bytes | None, str | None]:
     return None, upload_key
 
 
-def _page_headers(event: Event, page: catalog.Page, limit: int, order: str) -> dict[str, str]:
+def _page_headers(event: Event, page: catalog.Page, limit: int, order: str,
+                  filters: dict[str, str]) -> dict[str, str]:
     if not page.next_cursor:
         return {}
     context = event.get("requestContext") or {}
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    query = urlencode({"limit": limit, **({"order": order} if order != "newest" else {}), "cursor": page.next_cursor})
+    query = urlencode({**filters, "limit": limit, **({"order": order} if order != "newest" else {}),
+                       "cursor": page.next_cursor})
     host = context.get("domainName") or headers.get("host")
     if host:
         stage = context.get("stage") or ""
@@ -124,13 +126,25 @@ def _list_response(event: Event, run) -> Response:
     limit = catalog.page_size(params.get("limit"))
     order = catalog.parse_order(params.get("order"))
     page = run(limit=limit, cursor=params.get("cursor"), order=order)
-    return response(200, [catalog.image_to_dict(r) for r in page.items], _page_headers(event, page, limit, order))
+    # The next page's link repeats the filters: its cursor is bound to them.
+    filters = {name: params[name] for name in catalog.QUERY_PARAMS if params.get(name)}
+    return response(200, [catalog.image_to_dict(r) for r in page.items],
+                    _page_headers(event, page, limit, order, filters))
 
 
 @handler(status_msg)
 def list_images(event: Event) -> Response:
-    """GET /images: every image, newest first (or ?order=oldest), paginated by cursor."""
-    return _list_response(event, catalog.image_list)
+    """GET /images: every image, newest first (or ?order=oldest), paginated by cursor; with
+    ?q= (words of any field) and the filters title, keywords, author, creator, capture_date
+    (or creationdate) and storage_date, only the images that have all of them."""
+    params = event.get("queryStringParameters") or {}
+    for name in ("capture_date", "creationdate", "storage_date"):
+        if name in params and not params[name]:  # as the spec says: present but empty is a 400
+            raise catalog.InvalidField(name, f"{name} must be YYYY, YYYY-MM or YYYY-MM-DD.")
+    criteria = catalog.criteria_from(params)
+    if not criteria:
+        return _list_response(event, catalog.image_list)
+    return _list_response(event, lambda **page: catalog.image_find(criteria=criteria, **page))
 
 
 @handler(status_msg)

@@ -28,12 +28,14 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from images.catalog.base import DATE_PREFIX, DEFAULT_PAGE_SIZE, InvalidField, Page
+import re
+
+from images.catalog.base import DEFAULT_PAGE_SIZE, InvalidField, Page
 from images.catalog.cursors import decode_cursor, encode_cursor
 from images.catalog.facets import FACET_PREFIX, counter_of
 from images.catalog.terms import any_words, exact, terms_of, words
 from images.catalog.validation import parse_keywords, parse_order
-from images.limits import MAX_KEYWORDS, MAX_TITLE_WORDS
+from images.limits import LIMITS, MAX_KEYWORDS, MAX_TITLE_WORDS
 from images.records import LISTED, READY, ImageRecord, ImageTerm
 
 # The setting: items one request may read beyond its page, as page sizes, plus one page of
@@ -44,6 +46,8 @@ MAX_ANY_WORDS = 6  # words of the any-field search
 MAX_EXPANSIONS = 5  # names (authors, creators, keywords) one any-field word may stand for
 # Query parameters of a combined search, shared by the API and the portal.
 PARAMS = ("q", "title", "keywords", "author", "creator", "capture_date", "creationdate", "storage_date")
+MAX_PARAM_LENGTH = LIMITS["title"]  # characters of one parameter (keys stay far under DynamoDB's limits)
+_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?", re.ASCII)
 
 
 def read_budget(limit: int) -> int:
@@ -82,7 +86,7 @@ class Criteria:
 
 
 def _date(name: str, value: str) -> str:
-    if value and not DATE_PREFIX.match(value):
+    if value and not _DATE.fullmatch(value):
         raise InvalidField(name, "Give a date as YYYY, YYYY-MM or YYYY-MM-DD.")
     return value
 
@@ -98,6 +102,9 @@ def _words(name: str, value: str, most: int) -> tuple[str, ...]:
 
 def criteria_from(params: Mapping[str, str]) -> Criteria:
     """Criteria from query parameters (PARAMS); InvalidField names a wrong one."""
+    for name in PARAMS:
+        if len(params.get(name) or "") > MAX_PARAM_LENGTH:
+            raise InvalidField(name, f"{name} may have at most {MAX_PARAM_LENGTH} characters.")
     get = {name: (params.get(name) or "").strip() for name in PARAMS}
     if get["capture_date"] and get["creationdate"] and get["capture_date"] != get["creationdate"]:
         raise InvalidField("capture_date", "capture_date and creationdate are the same date; give one.")

@@ -15,6 +15,7 @@ from images.views.common import date_title, qs, row
 # The list shows more than the API's default page: thumbnails are small.
 LIST_PAGE_SIZE = 50
 SEARCH_LABELS = {
+    "any": "Any field (title, keywords, author, creator)",
     "title": "Title words",
     "keywords": "Keyword",
     "author": "Author",
@@ -24,7 +25,13 @@ SEARCH_LABELS = {
     "storage_date": "Storage date (YYYY, YYYY-MM or YYYY-MM-DD)",
     "id": "Id",
 }
-FILTER_PARAMS = {"author": "author", "creator": "creator", "keyword": "keywords", "date": "creationdate"}
+# The sidebar's filters: query parameter -> the catalog's criteria parameter. Filters and the
+# search box combine, as the Django admin's do: every link keeps the others.
+FILTER_PARAMS = {"author": "author", "creator": "creator", "keyword": "keywords", "date": "capture_date"}
+# The search box: "any" matches words of any field (the admin's search_fields); a seed key
+# searches that field alone.
+SEARCH_PARAMS = {"any": "q", "title": "title", "keywords": "keywords", "author": "author", "creator": "creator",
+                 "creationdate": "capture_date", "capture_date": "capture_date", "storage_date": "storage_date"}
 # The sidebar: (query parameter, title, catalog facet). One Query each, whatever the page shows.
 FACETS = (("author", "author", "author"), ("creator", "creator", "creator"), ("keyword", "keyword", "keyword"),
           ("date", "capture year / month", "captured"))
@@ -34,22 +41,23 @@ CAPTURED_LIMIT = 650
 ORDER_LABELS = {"newest": "newest first", "oldest": "oldest first"}
 
 
-def _facets(criterion, captured: list[tuple[str, str, int]], link) -> list[dict]:
-    """Sidebar filters of the whole catalog, with counts: one facet Query per filter.
+def _facets(filters: dict[str, str], captured: list[tuple[str, str, int]], link) -> list[dict]:
+    """Sidebar filters with whole-catalog counts: one facet Query per filter. Each choice
+    keeps the other filters and the search; "All" clears only its own filter.
 
     `captured` is the capture-date facet (read once, shared with the drill-down): every year,
     and the months of the year being looked at.
     """
-    param, active = (criterion[0], criterion[1]) if criterion and criterion[0] in FILTER_PARAMS else ("", "")
-    year = active[:4] if param == "date" else ""
+    year = filters.get("date", "")[:4]
     facets = []
     for facet_param, title, field in FACETS:
+        active = filters.get(facet_param, "")
         if field == "captured":
             values, more = [v for v in captured if len(v[0]) == 4 or v[0][:4] == year], False
         else:
             values = catalog.facet_values(field=field, limit=FACET_LIMIT + 1)
             values, more = values[:FACET_LIMIT], len(values) > FACET_LIMIT
-        wanted = (active if field == "captured" else catalog.normalise(active)) if param == facet_param else None
+        wanted = (active if field == "captured" else catalog.normalise(active)) if active else None
         choices = [{
             "value": value,
             "display": label if len(value) != 7 or field != "captured" else "\u2003" + date_title(value),
@@ -63,7 +71,7 @@ def _facets(criterion, captured: list[tuple[str, str, int]], link) -> list[dict]
             choices.insert(0, {"value": active, "display": display, "count": None,
                                "link": link(**{facet_param: active}), "selected": True})
         facets.append({"param": facet_param, "title": title, "choices": choices, "more": more,
-                       "active": param == facet_param})
+                       "active": bool(active), "all_link": link(**{facet_param: None})})
     return facets
 
 
@@ -88,81 +96,90 @@ def _drilldown(rows: list[dict], captured: list[tuple[str, str, int]], date: str
     return {"back": back, "choices": choices, "show": bool(back or choices)}
 
 
+def _search(params) -> tuple[str, str, dict[str, str]]:
+    """The search box: (words, where, the criteria parameters it adds)."""
+    query = params.get("q", "").strip()
+    key = params.get("key", "any")
+    if key not in SEARCH_PARAMS and key != "id":
+        key = "any"
+    return query, key, ({SEARCH_PARAMS[key]: query} if query and key != "id" else {})
+
+
+def _criteria(filters: dict[str, str], searched: dict[str, str]) -> catalog.Criteria:
+    """The filters and the search as one query; a field asked twice must agree."""
+    wanted = {FILTER_PARAMS[p]: v for p, v in filters.items()}
+    for name, value in searched.items():
+        if name in ("q", "title", "keywords") and wanted.get(name):
+            value = f"{wanted[name]},{value}" if name == "keywords" else f"{wanted[name]} {value}"
+        elif name in wanted and catalog.normalise(wanted[name]) != catalog.normalise(value):
+            raise catalog.InvalidField(name, "The search and a filter ask for two different values of the same "
+                                             "field; no image has both. Clear one of them.")
+        wanted[name] = value
+    return catalog.criteria_from(wanted)
+
+
 @login_required
 def image_list(request):
-    """Every image, newest or oldest first, with search, catalog-wide filters, date drill-down
-    and cursor pages: one Query for the page and one per sidebar facet."""
+    """Every image, newest or oldest first, with a search box and sidebar filters that combine,
+    the capture-date drill-down and cursor pages: the page reads within the engine's budget,
+    plus one Query per sidebar facet."""
     actor = actor_for(request.user)
     params = request.GET
     try:
         order = catalog.parse_order(params.get("order"))
     except catalog.InvalidField:
         order = "newest"
-    ordered = {"order": order} if order != "newest" else {}
-
-    def link(**values) -> str:
-        return qs(**values, **ordered)
-    query = params.get("q", "").strip()
-    search_key = params.get("key", "title")
-    if search_key not in catalog.SEARCH_KEYS:
-        search_key = "title"
-    cursor = params.get("cursor") or None
-    criterion = None  # (param, value, catalog key) of the one active search or filter
-    if query:
-        criterion = ("q", query, search_key)
-    else:
-        for param, key in FILTER_PARAMS.items():
-            value = params.get(param, "").strip()
-            if value:
-                criterion = (param, value, key)
-                break
+    query, search_key, searched = _search(params)
+    filters = {p: params.get(p, "").strip() for p in FILTER_PARAMS if params.get(p, "").strip()}
     try:
         limit = catalog.page_size(params.get("limit") or LIST_PAGE_SIZE)
     except catalog.InvalidField:
         limit = LIST_PAGE_SIZE
+    # Every link keeps what is chosen (filters, search, order, page size); None clears a parameter.
+    current = {**filters, **({"q": query, "key": search_key} if query else {}),
+               **({"order": order} if order != "newest" else {}), **({"limit": limit} if params.get("limit") else {})}
+
+    def link(**changes) -> str:
+        return qs(**{**current, **changes})
+    cursor = params.get("cursor") or None
     page, error = catalog.Page([], None), None
     try:
-        if criterion:
-            page = catalog.image_search(key=criterion[2], value=criterion[1], limit=limit, cursor=cursor,
-                                        order=order)
+        if query and search_key == "id":
+            page = catalog.image_search(key="id", value=query)
         else:
-            page = catalog.image_list(limit=limit, cursor=cursor, order=order)
+            criteria = _criteria(filters, searched)
+            page = (catalog.image_find(criteria=criteria, limit=limit, cursor=cursor, order=order) if criteria
+                    else catalog.image_list(limit=limit, cursor=cursor, order=order))
     except catalog.InvalidField as exc:
         if exc.field == "cursor":
             messages.warning(request, "That page link has expired or was changed; here is the first page.")
-            return redirect(request.path + qs(**{k: v for k, v in params.items() if k != "cursor"}))
+            return redirect(request.path + link())
         error = exc.message
-    rows = [row(record, actor) for record in page.items]
+    rows = [_with_links(row(record, actor), link) for record in page.items]
 
-    keep = {}
-    if criterion:
-        keep[criterion[0]] = criterion[1]
-        if criterion[0] == "q":
-            keep["key"] = search_key
-    if params.get("limit"):
-        keep["limit"] = limit
-    active_date = criterion[1] if criterion and criterion[0] == "date" else ""
+    active_date = filters.get("date", "")
     active_date = active_date if DATE_PREFIX.match(active_date) else ""
     captured = catalog.facet_values(field="captured", limit=CAPTURED_LIMIT)
-    facets = _facets(criterion, captured, link)
-    selected = next((c for f in facets if f["active"] for c in f["choices"] if c["selected"]), None)
+    facets = _facets(filters, captured, link)
+    displays = {f["param"]: c["display"].strip() for f in facets for c in f["choices"] if c["selected"]}
     context = {
         "rows": rows,
         "query": query,
         "search_key": search_key,
-        "search_choices": [(k, SEARCH_LABELS[k]) for k in catalog.SEARCH_KEYS],
-        "criterion": criterion,
-        "criterion_label": _criterion_label(criterion, selected["display"].strip() if selected else None),
+        "search_choices": [(k, SEARCH_LABELS[k]) for k in ("any", *catalog.SEARCH_KEYS)],
+        "hidden_filters": sorted({k: v for k, v in current.items() if k not in ("q", "key")}.items()),
+        "criterion": bool(filters or query),
+        "criterion_label": _criterion_label(filters, query, search_key, displays),
         "error": error,
         "facets": facets,
         "facet_limit": FACET_LIMIT,
         "drilldown": _drilldown(rows, captured, active_date, link),
         "order": order,
         "order_label": ORDER_LABELS[order],
-        "sort_toggle_url": qs(**keep, order="oldest" if order == "newest" else None),
-        "all_url": link(),
-        "next_url": qs(**keep, **ordered, cursor=page.next_cursor) if page.next_cursor else None,
-        "first_url": qs(**keep, **ordered) if cursor else None,
+        "sort_toggle_url": link(order="oldest" if order == "newest" else None),
+        "all_url": qs(**({"order": order} if order != "newest" else {})),
+        "next_url": link(cursor=page.next_cursor) if page.next_cursor else None,
+        "first_url": link() if cursor else None,
         "is_first_page": not cursor,
         "actions": list(ACTIONS.items()),
         "any_changeable": any(r["can_change"] for r in rows),
@@ -171,12 +188,23 @@ def image_list(request):
     return render(request, "images/image_list.html", context)
 
 
-def _criterion_label(criterion, display: str | None = None) -> str:
-    if not criterion:
-        return ""
-    param, value, key = criterion
-    if param == "q":
-        return f"{SEARCH_LABELS[key].split(' (')[0]}: “{value}”"
-    if param == "date":
-        return f"captured in {date_title(value)}" if DATE_PREFIX.match(value) else f"captured “{value}”"
-    return f"{param} “{display or value}”"
+def _with_links(found: dict, link) -> dict:
+    """A row's author, creator, keywords and capture date as filters added to the current ones."""
+    found["author_link"] = link(author=found["author"], cursor=None)
+    found["creator_link"] = link(creator=found["creator"], cursor=None)
+    found["keyword_links"] = [(k, link(keyword=k, cursor=None)) for k in found["keywords"]]
+    found["date_link"] = link(date=found["capture_date"], cursor=None) if found["capture_date"] else ""
+    return found
+
+
+def _criterion_label(filters: dict[str, str], query: str, search_key: str, displays: dict[str, str]) -> str:
+    """What is chosen, in words: "author “Ana Díaz”, keyword “lake”, any field: “boat”"."""
+    parts = []
+    for param, value in filters.items():
+        if param == "date":
+            parts.append(f"captured in {date_title(value)}" if DATE_PREFIX.match(value) else f"captured “{value}”")
+        else:
+            parts.append(f"{param} “{displays.get(param) or value}”")
+    if query:
+        parts.append(f"{SEARCH_LABELS[search_key].split(' (')[0]}: “{query}”")
+    return ", ".join(parts)

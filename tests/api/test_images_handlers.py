@@ -224,3 +224,32 @@ def test_put_replaces_the_file_from_an_upload(aws):
     status, body, _ = call(api.update_image, "PUT", "/images",
                            {"id": image_id, "upload_key": key, "image_content": b64(make_image())}, claims=ALICE)
     assert status == 400 and body["status"] == "ERROR"
+
+
+def test_list_filters_combine_and_the_link_repeats_them(aws):
+    from urllib.parse import parse_qs, urlsplit
+
+    lake = [post_image(title=f"Lake {i}", keywords="lake,blue", author="Ana Díaz")[1]["id"] for i in range(3)]
+    post_image(keywords="lake", author="Luis")
+    post_image(keywords="sea", author="Ana Díaz")
+    query = {"author": "ANA DÍAZ", "keywords": "lake", "capture_date": "2023-07", "limit": "2"}
+    _, page, headers = call(api.list_images, "GET", "/images", claims=ALICE, query=query)
+    assert [i["id"] for i in page] == lake[::-1][:2]
+    link = {k: v[0] for k, v in parse_qs(urlsplit(headers["Link"].split(">")[0].lstrip("<")).query).items()}
+    assert {k: link[k] for k in ("author", "keywords", "capture_date")} == {
+        "author": "ANA DÍAZ", "keywords": "lake", "capture_date": "2023-07"}
+    _, rest, headers = call(api.list_images, "GET", "/images", claims=ALICE, query=link)
+    assert [i["id"] for i in rest] == lake[:1] and "Link" not in headers
+    _, found, _ = call(api.list_images, "GET", "/images", claims=ALICE, query={"q": "blue díaz"})
+    assert sorted(i["id"] for i in found) == sorted(lake)
+    # A cursor of one filter is refused by another.
+    status, body, _ = call(api.list_images, "GET", "/images", claims=ALICE,
+                           query={"keywords": "sea", "cursor": headers.get("X-Next-Cursor") or link["cursor"]})
+    assert status == 400 and "cursor" in body["msg"]
+
+
+@pytest.mark.parametrize("query", [{"capture_date": "2023-7"}, {"storage_date": ""}, {"q": "???"},
+                                   {"author": "x" * 201}, {"creationdate": "2023", "capture_date": "2022"}])
+def test_bad_filters_are_400(aws, query):
+    status, body, _ = call(api.list_images, "GET", "/images", claims=ALICE, query=query)
+    assert status == 400 and body["status"] == "fail"

@@ -123,6 +123,31 @@ def test_list_pagination_follows_the_link_header(api, token):
     assert crossed.status_code == 400
 
 
+def test_filters_combine_over_http_and_their_link_keeps_them(api, token):
+    """GET /images?author=…&keywords=…&capture_date=…: only images with all three, paged by
+    the Link header (which repeats the filters); q= finds words of any field."""
+    auth = {"Authorization": token}
+
+    def post(**fields):
+        body = {"title": "Combined", "author": "Filter Author", "image_content": b64(make_image()), **fields}
+        return requests.post(f"{api}/images", headers=auth, timeout=30, json=body).json()["id"]
+
+    both = [post(keywords="comblake,x", capture_date="2023-04-0{}".format(i + 1)) for i in range(3)]
+    post(keywords="comblake", capture_date="2022-04-01")  # another year
+    post(keywords="other", capture_date="2023-04-01")  # another keyword
+    post(author="Someone Else", keywords="comblake", capture_date="2023-04-01")  # another author
+    query = "author=filter%20author&keywords=CombLake&capture_date=2023-04&limit=2"
+    first = requests.get(f"{api}/images?{query}", headers=auth, timeout=30)
+    assert first.status_code == 200 and [i["id"] for i in first.json()] == both[::-1][:2]
+    assert "author=filter+author" in first.links["next"]["url"]
+    second = requests.get(first.links["next"]["url"], headers=auth, timeout=30)
+    assert [i["id"] for i in second.json()] == both[:1] and "next" not in second.links
+    anywhere = requests.get(f"{api}/images?q=comblake%20AUTHOR%20filter&creationdate=2023", headers=auth, timeout=30)
+    assert sorted(i["id"] for i in anywhere.json()) == sorted(both)
+    bad = requests.get(f"{api}/images?capture_date=April", headers=auth, timeout=30)
+    assert bad.status_code == 400 and bad.json()["status"] == "fail"
+
+
 # ------------------------------------------------------------ presigned uploads
 
 
