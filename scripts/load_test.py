@@ -1,0 +1,135 @@
+"""`make load`: a bounded load test of both faces on one local emulator, loopback only.
+
+Starts the emulator (fresh state in a temporary folder), two gunicorn portal instances
+(each with its own SQLite file, no sticky sessions) and the local REST API; makes a user and
+--images images; then runs locust headless (scripts/locustfile.py) with --users users for
+--seconds seconds and prints requests per second, p50/p95/p99 and errors per route. The
+figures go to benchmarks/load.json too. Exits 1 when any request failed.
+
+    .venv/bin/python scripts/load_test.py [--users 20] [--seconds 60] [--locust .venv-load/bin/locust]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import requests  # noqa: E402
+
+from local.stack import ROOT, LocalStack, free_port, wait_for_http  # noqa: E402
+from tests.e2e.conftest import create_user  # noqa: E402
+from tests.helpers import make_image  # noqa: E402
+
+USERNAME, PASSWORD = "load-lee", "Load-pass-1!"
+AUTHORS = ("Ana Díaz", "Luis Vidal", "Marta Puig")
+KEYWORDS = ("lake", "city", "forest", "sea")
+
+
+def start_portals(stack: LocalStack, state: Path, count: int = 2) -> list[str]:
+    """Portal instances as in production: gunicorn, each with its own SQLite file."""
+    urls = []
+    for n in range(count):
+        env = {**stack.env, "DJANGO_DB_PATH": str(state / f"portal-{n}.sqlite3")}
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+        port = free_port()
+        log = open(state / f"portal-{n}.log", "ab")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "portal.wsgi:application", "-b", f"127.0.0.1:{port}",
+             "-w", "2", "--threads", "4", "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        stack.processes.append(process)
+        urls.append(f"http://127.0.0.1:{port}")
+        wait_for_http(f"{urls[-1]}/healthz", process=process)
+    return urls
+
+
+def start_api(stack: LocalStack, state: Path) -> str:
+    log = open(state / "api.log", "ab")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen([sys.executable, "-m", "local.gateway", "--port", str(stack.api_port)], cwd=ROOT,
+                               env=stack.env, stdout=log, stderr=subprocess.STDOUT)
+    stack.processes.append(process)
+    wait_for_http(f"{stack.api_url}/images", process=process)
+    return stack.api_url
+
+
+def seed_images(api: str, count: int) -> None:
+    token = requests.post(f"{api}/users/token", json={"username": USERNAME, "password": PASSWORD},
+                          timeout=60).json()["id_token"]
+    content = base64.b64encode(make_image(size=(32, 24))).decode()
+    for i in range(count):
+        reply = requests.post(f"{api}/images", headers={"Authorization": token}, timeout=60, json={
+            "title": f"Seeded {('harbour', 'dawn', 'market', 'bridge')[i % 4]} {i}", "author": AUTHORS[i % 3],
+            "keywords": f"{KEYWORDS[i % 4]},{KEYWORDS[(i + 1) % 4]}", "capture_date": f"2023-0{1 + i % 9}-15",
+            "filename": "seed.png", "image_content": content})
+        reply.raise_for_status()
+
+
+def summary(stats_csv: Path) -> list[dict]:
+    """Per route: requests, failures, requests per second, p50/p95/p99 in ms (locust's CSV)."""
+    rows = []
+    with stats_csv.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            rows.append({"route": row["Name"] if row["Name"] != "Aggregated" else "all routes",
+                         "requests": int(row["Request Count"]), "errors": int(row["Failure Count"]),
+                         "rps": round(float(row["Requests/s"]), 2), "p50_ms": float(row["50%"] or 0),
+                         "p95_ms": float(row["95%"] or 0), "p99_ms": float(row["99%"] or 0)})
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    out = ["| route | requests | req/s | p50 ms | p95 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|---:|---:|"]
+    out += [f"| {r['route']} | {r['requests']} | {r['rps']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
+            f"{r['p99_ms']:.0f} | {r['errors']} |" for r in rows]
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--spawn-rate", type=float, default=5)
+    parser.add_argument("--images", type=int, default=60)
+    parser.add_argument("--locust", default=str(ROOT / ".venv-load" / "bin" / "locust"))
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "load.json")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="image-manager-load-") as folder:
+        state = Path(folder)
+        stack = LocalStack(state_dir=state, emulator_port=free_port(), api_port=free_port(), quiet=True)
+        try:
+            stack.start_emulator()
+            create_user(stack, USERNAME, PASSWORD)
+            portals = start_portals(stack, state)
+            api = start_api(stack, state)
+            seed_images(api, args.images)
+            print(f"portals {' '.join(portals)}, API {api}, emulator {stack.emulator_url}; "
+                  f"{args.users} users for {args.seconds} s", flush=True)
+            env = {**stack.env, "LOAD_PORTALS": ",".join(portals), "LOAD_API": api, "LOAD_USERNAME": USERNAME,
+                   "LOAD_PASSWORD": PASSWORD}
+            subprocess.run(
+                [args.locust, "-f", str(ROOT / "scripts" / "locustfile.py"), "--headless", "--users", str(args.users),
+                 "--spawn-rate", str(args.spawn_rate), "--run-time", f"{args.seconds}s", "--stop-timeout", "10",
+                 "--csv", str(state / "load"), "--only-summary", "--loglevel", "WARNING"],
+                cwd=ROOT, env=env, check=False, timeout=args.seconds + 120,
+            )
+            rows = summary(state / "load_stats.csv")
+        finally:
+            stack.stop()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"users": args.users, "seconds": args.seconds, "routes": rows}, indent=1,
+                                   ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"\n{args.users} users for {args.seconds} s, two portal instances and the REST API on one emulator:\n")
+    print(table(rows))
+    return 1 if any(r["errors"] for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Locust users of `make load` (scripts/load_test.py starts the stack and sets the LOAD_*
+variables): people in the portal, spread over its two instances, and programs on the REST
+API. Each signs in once, then lists, filters, searches, views and adds small images."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import random
+import re
+
+from locust import HttpUser, between, task
+from PIL import Image
+
+PORTALS = os.environ.get("LOAD_PORTALS", "http://127.0.0.1:8000").split(",")
+API = os.environ.get("LOAD_API", "http://127.0.0.1:8001")
+USERNAME, PASSWORD = os.environ.get("LOAD_USERNAME", "demo"), os.environ.get("LOAD_PASSWORD", "Demo-pass-1")
+AUTHORS = ("Ana Díaz", "Luis Vidal", "Marta Puig")
+KEYWORDS = ("lake", "city", "forest", "sea")
+WORDS = ("harbour", "dawn", "market", "bridge", "díaz", "lake")
+_CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def small_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), tuple(random.randrange(256) for _ in range(3))).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def meta() -> dict[str, str]:
+    return {"title": f"Load {random.choice(WORDS)} {random.randrange(10_000)}", "description": "",
+            "author": random.choice(AUTHORS), "keywords": ",".join(random.sample(KEYWORDS, 2)),
+            "capture_date": f"2023-0{random.randint(1, 9)}-1{random.randint(0, 9)}"}
+
+
+class PortalUser(HttpUser):
+    """A person in a browser: signs in on one instance, then uses both (no sticky sessions)."""
+
+    host = PORTALS[0]
+    wait_time = between(0.5, 2)
+
+    def on_start(self) -> None:
+        login = f"{PORTALS[0]}/accounts/login/"
+        page = self.client.get(login, name="portal: sign-in form")
+        self.client.post(login, data={"username": USERNAME, "password": PASSWORD,
+                                      "csrfmiddlewaretoken": _CSRF.search(page.text).group(1)},
+                         headers={"Referer": login}, name="portal: sign in")
+        self.ids: list[str] = []
+
+    def portal(self) -> str:
+        return random.choice(PORTALS)
+
+    @task(4)
+    def list_images(self) -> None:
+        page = self.client.get(f"{self.portal()}/", name="portal: list")
+        self.ids = re.findall(r'data-image-id="([0-9a-f]{32})"', page.text) or self.ids
+
+    @task(3)
+    def combined_filters(self) -> None:
+        self.client.get(f"{self.portal()}/", params={"author": random.choice(AUTHORS),
+                                                     "keyword": random.choice(KEYWORDS)}, name="portal: filters")
+
+    @task(3)
+    def search(self) -> None:
+        self.client.get(f"{self.portal()}/", params={"q": " ".join(random.sample(WORDS, 2))}, name="portal: search")
+
+    @task(2)
+    def view(self) -> None:
+        if self.ids:
+            self.client.get(f"{self.portal()}/{random.choice(self.ids)}/change/", name="portal: view")
+
+    @task(1)
+    def add(self) -> None:
+        base = self.portal()
+        form = self.client.get(f"{base}/add/", name="portal: add form")
+        self.client.post(f"{base}/add/", data={**meta(), "csrfmiddlewaretoken": _CSRF.search(form.text).group(1)},
+                         files={"image": ("load.png", small_png(), "image/png")},
+                         headers={"Referer": f"{base}/add/", "Accept": "application/json"}, name="portal: add")
+
+
+class ApiUser(HttpUser):
+    """A program on the REST API with an ID token."""
+
+    host = API
+    wait_time = between(0.5, 2)
+
+    def on_start(self) -> None:
+        reply = self.client.post("/users/token", json={"username": USERNAME, "password": PASSWORD},
+                                 name="api: token")
+        self.auth = {"Authorization": reply.json().get("id_token", "")}
+        self.ids: list[str] = []
+
+    @task(4)
+    def list_images(self) -> None:
+        reply = self.client.get("/images", params={"limit": 25}, headers=self.auth, name="api: list")
+        self.ids = [i["id"] for i in reply.json()] or self.ids if reply.ok else self.ids
+
+    @task(3)
+    def combined_filters(self) -> None:
+        self.client.get("/images", params={"author": random.choice(AUTHORS), "keywords": random.choice(KEYWORDS),
+                                           "capture_date": "2023"}, headers=self.auth, name="api: filters")
+
+    @task(3)
+    def search(self) -> None:
+        self.client.get("/images", params={"q": " ".join(random.sample(WORDS, 2))}, headers=self.auth,
+                        name="api: search")
+
+    @task(2)
+    def view(self) -> None:
+        if self.ids:
+            self.client.get(f"/images/id/{random.choice(self.ids)}", headers=self.auth, name="api: view")
+
+    @task(1)
+    def add(self) -> None:
+        self.client.post("/images", json={**meta(), "filename": "load.png",
+                                          "image_content": base64.b64encode(small_png()).decode()},
+                         headers=self.auth, name="api: add")
