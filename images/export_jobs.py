@@ -94,16 +94,20 @@ def _now() -> datetime:
 
 
 def job_start(*, owner: catalog.Actor, kind: str, ids: list[str] | None = None, key: str = "",
-              value: str = "") -> ExportJob:
-    """Record an export of the given images (ids), of a search (key, value) or of every image."""
+              value: str = "", criteria: dict[str, str] | None = None) -> ExportJob:
+    """Record an export of the given images (ids), of a search (key, value), of combined
+    search and filters (criteria: catalog.QUERY_PARAMS) or of every image."""
     if kind not in KINDS:
         raise catalog.InvalidField("kind", "Export as csv or zip.")
     if key and key not in catalog.SEARCH_KEYS:
         raise catalog.InvalidField("key", f"Search by one of: {', '.join(catalog.SEARCH_KEYS)}.")
+    if criteria:
+        catalog.criteria_from(criteria)  # refused now rather than when the job runs
     now = _now()
     job = ExportJob(
         id=uuid.uuid4().hex, owner_sub=owner.sub, kind=kind, state=QUEUED,
-        selection=json.dumps({"ids": ids} if ids is not None else {"key": key, "value": value}),
+        selection=json.dumps({"ids": ids} if ids is not None else {"criteria": criteria} if criteria
+                             else {"key": key, "value": value}),
         total=len(ids) if ids is not None else None, done_count=0,
         filename=f"images-{now:%Y%m%d-%H%M%S}.{KINDS[kind][1]}",
         created_at=now, updated_at=now, expires_at=now + KEEP_FOR,
@@ -135,7 +139,10 @@ def _records(selection: dict) -> Iterator[ImageRecord]:
         return
     cursor = None
     while True:
-        if selection.get("key"):
+        if selection.get("criteria"):  # a page may come short (the read budget): the cursor goes on
+            page = catalog.image_find(criteria=catalog.criteria_from(selection["criteria"]), limit=PAGE,
+                                      cursor=cursor)
+        elif selection.get("key"):
             page = catalog.image_search(key=selection["key"], value=selection["value"], limit=PAGE, cursor=cursor)
         else:
             page = catalog.image_list(limit=PAGE, cursor=cursor)

@@ -105,8 +105,9 @@ def _search(params) -> tuple[str, str, dict[str, str]]:
     return query, key, ({SEARCH_PARAMS[key]: query} if query and key != "id" else {})
 
 
-def _criteria(filters: dict[str, str], searched: dict[str, str]) -> catalog.Criteria:
-    """The filters and the search as one query; a field asked twice must agree."""
+def _criteria(filters: dict[str, str], searched: dict[str, str]) -> dict[str, str]:
+    """The filters and the search as one query's parameters (catalog.QUERY_PARAMS); a field
+    asked twice must agree."""
     wanted = {FILTER_PARAMS[p]: v for p, v in filters.items()}
     for name, value in searched.items():
         if name in ("q", "title", "keywords") and wanted.get(name):
@@ -115,7 +116,7 @@ def _criteria(filters: dict[str, str], searched: dict[str, str]) -> catalog.Crit
             raise catalog.InvalidField(name, "The search and a filter ask for two different values of the same "
                                              "field; no image has both. Clear one of them.")
         wanted[name] = value
-    return catalog.criteria_from(wanted)
+    return wanted
 
 
 @login_required
@@ -143,11 +144,13 @@ def image_list(request):
         return qs(**{**current, **changes})
     cursor = params.get("cursor") or None
     page, error = catalog.Page([], None), None
+    export = {"key": "id", "value": query} if query and search_key == "id" else {}  # what "Export" exports
     try:
-        if query and search_key == "id":
+        if export:
             page = catalog.image_search(key="id", value=query)
         else:
-            criteria = _criteria(filters, searched)
+            export = _criteria(filters, searched)
+            criteria = catalog.criteria_from(export)
             page = (catalog.image_find(criteria=criteria, limit=limit, cursor=cursor, order=order) if criteria
                     else catalog.image_list(limit=limit, cursor=cursor, order=order))
     except catalog.InvalidField as exc:
@@ -167,6 +170,7 @@ def image_list(request):
         "query": query,
         "search_key": search_key,
         "search_choices": [(k, SEARCH_LABELS[k]) for k in ("any", *catalog.SEARCH_KEYS)],
+        "export_params": sorted(export.items()),
         "hidden_filters": sorted({k: v for k, v in current.items() if k not in ("q", "key")}.items()),
         "criterion": bool(filters or query),
         "criterion_label": _criterion_label(filters, query, search_key, displays),

@@ -29,10 +29,12 @@ def run_in_background(job_id: str) -> None:
     threading.Thread(target=export_jobs.job_run, args=(job_id,), name=f"export-{job_id}", daemon=True).start()
 
 
-def start(request, *, kind: str, ids: list[str] | None = None, key: str = "", value: str = ""):
+def start(request, *, kind: str, ids: list[str] | None = None, key: str = "", value: str = "",
+          criteria: dict[str, str] | None = None):
     """Record an export job, start it, and send the person to its progress page."""
     try:
-        job = export_jobs.job_start(owner=actor_for(request.user), kind=kind, ids=ids, key=key, value=value)
+        job = export_jobs.job_start(owner=actor_for(request.user), kind=kind, ids=ids, key=key, value=value,
+                                    criteria=criteria)
     except catalog.InvalidField as exc:
         messages.error(request, f"The export was not started: {exc.message}")
         return HttpResponseRedirect(safe_next(request, reverse("images:list")))
@@ -43,9 +45,10 @@ def start(request, *, kind: str, ids: list[str] | None = None, key: str = "", va
 @login_required
 @require_POST
 def export_start(request):
-    """Export every image of the list's current search or filter (or of the whole catalog)."""
+    """Export every image of the list's current search and filters (or of the whole catalog)."""
+    criteria = {name: request.POST[name] for name in catalog.QUERY_PARAMS if request.POST.get(name)}
     return start(request, kind=request.POST.get("kind", ""), key=request.POST.get("key", ""),
-                 value=request.POST.get("value", ""))
+                 value=request.POST.get("value", ""), criteria=criteria or None)
 
 
 def _job(request, job_id: str):

@@ -137,9 +137,11 @@ def test_the_list_exports_every_page_of_its_current_filter(client, aws, inline):
     client.force_login(user(ALICE))
     create(title="Kept", keywords="coast")
     create(title="Not this", keywords="alps")
-    html = client.get(reverse("images:list") + "?keyword=coast").content.decode()
-    assert 'name="key" value="keywords"' in html and 'name="value" value="coast"' in html
-    response = client.post(reverse("images:export_start"), {"kind": "csv", "key": "keywords", "value": "coast"})
+    create(title="Not by Ana", keywords="coast", author="Bea")
+    html = client.get(reverse("images:list") + "?keyword=coast&author=Ana+D%C3%ADaz").content.decode()
+    form = html.split('id="export-form"')[1].split("</form>")[0]
+    assert 'name="keywords" value="coast"' in form and 'name="author" value="Ana Díaz"' in form
+    response = client.post(reverse("images:export_start"), {"kind": "csv", "keywords": "coast", "author": "Ana Díaz"})
     status = client.get(response["Location"], HTTP_ACCEPT="application/json").json()
     assert status["state"] == "done" and status["filename"].endswith(".csv")
     job = ExportJob.get(response["Location"].rstrip("/").rsplit("/", 1)[-1])
