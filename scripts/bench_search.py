@@ -141,7 +141,7 @@ def _cached_sorted_items(self, hash_attrs, range_attrs, items):
     key = (id(self), tuple(hash_attrs), tuple(range_attrs), len(items))
     if key not in _SORTED:
         _SORTED[key] = _sorted_items(self, hash_attrs, range_attrs, items)
-    return _SORTED[key]
+    return list(_SORTED[key])  # a copy: Query reverses it in place for newest first
 
 
 def _json_result(self, context):
