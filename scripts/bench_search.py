@@ -12,11 +12,11 @@ them: ScannedCount of Query and Scan plus the items BatchGetItem and GetItem ret
 Emulator speed-ups (wall time only; what is read and returned is unchanged): moto's Query
 walks and sorts every item of a table and its Scan re-sorts the table for every page, so
 the bench gives its Query a per-partition lookup, as DynamoDB has, and caches the sorted
-table between writes; and as its Scan walks the table again from the start for every 1 MB
+table once loaded (the bench writes nothing after); and as its Scan walks the table again from the start for every 1 MB
 page, the bench lets it answer a Scan in one page (the seed's items read stay N; only its
 calls are fewer); and its reads answer in plain JSON, as DynamoDB's wire format is, rather
-than through moto's generic response serializer (milliseconds per item). Loading goes straight into moto's tables for sizes over
---batch-max: moto's BatchWriteItem handles about 1,000 items a second (request parsing and
+than through moto's generic response serializer (milliseconds per item). Loading goes
+straight into moto's tables for sizes over --batch-max: moto's BatchWriteItem handles about 1,000 items a second (request parsing and
 per-attribute size checks), which would take over 20 minutes for the 1.3 million items of
 100,000 images.
 """
@@ -78,7 +78,8 @@ def make_record(i: int, n: int, rng: random.Random) -> ImageRecord:
     title = " ".join(filter(None, ("Street" if i % 2 == 0 else "Avenue", "river" if i % 3 == 0 else "",
                                    "bridge" if i % 3 == 1 or i % 3000 == 0 else "", "heron" if rare else "",
                                    f"number {i}")))
-    keywords = ["lake" if i % 10 == 3 else "city"] + (["golden hour"] if i % 7 == 0 else []) + (["rare"] if rare else [])
+    keywords = (["lake" if i % 10 == 3 else "city"] + (["golden hour"] if i % 7 == 0 else [])
+                + (["rare"] if rare else []))
     author = "Rare Author" if rare else ("Ana Díaz" if i % 10 == 1 or i % 50 == 3 else
                                          f"{rng.choice(FIRST)} {rng.choice(LAST)}")
     captured = "2020-02-02" if rare else f"{2015 + i % 9}-{1 + i % 12:02d}-{1 + i % 28:02d}"
@@ -105,6 +106,8 @@ def items_of(records: list[ImageRecord]) -> tuple[list[ImageRecord], list[ImageT
 
 
 def load(records: list[ImageRecord], terms: list[ImageTerm], *, direct: bool) -> None:
+    """Write the items: through BatchWriteItem, or `direct`ly into moto's tables."""
+    _SORTED.clear()  # the emulator's sorted copies are made again after loading
     if not direct:
         with ImageRecord.batch_write() as images, ImageTerm.batch_write() as batch:
             for record in records:
@@ -126,7 +129,6 @@ def load(records: list[ImageRecord], terms: list[ImageTerm], *, direct: bool) ->
                 table.items[moto_item.hash_key][moto_item.range_key] = moto_item
             else:
                 table.items[moto_item.hash_key] = moto_item
-    _SORTED.clear()
 
 
 # ---------------------------------------------------------------- emulator speed-ups
@@ -169,27 +171,17 @@ def _partition_query(self, hash_key, *args, **kwargs):
         del self.all_items
 
 
-def _forget(method):
-    def wrapper(self, *args, **kwargs):
-        _SORTED.pop(id(self), None)
-        return method(self, *args, **kwargs)
-    return wrapper
-
-
 @contextmanager
 def fast_emulator():
     Table.all_items, Table.query, Table.sorted_items = _cached_all_items, _partition_query, _cached_sorted_items
     ActionResult.execute_result = _json_result
     page_limit, moto_table.RESULT_SIZE_LIMIT = moto_table.RESULT_SIZE_LIMIT, 10**12
-    saved = Table.put_item, Table.delete_item
-    Table.put_item, Table.delete_item = _forget(Table.put_item), _forget(Table.delete_item)
     try:
         yield
     finally:
         Table.all_items, Table.query, Table.sorted_items = _all_items, _query, _sorted_items
         ActionResult.execute_result = _execute
         moto_table.RESULT_SIZE_LIMIT = page_limit
-        Table.put_item, Table.delete_item = saved
         _SORTED.clear()
 
 
@@ -296,7 +288,8 @@ def queries(sample: ImageRecord, n: int):
          Attr("capture_date").begins_with("2020-02"), 0),
         ("capture_date 2020-02-02", lambda c: find(key="capture_date", value="2020-02-02", limit=PAGE, cursor=c),
          Attr("capture_date").eq("2020-02-02"), 0),
-        (f"storage_date {sample.storage_date}", lambda c: find(key="storage_date", value=sample.storage_date, limit=PAGE, cursor=c),
+        (f"storage_date {sample.storage_date}",
+         lambda c: find(key="storage_date", value=sample.storage_date, limit=PAGE, cursor=c),
          Attr("storage_date").eq(sample.storage_date), 0),
         ("title 'street number heron'", lambda c: find(key="title", value="street number heron", limit=PAGE,
                                                         cursor=c), _words_all("Street", "number", "heron"), 0),
@@ -363,7 +356,8 @@ def follow_through(ours, page, most: int) -> dict:
             "all_pages_items_read": reads.items}
 
 
-HEADER = f"{'N':>7}  {'query':<34} {'results':>7} {'ours read':>9} {'calls':>5} {'ours ms':>8} {'seed read':>9} {'seed ms':>8}"
+HEADER = (f"{'N':>7}  {'query':<34} {'results':>7} {'ours read':>9} {'calls':>5} {'ours ms':>8} "
+          f"{'seed read':>9} {'seed ms':>8}")
 
 
 def _line(row: dict) -> str:
@@ -373,13 +367,13 @@ def _line(row: dict) -> str:
 
 def markdown(rows: list[dict]) -> str:
     """The README's table: one size."""
-    out = ["| query | results | ours: items read | calls | ms | seed's scan: items read | ms | whole result: requests, items read |",
-           "|---|---:|---:|---:|---:|---:|---:|---|"]
+    out = ["| query | results | ours: items read | calls | ms | seed's scan: items read | ms "
+           "| whole result: requests, items read |", "|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         whole = (f"{r['all_pages_requests']}, {r['all_pages_items_read'] + r['ours_items_read']:,}"
                  + ("" if r["all_pages_complete"] else " (stopped)")) if "all_pages_requests" in r else ""
-        out.append(f"| {r['query']} | {r['results']} | {r['ours_items_read']} | {r['ours_calls']} | {r['ours_ms']:.0f} | "
-                   f"{r['seed_items_read']:,} | {r['seed_ms']:.0f} | {whole} |")
+        out.append(f"| {r['query']} | {r['results']} | {r['ours_items_read']} | {r['ours_calls']} | "
+                   f"{r['ours_ms']:.0f} | {r['seed_items_read']:,} | {r['seed_ms']:.0f} | {whole} |")
     return "\n".join(out)
 
 
