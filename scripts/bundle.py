@@ -8,6 +8,13 @@
 Entries are sorted, timestamps and permissions fixed, so two builds of the same tree give
 byte-identical zips (same sha256). Standard library and pip only.
 
+The code zip and the layer carry bytecode compiled for the deployed runtime beside each
+module (__pycache__/*.cpython-312.pyc): a function's code and layers are read-only in
+Lambda, so without it every cold start compiles every module it imports. The pycs are
+unchecked-hash pycs (PEP 552): no timestamp in them (reproducible), and Lambda never
+compares them with the source, which cannot change there. They are compiled by the Python
+running this script, which must be the deployed one (LAYER_PYTHON).
+
     python scripts/bundle.py [--out dist] [--only portal,code,layer]
 """
 
@@ -16,7 +23,9 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
+import importlib.util
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -44,7 +53,7 @@ EXCLUDED_NAMES = frozenset({".DS_Store"})
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 LAYER_PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64", "manylinux_2_34_x86_64")
-LAYER_PYTHON = "3.12"
+LAYER_PYTHON = "3.12"  # infra/variables.tf's lambda_runtime (tests/infra/test_runtime.py checks)
 
 
 class BundleError(SystemExit):
@@ -105,6 +114,32 @@ def tree_files(root: Path, top: str) -> Iterator[Path]:
 def file_entry(root: Path, relative: Path, arcname: str | None = None) -> tuple[str, bytes, bool]:
     full = root / relative
     return (arcname or relative.as_posix(), full.read_bytes(), os.access(full, os.X_OK))
+
+
+def _check_python() -> None:
+    if "%d.%d" % sys.version_info[:2] != LAYER_PYTHON:
+        raise BundleError(f"run me with Python {LAYER_PYTHON} (the deployed runtime) to compile its bytecode; "
+                          f"this is {sys.version.split()[0]}")
+
+
+def bytecode_entry(full: Path, arcname: str, scratch: Path) -> tuple[str, bytes, bool] | None:
+    """The unchecked-hash pyc of one module, where the deployed Python looks for it (None if
+    the file is not valid Python for it, e.g. a template shipped as .py by a library)."""
+    target = scratch / "module.pyc"
+    try:
+        py_compile.compile(str(full), cfile=str(target), dfile=arcname, doraise=True,
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    except py_compile.PyCompileError:
+        return None
+    return (Path(importlib.util.cache_from_source(arcname)).as_posix(), target.read_bytes(), False)
+
+
+def with_bytecode(entries: list[tuple[str, bytes, bool]], files: dict[str, Path]) -> list[tuple[str, bytes, bool]]:
+    """entries plus the pyc of each .py among them (files: arcname -> path on disk)."""
+    _check_python()
+    with tempfile.TemporaryDirectory(prefix="pyc-") as scratch:
+        compiled = [bytecode_entry(files[name], name, Path(scratch)) for name, _, _ in entries if name.endswith(".py")]
+    return entries + [entry for entry in compiled if entry is not None]
 
 
 # ---------------------------------------------------------------------------------------
@@ -202,7 +237,9 @@ def build_portal(out: Path, root: Path = ROOT) -> str:
 
 
 def build_code(out: Path, root: Path = ROOT) -> str:
-    return write_zip(out / "lambda-code.zip", [file_entry(root, relative) for relative in lambda_modules(root)])
+    modules = lambda_modules(root)
+    entries = [file_entry(root, relative) for relative in modules]
+    return write_zip(out / "lambda-code.zip", with_bytecode(entries, {m.as_posix(): root / m for m in modules}))
 
 
 def build_layer(out: Path, root: Path = ROOT, requirements: Path | None = None) -> str:
@@ -220,13 +257,15 @@ def build_layer(out: Path, root: Path = ROOT, requirements: Path | None = None) 
         # Console scripts carry this machine's interpreter path and are useless in Lambda.
         shutil.rmtree(target / "bin", ignore_errors=True)
         _check_layer(target, requirements)
-        entries = []
+        entries, files = [], {}
         for dirpath, dirnames, filenames in os.walk(target):
             dirnames[:] = [d for d in dirnames if d != "__pycache__"]
             for name in filenames:
                 full = Path(dirpath) / name
-                entries.append((full.relative_to(Path(tmp)).as_posix(), full.read_bytes(), False))
-        return write_zip(out / "lambda-layer.zip", entries)
+                arcname = full.relative_to(Path(tmp)).as_posix()
+                entries.append((arcname, full.read_bytes(), False))
+                files[arcname] = full
+        return write_zip(out / "lambda-layer.zip", with_bytecode(entries, files))
 
 
 def _normalise(name: str) -> str:

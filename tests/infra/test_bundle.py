@@ -54,10 +54,14 @@ def _imports(name: str, source: str) -> set[str]:
 
 def test_lambda_code_is_the_django_free_core_with_every_handler(built):
     with zipfile.ZipFile(built[0] / "lambda-code.zip") as archive:
-        files = {name: archive.read(name).decode() for name in archive.namelist()}
+        names = archive.namelist()
+        files = {name: archive.read(name).decode() for name in names if not name.endswith(".pyc")}
     assert {"common/config.py", "images/api.py", "images/records.py", "accounts/records.py"} <= files.keys()
     for name in files:
         assert name.split("/")[0] in CORE and name.endswith(".py"), name
+    # Beside each module its bytecode for the deployed Python, and nothing else.
+    assert sorted(n for n in names if n.endswith(".pyc")) == sorted(
+        importlib.util.cache_from_source(n) for n in files)
     modules = {n.removesuffix("/__init__.py").removesuffix(".py").replace("/", ".") for n in files}
     stdlib = set(sys.stdlib_module_names)
     third_party = set()
