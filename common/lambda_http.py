@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from common import logs
 from common.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -53,13 +54,22 @@ def handler(fail_body: Callable[[AppError], dict]) -> Callable:
     def decorate(func: Callable[[Event], Response]) -> Callable[[Event, Any], Response]:
         @functools.wraps(func)
         def lambda_handler(event: Event, context: Any = None) -> Response:
+            request = event.get("requestContext") or {}
+            logs.logger.append_keys(request_id=request.get("requestId"),
+                                    lambda_request_id=getattr(context, "aws_request_id", None),
+                                    route=f"{event.get('httpMethod')} {event.get('resource')}")
             try:
-                return func(event)
+                reply = func(event)
+                logs.logger.info("answered", extra={"status": reply["statusCode"]})
+                return reply
             except AppError as exc:
+                logs.refused(exc.status, type(exc).__name__, exc.message)
                 return response(exc.status, fail_body(exc), getattr(exc, "headers", None))
             except Exception:
                 log.exception("unhandled error in %s", func.__name__)
                 return response(500, fail_body(AppError("Internal error; try again later.")))
+            finally:
+                logs.logger.remove_keys(["request_id", "lambda_request_id", "route"])
 
         return lambda_handler
 

@@ -3,6 +3,8 @@ shown, never overwritten)."""
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,6 +18,8 @@ from images import catalog, media, objects
 from images.forms import META_FIELDS, AddImageForm, ChangeImageForm
 from images.identity import actor_for
 from images.views.common import form_errors, load, read_upload, row, wants_json
+
+log = logging.getLogger(__name__)
 
 # The metadata prefill reads at most this much of a file (EXIF/IPTC/XMP sit near the start).
 PREFILL_MAX_BYTES = 2 * 1024 * 1024
@@ -106,6 +110,7 @@ def image_change(request, image_id: str):
                         original_filename=(upload.name or "") if upload else None,
                     )
                 except catalog.ImageConflict as exc:
+                    log.info("conflict: image %s was changed by someone else first", record.id)
                     if exc.current is None:
                         messages.error(request, "Someone else deleted this image while you were editing it.")
                         return redirect("images:list")
@@ -154,6 +159,7 @@ def image_delete(request, image_id: str):
             catalog.image_delete(actor=actor, image_id=record.id,
                                  expected_version=int(version) if version and version.isdigit() else None)
         except catalog.ImageConflict:
+            log.info("conflict: image %s was changed by someone else before its deletion", record.id)
             messages.error(request, "Someone else changed this image after you opened it; check their "
                                     "version before deleting it.")
             return redirect("images:change", image_id=record.id)

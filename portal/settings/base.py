@@ -35,6 +35,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.logs.RequestIdMiddleware",  # first: every log line of a request carries its id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -123,9 +124,17 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # One JSON object a line with the request's id (portal/logs.py), as the Lambdas log.
+    "formatters": {"json": {"()": "aws_lambda_powertools.logging.formatter.LambdaPowertoolsFormatter",
+                            "service": "image-manager-portal"}},
+    "filters": {"request_id": {"()": "portal.logs.RequestIdFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # boto's INFO lines (where it found credentials, endpoints) and PynamoDB's "Override
     # settings for pynamo not available" are noise in every command.
-    "loggers": {name: {"level": "WARNING"} for name in ("botocore", "boto3", "urllib3", "pynamodb.settings")},
+    "loggers": {
+        **{name: {"level": "WARNING"} for name in ("botocore", "boto3", "urllib3", "pynamodb.settings")},
+        # The local server's access lines (make run, tests) as JSON too.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -1,0 +1,45 @@
+"""The Lambdas' logs: one JSON object a line (Powertools for AWS Lambda's Logger) with the
+request's ids on every line, for the core packages' own loggers too. Django-free.
+
+What is logged is chosen so that nothing secret is: never a body, a header, a token, a
+password, a code or image bytes; the outcome of a request is its status, error class and
+the message the client was given."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+
+PACKAGES = ("common", "images", "accounts")
+
+
+class _Stdout:
+    """Whatever sys.stdout is when a line is written (Lambda's, or a test's capture)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+logger = Logger(service="image-manager-api", stream=_Stdout())
+for _name in PACKAGES:
+    logging.getLogger(_name)  # registered, so their children (images.api, ...) log through it
+copy_config_to_registered_loggers(source_logger=logger, include=set(PACKAGES))
+
+
+def refused(status: int, error: str, reason: str) -> None:
+    """Log a refused request as loud as it deserves: a denial (401, 403, 429) is a warning
+    someone may want to look at; bad input, not found and a conflict (someone else saved
+    first) are the API working as documented (info); a 5xx is an error."""
+    if status >= 500:
+        method = logger.error
+    elif status in (401, 403, 429):
+        method = logger.warning
+    else:
+        method = logger.info
+    method("refused", extra={"status": status, "error": error, "reason": reason})
