@@ -88,7 +88,8 @@ def get_config() -> Config:
         cognito_jwks_url=os.environ.get("COGNITO_JWKS_URL", default_jwks),
         cognito_staff_group=os.environ.get("COGNITO_STAFF_GROUP", "staff"),
         api_signup_requires_confirmation=_bool("API_SIGNUP_REQUIRES_CONFIRMATION", True),
-        image_max_bytes=_int("IMAGE_MAX_BYTES", 20 * 1024 * 1024),
+        # Photographers' scans and panoramas: files of 200 MB come straight to S3 (presigned).
+        image_max_bytes=_int("IMAGE_MAX_BYTES", 200 * 1024 * 1024),
         image_max_pixels=_int("IMAGE_MAX_PIXELS", 50_000_000),
         signin_max_failures_per_pair=_int("SIGNIN_MAX_FAILURES_PER_PAIR", 5),
         signin_max_failures_per_user=_int("SIGNIN_MAX_FAILURES_PER_USER", 20),

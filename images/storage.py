@@ -13,18 +13,19 @@ DOWNLOAD_EXPIRES seconds and names one object.
 
 from __future__ import annotations
 
-import functools
-
 from storages.backends.s3 import S3Storage
 
-from common.config import Config, get_config
+from common.config import get_config
 from images.filenames import content_disposition
 
 DOWNLOAD_EXPIRES = 300
 
 
-@functools.cache
-def _storage(config: Config) -> S3Storage:
+def images_storage() -> S3Storage:
+    """The images bucket as a Django storage, for the current configuration. Made per use:
+    a signature is a local computation, and a cached client would outlive the configuration
+    (and the botocore event hooks) it was made with."""
+    config = get_config()
     return S3Storage(
         bucket_name=config.images_bucket,
         region_name=config.aws_region,
@@ -36,11 +37,6 @@ def _storage(config: Config) -> S3Storage:
         default_acl=None,
         file_overwrite=False,
     )
-
-
-def images_storage() -> S3Storage:
-    """The images bucket as a Django storage, for the current configuration."""
-    return _storage(get_config())
 
 
 def download_url(key: str, *, filename: str, content_type: str | None = None) -> str:

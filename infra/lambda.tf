@@ -47,7 +47,11 @@ locals {
     create_image = {
       route       = "POST /images"
       handler     = "images.api.create_image"
-      memory_size = 1536
+      # They verify uploads of up to IMAGE_MAX_BYTES (200 MiB): the file and its decoded
+      # pixels (at most IMAGE_MAX_PIXELS); scripts/measure_verify_memory.py measures 285 MiB
+      # peak for a 110 MiB, 38 MP PNG, so about 0.5 GB at the limits. 3008 MB is for the CPU
+      # (memory-proportional) that decoding 50 megapixels needs inside API Gateway's 29 s.
+      memory_size = 3008
       timeout     = 29
       # Record and postings in one transaction, then the facet counters.
       dynamodb = { images = ["PutItem"], image_terms = ["PutItem", "UpdateItem"] }
@@ -61,7 +65,11 @@ locals {
     update_image = {
       route       = "PUT /images"
       handler     = "images.api.update_image"
-      memory_size = 1536
+      # They verify uploads of up to IMAGE_MAX_BYTES (200 MiB): the file and its decoded
+      # pixels (at most IMAGE_MAX_PIXELS); scripts/measure_verify_memory.py measures 285 MiB
+      # peak for a 110 MiB, 38 MP PNG, so about 0.5 GB at the limits. 3008 MB is for the CPU
+      # (memory-proportional) that decoding 50 megapixels needs inside API Gateway's 29 s.
+      memory_size = 3008
       timeout     = 29
       # Read, versioned save with the changed postings, counters, then clearing staged_key.
       dynamodb = { images = ["GetItem", "PutItem", "UpdateItem"], image_terms = ["PutItem", "DeleteItem", "UpdateItem"] }

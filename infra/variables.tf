@@ -196,9 +196,9 @@ variable "cognito_token_validity_minutes" {
 }
 
 variable "image_max_bytes" {
-  description = "Largest accepted image file in bytes (IMAGE_MAX_BYTES). The API's base64 body limit is lower (6 MB Lambda payload)."
+  description = "Largest accepted image file in bytes (IMAGE_MAX_BYTES); such files go straight to S3 through presigned uploads. The API's base64 body limit is lower (6 MB Lambda payload)."
   type        = number
-  default     = 20971520
+  default     = 209715200
 }
 
 variable "image_max_pixels" {

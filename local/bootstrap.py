@@ -5,6 +5,7 @@ the Cognito user pool with its staff group and app client."""
 from __future__ import annotations
 
 import json
+import os
 
 import boto3
 from botocore.exceptions import ClientError
@@ -43,29 +44,32 @@ def bucket_policy(bucket: str) -> dict:
 
 
 def ensure_bucket(portal_origin: str) -> bool:
-    """Create the bucket with its policy and CORS unless it exists; True if created."""
+    """Create the bucket with its policy unless it exists, and set its CORS (as infra/s3.tf:
+    the portal's origin may POST presigned uploads); True if created."""
     config = get_config()
     s3 = boto3.client("s3", region_name=config.aws_region)
     try:
         s3.head_bucket(Bucket=config.images_bucket)
-        return False
+        created = False
     except ClientError:
-        pass
-    s3.create_bucket(Bucket=config.images_bucket)
-    s3.put_bucket_ownership_controls(
-        Bucket=config.images_bucket,
-        OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-    )
-    s3.put_bucket_policy(Bucket=config.images_bucket, Policy=json.dumps(bucket_policy(config.images_bucket)))
+        s3.create_bucket(Bucket=config.images_bucket)
+        s3.put_bucket_ownership_controls(
+            Bucket=config.images_bucket,
+            OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        )
+        s3.put_bucket_policy(Bucket=config.images_bucket, Policy=json.dumps(bucket_policy(config.images_bucket)))
+        created = True
+    # Every start: the portal's port may differ from the last one.
     s3.put_bucket_cors(
         Bucket=config.images_bucket,
         CORSConfiguration={
             "CORSRules": [
-                {"AllowedMethods": ["PUT", "GET"], "AllowedOrigins": [portal_origin], "AllowedHeaders": ["*"], "MaxAgeSeconds": 3000}
+                {"AllowedMethods": ["POST", "PUT"], "AllowedOrigins": sorted({portal_origin, portal_origin.replace("127.0.0.1", "localhost")}), "AllowedHeaders": ["*"],
+                 "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000}
             ]
         },
     )
-    return True
+    return created
 
 
 def _pool_settings(region: str) -> dict:
@@ -128,5 +132,5 @@ def ensure_stack(portal_origin: str = "http://127.0.0.1:8000") -> dict[str, str]
 
 if __name__ == "__main__":
     # Print the ids as NAME=value lines for the parent (local/stack.py).
-    for name, value in ensure_stack().items():
+    for name, value in ensure_stack(os.environ.get("PORTAL_ORIGIN", "http://127.0.0.1:8000")).items():
         print(f"{name}={value}")

@@ -221,7 +221,9 @@ class Emulator:
                 return _xml_error(start_response, *refused)
             anonymous = False  # authorised by its policy: moto stores it
         else:
-            anonymous = _is_anonymous_s3(environ)
+            # A CORS preflight carries no credentials in S3 either: moto answers it from the
+            # bucket's CORS rules.
+            anonymous = method != "OPTIONS" and _is_anonymous_s3(environ)
         if anonymous:
             parts = unquote(path).lstrip("/").split("/", 1)
             if method not in ("GET", "HEAD") or len(parts) < 2 or not parts[1] \

@@ -123,6 +123,7 @@ class LocalStack:
             "DJANGO_SETTINGS_MODULE": "portal.settings.local",
             "DJANGO_DB_PATH": str(self.state_dir / "portal.sqlite3"),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "PORTAL_ORIGIN": self.portal_url,  # the bucket's CORS lets it POST presigned uploads
             "PYTHONUNBUFFERED": "1",
             # The local stack opts in to the seed's instant API sign-up (the PreSignUp
             # trigger confirms; no mail); AWS requires the emailed code by default.

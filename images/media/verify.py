@@ -151,7 +151,8 @@ def _decode_and_thumbnail(im: Image.Image, fmt: str, frames: int, max_pixels: in
 def _thumbnail(im: Image.Image) -> bytes:
     """Make an upright, sRGB, metadata-free JPEG no larger than THUMBNAIL_SIZE on its longest side."""
     icc = im.info.get("icc_profile")
-    small = ImageOps.exif_transpose(im)
+    small = _reduced(im)
+    small = ImageOps.exif_transpose(small)
     small = _to_rgb(small)
     small.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     if icc:
@@ -160,6 +161,22 @@ def _thumbnail(im: Image.Image) -> bytes:
     # No exif/icc arguments: Pillow writes none, so the thumbnail carries no metadata.
     small.save(out, "JPEG", quality=THUMBNAIL_QUALITY, optimize=True)
     return out.getvalue()
+
+
+# Modes Image.reduce() takes (palette and 16-bit images go the long way).
+_REDUCIBLE = {"L", "LA", "RGB", "RGBA", "I", "F"}
+
+
+def _reduced(im: Image.Image) -> Image.Image:
+    """A big picture shrunk by a whole factor first (box filter, still at least twice the
+    thumbnail), so the full-size copies that transposing and converting make are small: a
+    35-megapixel PNG otherwise costs two more full copies of its pixels."""
+    factor = max(im.size) // (THUMBNAIL_SIZE * 2)
+    if factor < 2 or im.mode not in _REDUCIBLE:
+        return im
+    small = im.reduce(factor)
+    small.info = dict(im.info)  # keeps the orientation for exif_transpose
+    return small
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:

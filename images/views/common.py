@@ -80,12 +80,19 @@ def safe_next(request, fallback: str) -> str:
     return fallback
 
 
+# Files posted to the portal itself (the page without JavaScript): bigger ones go straight to
+# S3 from the page with JavaScript (or the API), so no worker spends minutes on one request.
+FORM_MAX_BYTES = 20 * 1024 * 1024
+
+
 def read_upload(upload, form, field: str = "image") -> bytes | None:
     """The uploaded bytes, or None with an error on the form when the file is over the limit."""
-    limit = get_config().image_max_bytes
+    limit = min(get_config().image_max_bytes, FORM_MAX_BYTES)
     if upload.size is not None and upload.size > limit:
+        bigger = " (bigger files: turn on JavaScript, and the page sends them straight to storage)" \
+            if limit < get_config().image_max_bytes else ""
         form.add_error(field, f"This file has {upload.size / 1048576:.1f} MB; the limit is "
-                              f"{limit / 1048576:.0f} MB.")
+                              f"{limit / 1048576:.0f} MB{bigger}.")
         return None
     upload.seek(0)
     return upload.read()

@@ -106,6 +106,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # styles, fonts and requests from the portal only, so no inline script or style attribute;
 # images also from the images domain (IMAGES_BASE_URL) and blob: (the add page's previews).
 _IMAGES_SOURCE = get_config().images_base_url + "/"
+# The add page posts files straight to the bucket (presigned POST): the emulator locally, the
+# bucket's S3 endpoints in AWS (boto3 names the global one in us-east-1, else the regional one).
+_config = get_config()
+_STORAGE_SOURCES = [_config.aws_endpoint_url] if _config.aws_endpoint_url else [
+    f"https://{_config.images_bucket}.s3.amazonaws.com",
+    f"https://{_config.images_bucket}.s3.{_config.aws_region}.amazonaws.com",
+]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [NONE],
@@ -113,7 +120,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF],
         "img-src": [SELF, _IMAGES_SOURCE, "blob:"],
         "font-src": [SELF],
-        "connect-src": [SELF],
+        "connect-src": [SELF, *_STORAGE_SOURCES],
         "form-action": [SELF],
         "frame-ancestors": [NONE],
         "base-uri": [NONE],

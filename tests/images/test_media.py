@@ -585,3 +585,17 @@ def test_location_that_survives_stripping_fails_closed(monkeypatch):
     monkeypatch.setattr(media.verify, "strip_location", lambda data, fmt: data)
     with pytest.raises(ImageInvalid, match="location data could not be removed"):
         prepare(encode(picture(), "JPEG", exif=exif_with(gps=True)))
+
+
+def test_a_big_picture_is_reduced_before_its_thumbnail_keeping_its_orientation():
+    from images.media.verify import _thumbnail
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to view
+    buffer = io.BytesIO()
+    Image.new("RGB", (3000, 1000), (10, 200, 30)).save(buffer, format="PNG", exif=exif)
+    source = Image.open(io.BytesIO(buffer.getvalue()))
+    source.load()
+    thumbnail = Image.open(io.BytesIO(_thumbnail(source)))
+    assert thumbnail.size == (107, 320)  # upright: portrait, as the camera meant
+    assert thumbnail.getpixel((50, 160))[1] > 180  # the colour survives the reduction

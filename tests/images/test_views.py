@@ -502,3 +502,24 @@ def test_production_static_files_are_hashed_and_compressed(alice, tmp_path, sett
 def test_odd_queries_get_a_page_not_a_crash(alice, params):
     response = alice.get(reverse("images:list"), params)
     assert response.status_code == 200
+
+
+def test_the_add_page_registers_a_file_put_straight_into_storage(alice):
+    grant = alice.post(reverse("images:upload_start"))
+    assert grant.status_code == 201
+    body = grant.json()
+    assert body["fields"]["key"] == body["upload_key"] and body["max_bytes"] >= 200 * 1024 * 1024
+    objects.put_object(body["upload_key"], make_image("PNG"), content_type="application/octet-stream")
+    made = alice.post(reverse("images:upload_register"), {
+        "upload_key": body["upload_key"], "filename": "C:\\pics\\harbour.png", "title": "Harbour", "author": "Ana"})
+    assert made.status_code == 201, made.content
+    record = catalog.image_get(image_id=made.json()["id"])
+    assert record.original_filename == "harbour.png" and record.content_type == "image/png"
+    assert not objects.exists(body["upload_key"])  # consumed
+
+    theirs = catalog.upload_start(BOB)
+    objects.put_object(theirs.key, make_image("PNG"), content_type="image/png")
+    refused = alice.post(reverse("images:upload_register"), {"upload_key": theirs.key, "title": "T", "author": "A"})
+    assert refused.status_code == 400 and "someone else" in refused.json()["errors"]["__all__"][0]
+    missing_author = alice.post(reverse("images:upload_register"), {"upload_key": body["upload_key"], "title": "T"})
+    assert missing_author.status_code == 400 and "author" in missing_author.json()["errors"]

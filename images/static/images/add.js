@@ -1,6 +1,8 @@
 /* Add page, progressively enhanced: many files by drag-and-drop or picker, one metadata
-   block per file prefilled from the file's own EXIF/IPTC (read by the server), one POST per
-   file with its own progress bar. Without this script the page is a plain one-file form. */
+   block per file prefilled from the file's own EXIF/IPTC (read by the server); each file goes
+   straight to the storage through a presigned POST with its own progress bar, then the
+   server verifies it; a failed file can be tried again. Without this script the page is a
+   plain one-file form posted to the portal. */
 (function () {
   "use strict";
   var form = document.getElementById("add-form");
@@ -11,6 +13,8 @@
   var FIELDS = ["title", "description", "keywords", "author", "capture_date"];
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   var metadataUrl = form.dataset.metadataUrl;
+  var uploadUrl = form.dataset.uploadUrl;
+  var registerUrl = form.dataset.registerUrl;
   var listUrl = form.dataset.listUrl;
   var cards = [];
   var counter = 0;
@@ -111,6 +115,11 @@
         card.inputs[name] = row.querySelector("input, textarea");
         holder.appendChild(row);
       });
+      node.querySelector(".file-retry").addEventListener("click", function () {
+        if (card.state !== "failed") { return; }
+        upload(card).then(refresh);
+        refresh();
+      });
       node.querySelector(".file-remove").addEventListener("click", function () {
         if (card.state === "uploading") { return; }
         cards.splice(cards.indexOf(card), 1);
@@ -186,62 +195,107 @@
     all.hidden = false;
   }
 
-  function upload(card) {
+  // One XMLHttpRequest, answered as {status, body (parsed JSON or null)}; status 0: no answer.
+  function send(url, data, onProgress) {
     return new Promise(function (resolve) {
-      var node = card.node;
-      var progress = node.querySelector(".file-progress");
-      var status = node.querySelector(".file-status");
-      node.classList.remove("failed");
-      node.querySelector(".file-errors").hidden = true;
-      Array.prototype.forEach.call(node.querySelectorAll(".form-row.errors"), function (r) { r.classList.remove("errors"); });
-      card.state = "uploading";
-      status.textContent = "Uploading…";
-      var data = new FormData();
-      data.append("csrfmiddlewaretoken", csrf);
-      FIELDS.forEach(function (name) { data.append(name, card.inputs[name].value); });
-      data.append("image", card.file, card.file.name);
       var xhr = new XMLHttpRequest();
-      xhr.open("POST", form.action);
+      xhr.open("POST", url);
       xhr.setRequestHeader("Accept", "application/json");
-      xhr.upload.addEventListener("progress", function (e) {
-        if (e.lengthComputable) { progress.value = Math.round((e.loaded / e.total) * 99); }
-      });
+      if (onProgress) { xhr.upload.addEventListener("progress", onProgress); }
       xhr.addEventListener("load", function () {
         var body = null;
         try { body = JSON.parse(xhr.responseText); } catch (err) { body = null; }
-        if (xhr.status === 201 && body) {
-          card.state = "done";
-          progress.value = 100;
-          node.classList.add("done");
-          status.textContent = "Uploaded. ";
-          var link = document.createElement("a");
-          link.href = body.change_url;
-          link.textContent = "Open “" + body.title + "”";
-          status.appendChild(link);
-          Object.keys(card.inputs).forEach(function (k) { card.inputs[k].disabled = true; });
-          node.querySelector(".file-remove").hidden = true;
-        } else {
-          card.state = "failed";
-          progress.value = 0;
-          node.classList.add("failed");
-          status.textContent = xhr.status === 413 ? "Refused: the file is too large." : "Refused: see why below.";
-          if (xhr.status === 403 || (xhr.status >= 300 && xhr.status < 400) || (!body && xhr.status === 200)) {
-            body = { message: "Your session has ended. Sign in again in another tab, then press Upload." };
-          } else if (!body) {
-            body = { message: "The server could not take this file (HTTP " + xhr.status + "). Try again." };
-          }
-          showErrors(card, body);
-        }
-        resolve();
+        resolve({ status: xhr.status, body: body });
       });
-      xhr.addEventListener("error", function () {
-        card.state = "failed";
-        progress.value = 0;
-        node.classList.add("failed");
-        status.textContent = "The connection failed. Press Upload to try again.";
-        resolve();
-      });
+      xhr.addEventListener("error", function () { resolve({ status: 0, body: null }); });
       xhr.send(data);
+    });
+  }
+
+  function portalForm() {
+    var data = new FormData();
+    data.append("csrfmiddlewaretoken", csrf);
+    return data;
+  }
+
+  function succeed(card, body) {
+    var node = card.node;
+    card.state = "done";
+    node.querySelector(".file-progress").value = 100;
+    node.classList.add("done");
+    var status = node.querySelector(".file-status");
+    status.textContent = "Uploaded and checked. ";
+    var link = document.createElement("a");
+    link.href = body.change_url;
+    link.textContent = "Open “" + body.title + "”";
+    status.appendChild(link);
+    Object.keys(card.inputs).forEach(function (k) { card.inputs[k].disabled = true; });
+    node.querySelector(".file-remove").hidden = true;
+  }
+
+  function fail(card, answer) {
+    var node = card.node;
+    var body = answer.body;
+    card.state = "failed";
+    node.querySelector(".file-progress").value = 0;
+    node.classList.add("failed");
+    node.querySelector(".file-retry").hidden = false;
+    var status = node.querySelector(".file-status");
+    if (answer.status === 0) {
+      status.textContent = "The connection failed.";
+      body = { message: "The file could not be sent. Press “Try again”." };
+    } else {
+      status.textContent = answer.status === 413 ? "Refused: the file is too large." : "Refused: see why below.";
+    }
+    if (answer.status === 403 || (answer.status >= 300 && answer.status < 400) || (!body && answer.status === 200)) {
+      body = { message: "Your session has ended. Sign in again in another tab, then press “Try again”." };
+    } else if (!body) {
+      body = { message: "The file could not be taken (HTTP " + answer.status + "). Press “Try again”." };
+    }
+    showErrors(card, body);
+  }
+
+  // Three steps, as the REST API's clients do: a presigned form from the portal, the file
+  // straight to the storage (its own progress bar), then the portal verifies and registers it.
+  function upload(card) {
+    var node = card.node;
+    var progress = node.querySelector(".file-progress");
+    var status = node.querySelector(".file-status");
+    node.classList.remove("failed");
+    node.querySelector(".file-errors").hidden = true;
+    node.querySelector(".file-retry").hidden = true;
+    Array.prototype.forEach.call(node.querySelectorAll(".form-row.errors"), function (r) { r.classList.remove("errors"); });
+    card.state = "uploading";
+    progress.value = 0;
+    status.textContent = "Preparing…";
+    return send(uploadUrl, portalForm()).then(function (asked) {
+      if (asked.status !== 201 || !asked.body || !asked.body.fields) { return fail(card, asked); }
+      var grant = asked.body;
+      if (card.file.size > grant.max_bytes) {
+        return fail(card, { status: 413, body: { errors: { image: ["This file has " + (card.file.size / 1048576).toFixed(1) +
+          " MB; the limit is " + Math.floor(grant.max_bytes / 1048576) + " MB."] } } });
+      }
+      var data = new FormData();
+      Object.keys(grant.fields).forEach(function (name) { data.append(name, grant.fields[name]); });
+      data.append("file", card.file, card.file.name);  // last: the storage ignores fields after it
+      status.textContent = "Uploading…";
+      return send(grant.url, data, function (e) {
+        if (e.lengthComputable) { progress.value = Math.round((e.loaded / e.total) * 98); }
+      }).then(function (stored) {
+        if (stored.status < 200 || stored.status >= 300) {
+          return fail(card, { status: stored.status || 0, body: stored.status ? {
+            message: "The storage refused the file (HTTP " + stored.status + "). Press “Try again”." } : null });
+        }
+        progress.value = 99;
+        status.textContent = "Checking the file…";
+        var register = portalForm();
+        FIELDS.forEach(function (name) { register.append(name, card.inputs[name].value); });
+        register.append("upload_key", grant.upload_key);
+        register.append("filename", card.file.name);
+        return send(registerUrl, register).then(function (made) {
+          if (made.status === 201 && made.body) { succeed(card, made.body); } else { fail(card, made); }
+        });
+      });
     });
   }
 
