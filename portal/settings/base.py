@@ -139,9 +139,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # boto's INFO lines (where it found credentials, endpoints) and PynamoDB's "Override
     # settings for pynamo not available" are noise in every command.
-    "loggers": {
-        **{name: {"level": "WARNING"} for name in ("botocore", "boto3", "urllib3", "pynamodb.settings")},
-        # The local server's access lines (make run, tests) as JSON too.
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
+    "loggers": {name: {"level": "WARNING"} for name in ("botocore", "boto3", "urllib3", "pynamodb.settings")},
 }
