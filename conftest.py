@@ -16,9 +16,10 @@ import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from common.config import get_config  # noqa: E402
-from local import cognito_checks  # noqa: E402
+from local import cognito_checks, dynamodb_checks  # noqa: E402
 
 cognito_checks.install()
+dynamodb_checks.install()
 
 
 @pytest.fixture(scope="session")

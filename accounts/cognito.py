@@ -16,6 +16,7 @@ from pycognito.aws_srp import AWSSRP
 from pycognito.exceptions import ForceChangePasswordException
 
 from accounts.pool import PASSWORD_RULES_TEXT
+from common.claims import groups as claim_groups
 from common.config import get_config
 from common.errors import AppError, Conflict, InvalidInput, NotAuthenticated, ServiceUnavailable
 
@@ -316,8 +317,4 @@ def admin_create_user(username: str, email: str, password: str, staff: bool = Fa
 
 def is_staff(claims: dict) -> bool:
     """Whether the ID token's claims put the user in the staff group."""
-    groups = claims.get("cognito:groups") or []
-    if isinstance(groups, str):
-        # API Gateway passes the claim as a string, e.g. "[staff other]" or "staff,other".
-        groups = groups.strip("[]").replace(",", " ").split()
-    return get_config().cognito_staff_group in groups
+    return get_config().cognito_staff_group in claim_groups(claims)

@@ -29,6 +29,10 @@ class Config:
     images_table: str
     image_terms_table: str
     sessions_table: str
+    # One entry per change of an image (images.records.ImageHistory).
+    history_table: str
+    # Powertools' idempotency records: a retried POST /images is one image.
+    idempotency_table: str
     # Failed sign-in counters (accounts.records.SignInAttempts), shared by every instance.
     signin_attempts_table: str
     # Export jobs of the portal (images.export_jobs.ExportJob).
@@ -36,6 +40,13 @@ class Config:
     images_bucket: str
     # Public base URL of the image objects: the CloudFront domain in production.
     images_base_url: str
+    # The distribution in front of the images, whose cache a delete or a replacement
+    # invalidates; unset locally (the emulator caches nothing).
+    cloudfront_distribution_id: str | None
+    # Signs list cursors (HMAC). In AWS: CURSOR_SECRET_ARN names a Secrets Manager secret,
+    # read once per process; locally and in tests CURSOR_SECRET (a development value by default).
+    cursor_secret: str
+    cursor_secret_arn: str | None
     cognito_user_pool_id: str
     cognito_client_id: str
     cognito_jwks_url: str
@@ -79,10 +90,15 @@ def get_config() -> Config:
         images_table=os.environ.get("IMAGES_TABLE", "image-manager-images"),
         image_terms_table=os.environ.get("IMAGE_TERMS_TABLE", "image-manager-image-terms"),
         sessions_table=os.environ.get("SESSIONS_TABLE", "image-manager-sessions"),
+        history_table=os.environ.get("HISTORY_TABLE", "image-manager-image-history"),
+        idempotency_table=os.environ.get("IDEMPOTENCY_TABLE", "image-manager-idempotency"),
         signin_attempts_table=os.environ.get("SIGNIN_ATTEMPTS_TABLE", "image-manager-signin-attempts"),
         exports_table=os.environ.get("EXPORTS_TABLE", "image-manager-exports"),
         images_bucket=bucket,
         images_base_url=os.environ.get("IMAGES_BASE_URL", default_base).rstrip("/"),
+        cloudfront_distribution_id=os.environ.get("CLOUDFRONT_DISTRIBUTION_ID") or None,
+        cursor_secret=os.environ.get("CURSOR_SECRET", "local-development-cursor-secret"),
+        cursor_secret_arn=os.environ.get("CURSOR_SECRET_ARN") or None,
         cognito_user_pool_id=pool_id,
         cognito_client_id=os.environ.get("COGNITO_CLIENT_ID", ""),
         cognito_jwks_url=os.environ.get("COGNITO_JWKS_URL", default_jwks),

@@ -10,6 +10,8 @@ class AppError(Exception):
     code = "error"
     status = 400
     default_message = "The request could not be completed."
+    # Seconds a client should wait before trying again (sent as Retry-After), or None.
+    retry_after: int | None = None
 
     def __init__(self, message: str | None = None):
         super().__init__(message or self.default_message)
@@ -53,6 +55,9 @@ class TooLarge(AppError):
 
 
 class ServiceUnavailable(AppError):
+    """A dependency is throttling or failing after our retries: nothing was changed."""
+
     code = "unavailable"
     status = 503
-    default_message = "A service we depend on is unavailable; try again."
+    default_message = "The service is busy right now and nothing was changed; try again in a few seconds."
+    retry_after = 2

@@ -64,7 +64,10 @@ def handler(fail_body: Callable[[AppError], dict]) -> Callable:
                 return reply
             except AppError as exc:
                 logs.refused(exc.status, type(exc).__name__, exc.message)
-                return response(exc.status, fail_body(exc), getattr(exc, "headers", None))
+                headers = dict(getattr(exc, "headers", None) or {})
+                if exc.retry_after:
+                    headers.setdefault("Retry-After", str(exc.retry_after))
+                return response(exc.status, fail_body(exc), headers or None)
             except Exception:
                 log.exception("unhandled error in %s", func.__name__)
                 return response(500, fail_body(AppError("Internal error; try again later.")))

@@ -9,10 +9,12 @@ import logging
 import re
 from urllib.parse import urlencode
 
+from common.claims import groups
 from common.config import get_config
 from common.errors import AppError, NotAuthenticated, TooLarge
 from common.lambda_http import Event, Response, claims, handler, json_body, response, status_msg
 from images import catalog
+from images.catalog import idempotency
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +31,11 @@ def _actor(event: Event) -> catalog.Actor:
     found = claims(event)
     if not found.get("sub"):
         raise NotAuthenticated()
-    groups = found.get("cognito:groups") or []
-    if isinstance(groups, str):  # API Gateway flattens lists: "[a b]" or "a,b"
-        groups = groups.strip("[]").replace(",", " ").split()
     return catalog.Actor(
         sub=found["sub"],
         username=found.get("cognito:username") or found.get("username") or found["sub"],
-        is_staff=get_config().cognito_staff_group in groups,
+        is_staff=get_config().cognito_staff_group in groups(found),
+        face="api",
     )
 
 
@@ -177,12 +177,26 @@ def create_upload(event: Event) -> Response:
     )
 
 
+def _header(event: Event, name: str) -> str | None:
+    wanted = name.lower()
+    return next((v for k, v in (event.get("headers") or {}).items() if k.lower() == wanted), None)
+
+
 @handler(status_msg)
 def create_image(event: Event) -> Response:
     """POST /images: register an image (creator = the signed-in user, whatever the body says).
-    The file comes either as image_content (base64) or as upload_key (from POST /images/uploads)."""
+    The file comes either as image_content (base64) or as upload_key (from POST /images/uploads).
+    With an Idempotency-Key header, a retry with the same key and body gets the first answer."""
     actor = _actor(event)
     body = _body(event)
+    key = _header(event, "Idempotency-Key")
+    if key is None:
+        return _create(actor, body)
+    return idempotency.once(scope=actor.sub, operation="create_image", key=key, payload=body,
+                            run=lambda: _create(actor, body))
+
+
+def _create(actor: catalog.Actor, body: dict) -> Response:
     meta = catalog.validate_meta(**{**dict.fromkeys(FIELDS), **_wire_fields(body, FIELDS)})
     data, upload_key = _file(body)
     filename = body.get("filename", "")
@@ -216,35 +230,26 @@ def _ok_error(exc: AppError) -> dict:
 
 @handler(_ok_error)
 def update_image(event: Event) -> Response:
-    """PUT /images: change an image's metadata and, with image_content or upload_key, its file."""
+    """PUT /images: change an image's metadata and, with image_content or upload_key, its file.
+    Fields left out keep their values (the seed's clients send them all); the merge happens in
+    the catalog, conditional on the version it read, so nobody's change is silently undone."""
     actor = _actor(event)
     body = _body(event)
     image_id = _image_id(body)
-    fields = _wire_fields(body, FIELDS)
-    current = catalog.image_get(image_id=image_id)
-    # Fields left out keep their values; the seed's clients send them all.
-    merged = {
-        "title": current.title,
-        "description": current.description,
-        "keywords": list(current.keywords),
-        "author": current.author,
-        "capture_date": current.capture_date,
-        **fields,
-    }
-    meta = catalog.validate_meta(**merged)
+    changes = _wire_fields(body, FIELDS)  # fields left out keep their values (merged in the catalog)
     version = body.get("version")
     if "version" in body and (not isinstance(version, int) or isinstance(version, bool)):
         raise catalog.InvalidField("version", "version must be the whole number you read.")
     filename = body.get("filename")
     data, upload_key = _file(body)
     if upload_key is not None:
-        record = catalog.image_update_from_upload(
-            actor=actor, image_id=image_id, meta=meta, expected_version=version,
+        record = catalog.image_edit_from_upload(
+            actor=actor, image_id=image_id, changes=changes, expected_version=version,
             upload_key=upload_key, original_filename=filename,
         )
     else:
-        record = catalog.image_update(
-            actor=actor, image_id=image_id, meta=meta, expected_version=version,
+        record = catalog.image_edit(
+            actor=actor, image_id=image_id, changes=changes, expected_version=version,
             data=data, original_filename=filename,
         )
     return response(200, {"status": "OK", "message": "Image updated.", "image": catalog.image_to_dict(record)})
@@ -256,5 +261,10 @@ def delete_image(event: Event) -> Response:
     actor = _actor(event)
     body = json_body(event)
     image_id = _image_id(body)
-    catalog.image_delete(actor=actor, image_id=image_id)
-    return response(200, {"status": "success", "msg": "Image deleted."})
+    version = body.get("version")
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        raise catalog.InvalidField("version", "version must be the whole number you read.")
+    if catalog.image_delete(actor=actor, image_id=image_id, expected_version=version):
+        return response(200, {"status": "success", "msg": "Image deleted."})
+    return response(200, {"status": "success", "msg": "Image deleted from the catalog; removing its file from "
+                                                      "storage is still pending and will finish shortly."})

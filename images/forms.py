@@ -4,6 +4,8 @@ back on the field they name."""
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 
 from images import catalog
@@ -70,13 +72,20 @@ class AddImageForm(ImageMetaForm):
         label="Image file", help_text="A JPEG, PNG, GIF or WebP image.",
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
     )
+    # One token per form shown: a double submit or a resent form creates the image once.
+    request_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     field_order = ["image", *META_FIELDS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("request_token", uuid.uuid4().hex)
 
 
 class ChangeImageForm(ImageMetaForm):
     image = forms.FileField(
         label="Replace the file", required=False,
-        help_text="Optional. The image keeps its id and its public URL.",
+        help_text="Optional. The image keeps its id; the new file gets a new URL, and the old one stops working.",
         widget=forms.FileInput(attrs={"accept": ACCEPT}),
     )
     version = forms.IntegerField(widget=forms.HiddenInput)

@@ -1,5 +1,5 @@
 """The scheduled repair: EventBridge runs the sweep (images.sweep) on a schedule, so what a
-crash between S3 and DynamoDB left behind (orphan objects, a staged replacement not copied,
+crash between S3 and DynamoDB left behind (orphan objects, removed files not yet cleaned up,
 facet counts off) is repaired without an operator. Django-free: it ships in the Lambda zip.
 
 Settings come from the environment through common.config, parsed once per container:
@@ -32,7 +32,7 @@ def summarize(report: SweepReport, *, repair: bool, grace_minutes: int) -> dict[
     counts = {
         "orphan_objects": len(report.orphan_objects),
         "recent_objects": len(report.recent_objects),
-        "unfinished_replacements": len(report.unfinished_replacements),
+        "pending_cleanups": len(report.pending_cleanups),
         "missing_files": len(report.missing_files),
         # After a repair, only the differences that were not recounted are left here.
         "facet_differences": len(report.facet_differences),

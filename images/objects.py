@@ -1,8 +1,16 @@
-"""The S3 side of the catalog: one key scheme, and put/delete/copy with boto3. Django-free."""
+"""The S3 side of the catalog: one key scheme, put/get/delete with boto3, and the CDN
+invalidation that makes a delete or a replacement take effect at once. Django-free.
+
+Key scheme: every file version has its own key, never overwritten, named by the image and the
+sha256 of the stored bytes: images/<id>/<sha256>.<ext> and thumbnails/<id>/<sha256>.jpg. So an
+object can be served `immutable` (caches never hold a stale picture: a new file is a new URL),
+and a key names its bytes (the sweep can check a record against its object).
+"""
 
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -15,37 +23,42 @@ from common.config import Config, get_config
 IMAGES_PREFIX = "images/"
 THUMBNAILS_PREFIX = "thumbnails/"
 UPLOADS_PREFIX = "uploads/"
-STAGING_PREFIX = "staging/"
 # Prefixes anyone may GET by URL (through the CDN in production, the bucket policy locally).
 PUBLIC_PREFIXES = (IMAGES_PREFIX, THUMBNAILS_PREFIX)
 
 
-def image_key(image_id: str) -> str:
-    return f"{IMAGES_PREFIX}{image_id}"
+def image_key(image_id: str, sha256: str, extension: str) -> str:
+    """The key of one version of an image's file."""
+    return f"{IMAGES_PREFIX}{image_id}/{sha256}.{extension}"
 
 
-def thumbnail_key(image_id: str) -> str:
-    return f"{THUMBNAILS_PREFIX}{image_id}.jpg"
+def thumbnail_key(image_id: str, sha256: str) -> str:
+    """The key of the thumbnail of one version of an image's file (named by the file's hash)."""
+    return f"{THUMBNAILS_PREFIX}{image_id}/{sha256}.jpg"
 
 
-# Replaced files keep their URL, so caches may hold the old bytes only briefly.
-CACHE_CONTROL = "public, max-age=300"
+# A key never gets other bytes, so browsers and the CDN may keep an object for good.
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+# Throttling (SlowDown, 503) and dropped connections are retried with backoff before a call fails.
+RETRIES = {"mode": "standard", "max_attempts": 5}
 
 
 @functools.cache
 def _client(config: Config):
     # SigV4 everywhere, presigned POSTs included (boto3 would sign those with SigV2, which
     # buckets created since June 2020 refuse).
-    return boto3.client("s3", region_name=config.aws_region, config=BotoConfig(signature_version="s3v4"))
+    return boto3.client("s3", region_name=config.aws_region,
+                        config=BotoConfig(signature_version="s3v4", retries=RETRIES))
+
+
+@functools.cache
+def _cloudfront(config: Config):
+    return boto3.client("cloudfront", region_name="us-east-1", config=BotoConfig(retries=RETRIES))
 
 
 def s3():
     """The S3 client for the current configuration."""
     return _client(get_config())
-
-
-def staging_key(image_id: str, token: str, suffix: str = "") -> str:
-    return f"{STAGING_PREFIX}{image_id}/{token}{suffix}"
 
 
 def public_url(key: str) -> str:
@@ -54,7 +67,7 @@ def public_url(key: str) -> str:
 
 
 def put_object(key: str, data: bytes, *, content_type: str, filename: str | None = None) -> None:
-    """Store bytes with the Content-Type of their decoded format."""
+    """Store bytes with the Content-Type of their decoded format, cacheable for good."""
     extra = {"ContentDisposition": f'inline; filename="{filename}"'} if filename else {}
     s3().put_object(
         Bucket=get_config().images_bucket, Key=key, Body=data, ContentType=content_type,
@@ -62,20 +75,39 @@ def put_object(key: str, data: bytes, *, content_type: str, filename: str | None
     )
 
 
-def copy_object(source_key: str, key: str) -> None:
-    """Copy an object (with its Content-Type and headers) inside the bucket."""
-    bucket = get_config().images_bucket
-    s3().copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": source_key})
+class DeleteFailed(Exception):
+    """S3 answered a batch delete with per-key errors (it answers 200 even then)."""
 
 
 def delete_objects(*keys: str) -> None:
-    """Delete objects; missing ones are fine."""
-    keys = tuple(k for k in keys if k)
+    """Delete objects; missing ones are fine. Raises DeleteFailed when S3 kept any of them."""
+    keys = tuple(dict.fromkeys(k for k in keys if k))
     if keys:
-        s3().delete_objects(
+        answer = s3().delete_objects(
             Bucket=get_config().images_bucket,
             Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True},
         )
+        if answer.get("Errors"):
+            failed = ", ".join(f"{e.get('Key')}: {e.get('Code')}" for e in answer["Errors"])
+            raise DeleteFailed(f"S3 did not delete {failed}")
+
+
+def invalidate(*keys: str) -> str | None:
+    """Ask the CDN to forget the objects' cached copies; the invalidation id, or None without a CDN.
+
+    Called after the objects are gone from the bucket, so a request after the invalidation
+    reaches the bucket and gets 404. Retried by botocore; a failure raises (callers report it).
+    """
+    config = get_config()
+    paths = [f"/{k}" for k in dict.fromkeys(k for k in keys if k)]
+    if not config.cloudfront_distribution_id or not paths:
+        return None
+    answer = _cloudfront(config).create_invalidation(
+        DistributionId=config.cloudfront_distribution_id,
+        InvalidationBatch={"Paths": {"Quantity": len(paths), "Items": paths},
+                           "CallerReference": uuid.uuid4().hex},
+    )
+    return answer["Invalidation"]["Id"]
 
 
 def get_object(key: str) -> bytes:

@@ -18,9 +18,13 @@ from common.config import get_config
 
 _config = get_config()
 
-# Values of ImageRecord.state. Only READY images are listed or found by search.
+# Values of ImageRecord.state. Only READY images are listed or found by search. DELETING: the
+# image left the catalog (unlisted, no postings) and its objects are being removed; a retried
+# delete or the sweep finishes the job, so a crash in between never leaves a public file behind
+# without a record that says so.
 PENDING = "pending"
 READY = "ready"
+DELETING = "deleting"
 # The single partition of the sparse ByCreated index: set once an image is READY.
 LISTED = "image"
 
@@ -43,7 +47,9 @@ class ImageRecord(Model):
     attribute_not_exists so it can never overwrite another image.
     Invariants: created_key = "<created ISO-8601 UTC>#<id>" never changes; `listed` is set
     if and only if state == READY; `version` guards every update (conditional writes);
-    `staged_key` is set while a replacement file waits in S3 to be copied into place.
+    Files: object_key and thumbnail_key name immutable objects, one per file version
+    (images/<id>/<sha256>.<ext>, see images.objects): a new file gets new keys, written before
+    the transaction that points the record at them.
     """
 
     class Meta:
@@ -75,7 +81,6 @@ class ImageRecord(Model):
     width = NumberAttribute()
     height = NumberAttribute()
     sha256 = UnicodeAttribute()
-    staged_key = UnicodeAttribute(null=True)
 
     version = VersionAttribute()
 
@@ -95,6 +100,11 @@ class ImageTerm(Model):
     display form and `count` the number of READY images with the value. Counted with atomic
     ADD after the image's transaction commits (never inside: concurrent creates would cancel
     each other), so a crash can leave a count off; `manage.py sweep_images` recounts.
+
+    Cleanup: term = "cleanup" + sort_key = "<image id>#<token>"; `object_keys` are objects that
+    no record points at any more (a replaced file, a deleted image) and that must leave the
+    bucket and the CDN. Written in the same transaction that drops the last reference, deleted
+    once the objects are gone and the CDN invalidated; the sweep finishes any a crash left.
     """
 
     class Meta:
@@ -103,7 +113,8 @@ class ImageTerm(Model):
 
     term = UnicodeAttribute(hash_key=True)
     sort_key = UnicodeAttribute(range_key=True)
-    image_id = UnicodeAttribute(null=True)  # postings only
+    image_id = UnicodeAttribute(null=True)  # postings and cleanups
+    object_keys = ListAttribute(of=UnicodeAttribute, null=True)  # cleanups only
     label = UnicodeAttribute(null=True)  # facets only
     # Stored as "count"; a Python attribute named count would hide Model.count().
     facet_count = NumberAttribute(null=True, attr_name="count")  # facets only
@@ -135,4 +146,45 @@ class ExportJob(Model):
     expires_at = TTLAttribute()
 
 
-MODELS: tuple[type[Model], ...] = (ImageRecord, ImageTerm, ExportJob)
+class ImageHistory(Model):
+    """One change of an image: written in the same transaction as the change itself.
+
+    Key: image_id + version (the image's version after the change: 1 for the create), so
+    there is exactly one entry per version and never a change without its entry. Written with
+    attribute_not_exists and never updated or deleted through the product. `changes` is JSON:
+    {field: [before, after]} for each field that changed.
+    """
+
+    class Meta:
+        table_name = _config.history_table
+        region = _config.aws_region
+
+    image_id = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute(range_key=True)
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute()  # Cognito username, or "sweep"
+    actor_sub = UnicodeAttribute(default="")
+    face = UnicodeAttribute()  # portal, api, sweep
+    action = UnicodeAttribute()  # create, edit, replace, delete, bulk edits ...
+    changes = UnicodeAttribute(default="{}")
+    # The DynamoDB ClientRequestToken of the change's transaction: tells a retried commit
+    # whose first reply was lost from someone else's change.
+    request = UnicodeAttribute(default="")
+
+
+class IdempotencyRecord(Model):
+    """The table of Powertools' idempotency utility (DynamoDBPersistenceLayer's default schema):
+    one item per idempotency key, expiring with DynamoDB's TTL on `expiration`. Declared here
+    only so the local stack and infra/ share one definition; images.catalog.idempotency writes it
+    through Powertools.
+    """
+
+    class Meta:
+        table_name = _config.idempotency_table
+        region = _config.aws_region
+
+    id = UnicodeAttribute(hash_key=True)
+    expiration = TTLAttribute(null=True)
+
+
+MODELS: tuple[type[Model], ...] = (ImageRecord, ImageTerm, ImageHistory, IdempotencyRecord, ExportJob)

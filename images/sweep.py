@@ -1,12 +1,11 @@
 """Find and repair what a crash between S3 and DynamoDB left behind. Django-free; the
 `manage.py sweep_images` command is a thin shell over `sweep()`.
 
-What it looks for (see the write order in images.catalog):
-- objects under images/ and thumbnails/ that no READY record points at (a create that
-  died before its transaction, a delete that died after it) -> delete;
-- objects under staging/ (replacement files) and uploads/ (presigned uploads) that no
-  record points at -> delete;
-- records with `staged_key` set (a replacement that died before the copy) -> finish it;
+What it looks for (see the write order in images.catalog.services):
+- cleanups not finished (objects a replacement or a delete made unreferenced, whose removal
+  from the bucket and CDN was interrupted) -> finish them;
+- objects under images/, thumbnails/ and uploads/ that no READY record points at (a write
+  that died before its transaction, a presigned upload never registered) -> delete;
 - READY records whose file or thumbnail is missing -> report (nothing to repair from);
 - facet counters (images.catalog.facets_of) that differ from a count of the READY records
   (a crash between an image's transaction and its count update) -> set right, each fix
@@ -24,10 +23,11 @@ from datetime import datetime, timedelta, timezone
 from pynamodb.exceptions import DeleteError, UpdateError
 
 from images import catalog, objects
+from images.catalog import cleanup
 from images.catalog.facets import COUNTED_FIELDS
 from images.records import READY, ImageRecord, ImageTerm
 
-SWEPT_PREFIXES = (objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.STAGING_PREFIX, objects.UPLOADS_PREFIX)
+SWEPT_PREFIXES = (objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.UPLOADS_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -51,28 +51,28 @@ class SweepReport:
 
     orphan_objects: list[str] = field(default_factory=list)
     recent_objects: list[str] = field(default_factory=list)  # unreferenced but within the grace period
-    unfinished_replacements: list[str] = field(default_factory=list)  # image ids
+    pending_cleanups: list[str] = field(default_factory=list)  # "<image id>#<token>"
     missing_files: list[tuple[str, str]] = field(default_factory=list)  # (image id, missing key)
     facet_differences: list[FacetDifference] = field(default_factory=list)
     recounted: list[FacetDifference] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
-    finished: list[str] = field(default_factory=list)
+    finished: list[str] = field(default_factory=list)  # cleanups finished
     failures: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not (self.orphan_objects or self.unfinished_replacements or self.missing_files or self.failures
+        return not (self.orphan_objects or self.pending_cleanups or self.missing_files or self.failures
                     or self.facet_differences)
 
     def lines(self) -> list[str]:
         """The report, one line per finding, for people."""
         out = [f"orphan object: {k}" for k in self.orphan_objects]
         out += [f"unreferenced but recent (left for now): {k}" for k in self.recent_objects]
-        out += [f"unfinished file replacement: image {i}" for i in self.unfinished_replacements]
+        out += [f"unfinished cleanup of removed files: {c}" for c in self.pending_cleanups]
         out += [f"missing file of READY image {i}: {k}" for i, k in self.missing_files]
         out += [f"facet count off: {d.line()}" for d in self.facet_differences]
         out += [f"deleted: {k}" for k in self.deleted]
-        out += [f"finished replacement: image {i}" for i in self.finished]
+        out += [f"finished cleanup: {c}" for c in self.finished]
         out += [f"recounted: {d.line()}" for d in self.recounted]
         out += [f"failed: {f}" for f in self.failures]
         return out
@@ -84,54 +84,44 @@ def sweep(*, repair: bool = False, grace: timedelta = timedelta(minutes=60), now
     report = SweepReport()
     referenced: set[str] = set()
     ready_keys: dict[str, list[str]] = {}
-    staged: list[ImageRecord] = []
     # Counters are read before the records: a write landing in between then makes the
     # counter move after it was read, and the conditional fix refuses instead of undoing it.
     counters = _read_counters()
     facets: dict[tuple[str, str], Counter] = {}
     for record in ImageRecord.scan(consistent_read=True):
-        if record.staged_key:
-            referenced.update((record.staged_key, record.staged_key + ".thumb"))
-            staged.append(record)
         if record.state == READY:
             referenced.update((record.object_key, record.thumbnail_key))
             ready_keys[record.id] = [record.object_key, record.thumbnail_key]
             for key, label in catalog.facets_of(record).items():
                 facets.setdefault(key, Counter())[label] += 1
     report.facet_differences = _facet_differences(counters, facets)
+    pending = cleanup.pending()
+    report.pending_cleanups = [item.sort_key for item in pending]
+    queued = {key for item in pending for key in item.object_keys or []}
 
     present: set[str] = set()
     orphans: list[str] = []
     for prefix in SWEPT_PREFIXES:
         for key, modified in objects.list_objects(prefix):
             present.add(key)
-            if key in referenced:
+            if key in referenced or key in queued:
                 continue
             if now - modified < grace:
                 report.recent_objects.append(key)
             else:
                 orphans.append(key)
     report.orphan_objects = orphans
-
-    for record in staged:
-        report.unfinished_replacements.append(record.id)
     for image_id, keys in ready_keys.items():
         for key in keys:
             if key not in present:
                 report.missing_files.append((image_id, key))
-    # A missing file whose replacement is staged is repaired by finishing the replacement.
-    staged_ids = {r.id for r in staged}
 
     if repair:
-        for record in staged:
-            try:
-                catalog.finish_replacement(record)
-                report.finished.append(record.id)
-            except Exception as exc:  # keep going: report every failure, repair the rest
-                report.failures.append(f"finish replacement of {record.id}: {exc}")
-        report.missing_files = [
-            (i, k) for i, k in report.missing_files if i not in staged_ids or not objects.exists(k)
-        ]
+        for item in pending:
+            if cleanup.finish(item):
+                report.finished.append(item.sort_key)
+            else:
+                report.failures.append(f"cleanup {item.sort_key}: still failing (see the log)")
         for start in range(0, len(orphans), 1000):
             batch = orphans[start:start + 1000]
             try:

@@ -24,6 +24,7 @@ locals {
   # The secrets Beanstalk fetches at instance start (platform versions from 2025-03-26 on).
   portal_secrets = {
     DJANGO_SECRET_KEY = aws_secretsmanager_secret.django_secret_key.arn
+    CURSOR_SECRET     = aws_secretsmanager_secret.cursor_secret.arn
   }
 }
 
@@ -422,7 +423,7 @@ resource "aws_elastic_beanstalk_environment" "portal" {
     ignore_changes = [version_label, solution_stack_name]
   }
 
-  depends_on = [aws_secretsmanager_secret_version.django_secret_key]
+  depends_on = [aws_secretsmanager_secret_version.django_secret_key, aws_secretsmanager_secret_version.cursor_secret]
 }
 
 # ---------------------------------------------------------------------------------------

@@ -164,3 +164,64 @@ resource "aws_dynamodb_table" "exports" {
     kms_key_arn = aws_kms_key.main.arn
   }
 }
+
+# One entry per change of an image (images.records.ImageHistory), written in the change's own
+# transaction; never updated or deleted by the product.
+resource "aws_dynamodb_table" "image_history" {
+  name                        = var.image_history_table_name
+  billing_mode                = var.dynamodb_billing_mode
+  read_capacity               = local.provisioned ? var.dynamodb_read_capacity : null
+  write_capacity              = local.provisioned ? var.dynamodb_write_capacity : null
+  hash_key                    = "image_id"
+  range_key                   = "version"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "image_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "version"
+    type = "N"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.main.arn
+  }
+}
+
+# Powertools' idempotency records (images.records.IdempotencyRecord): a retried POST /images
+# with the same Idempotency-Key is one image. Expire after 24 hours.
+resource "aws_dynamodb_table" "idempotency" {
+  name                        = var.idempotency_table_name
+  billing_mode                = var.dynamodb_billing_mode
+  read_capacity               = local.provisioned ? var.dynamodb_read_capacity : null
+  write_capacity              = local.provisioned ? var.dynamodb_write_capacity : null
+  hash_key                    = "id"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expiration"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.main.arn
+  }
+}

@@ -72,11 +72,27 @@ data "aws_iam_policy_document" "portal" {
 
   # Per table, exactly what the portal's code calls (tests/infra/test_permissions.py runs the
   # portal's pages and commands against this policy).
-  # Images: read one or a page of records, versioned writes, the sweep command's Scan.
+  # Images: read one or a page of records, versioned writes (in transactions), the sweep
+  # command's Scan.
   statement {
     sid       = "Images"
-    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan"]
+    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"]
     resources = [aws_dynamodb_table.images.arn]
+  }
+
+  # One history entry per change (in the change's transaction); one read settles a lost reply.
+  statement {
+    sid       = "ImageHistory"
+    actions   = ["dynamodb:PutItem", "dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.image_history.arn]
+  }
+
+  # The add form's one-time token (Powertools' idempotency records: a conditional put that
+  # hands back a replay's record, the answer saved, the record dropped after a failure).
+  statement {
+    sid       = "Idempotency"
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.idempotency.arn]
   }
 
   statement {
@@ -112,16 +128,21 @@ data "aws_iam_policy_document" "portal" {
     resources = [aws_dynamodb_table.signin_attempts.arn]
   }
 
-  # Files, thumbnails and staged replacements: stored, copied into place (CopyObject reads
-  # staging/), downloaded as a zip, checked (HeadObject) and deleted.
+  # Files and thumbnails: each version stored under its own keys, and deleted once no record
+  # points at it; files are read for the zip download.
   statement {
     sid     = "Objects"
-    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    actions = ["s3:PutObject", "s3:DeleteObject"]
     resources = [
       "${aws_s3_bucket.images.arn}/images/*",
       "${aws_s3_bucket.images.arn}/thumbnails/*",
-      "${aws_s3_bucket.images.arn}/staging/*",
     ]
+  }
+
+  statement {
+    sid       = "ReadFiles"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.images.arn}/images/*"]
   }
 
   # Exports built off the request path (images/export_jobs.py): a multipart upload, read
@@ -130,6 +151,13 @@ data "aws_iam_policy_document" "portal" {
     sid       = "Exports"
     actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
     resources = ["${aws_s3_bucket.images.arn}/exports/*"]
+  }
+
+  # A delete or a file replacement takes the old objects out of the CDN at once.
+  statement {
+    sid       = "InvalidateImageCache"
+    actions   = ["cloudfront:CreateInvalidation"]
+    resources = [aws_cloudfront_distribution.images.arn]
   }
 
   # The sweep command deletes abandoned presigned uploads (the portal never reads them).
@@ -168,10 +196,11 @@ data "aws_iam_policy_document" "portal" {
     resources = [aws_cognito_user_pool.main.arn]
   }
 
+  # Beanstalk reads the environment secrets (DJANGO_SECRET_KEY, CURSOR_SECRET) as the instance.
   statement {
-    sid       = "DjangoSecretKey"
+    sid       = "EnvironmentSecrets"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [aws_secretsmanager_secret.django_secret_key.arn]
+    resources = [aws_secretsmanager_secret.django_secret_key.arn, aws_secretsmanager_secret.cursor_secret.arn]
   }
 
   statement {

@@ -12,10 +12,13 @@ locals {
     images_by_created = "${aws_dynamodb_table.images.arn}/index/by_created"
     image_terms       = aws_dynamodb_table.image_terms.arn
     signin_attempts   = aws_dynamodb_table.signin_attempts.arn
+    image_history     = aws_dynamodb_table.image_history.arn
+    idempotency       = aws_dynamodb_table.idempotency.arn
   }
 
-  # Per function: the DynamoDB actions on each table or index, and the object prefixes it
-  # reads, puts and deletes; exactly the calls its handler makes (tests/infra/test_permissions.py
+  # Per function: the DynamoDB actions on each table or index, the object prefixes it reads,
+  # puts and deletes, whether it signs list cursors (reads the cursor secret) and whether it
+  # invalidates the CDN (a file version lost its last reference); exactly the calls its handler makes (tests/infra/test_permissions.py
   # runs each handler against this policy). Cognito actions only where IAM evaluates them
   # (Admin* calls): SignUp and the SRP sign-in are authorised by the app client, not by IAM.
   functions = {
@@ -25,11 +28,13 @@ locals {
       memory_size = 512
       timeout     = 29
       # A page of the by_created index.
-      dynamodb  = { images_by_created = ["Query"] }
-      s3_read   = []
-      s3_put    = []
-      s3_delete = []
-      cognito   = []
+      dynamodb        = { images_by_created = ["Query"] }
+      s3_read         = []
+      s3_put          = []
+      s3_delete       = []
+      cognito         = []
+      cursor_secret   = true
+      invalidates_cdn = false
     }
     search_images = {
       route       = "GET /images/{key}/{value}"
@@ -38,11 +43,13 @@ locals {
       timeout     = 29
       # The clauses' counters (to start from the rarest), the term's postings, then their
       # records in batches (one, for an id).
-      dynamodb  = { image_terms = ["BatchGetItem", "Query"], images = ["GetItem", "BatchGetItem"] }
-      s3_read   = []
-      s3_put    = []
-      s3_delete = []
-      cognito   = []
+      dynamodb        = { image_terms = ["BatchGetItem", "Query"], images = ["GetItem", "BatchGetItem"] }
+      s3_read         = []
+      s3_put          = []
+      s3_delete       = []
+      cognito         = []
+      cursor_secret   = true
+      invalidates_cdn = false
     }
     create_image = {
       route       = "POST /images"
@@ -53,14 +60,24 @@ locals {
       # (memory-proportional) that decoding 50 megapixels needs inside API Gateway's 29 s.
       memory_size = 3008
       timeout     = 29
-      # Record and postings in one transaction, then the facet counters.
-      dynamodb = { images = ["PutItem"], image_terms = ["PutItem", "UpdateItem"] }
+      # Record, postings and history entry in one transaction, then the facet counters; a
+      # lost reply is settled by reading the history entry. Idempotency-Key: Powertools'
+      # records (a conditional put that hands back a replay's record, the answer saved, the
+      # record dropped after a failure).
+      dynamodb = {
+        images        = ["PutItem"]
+        image_terms   = ["PutItem", "UpdateItem"]
+        image_history = ["PutItem", "GetItem"]
+        idempotency   = ["PutItem", "UpdateItem", "DeleteItem"]
+      }
       # With upload_key: reads the caller's upload, deletes it once registered or refused;
       # the files it stored are deleted again when the transaction fails.
-      s3_read   = ["uploads/"]
-      s3_put    = ["images/", "thumbnails/"]
-      s3_delete = ["uploads/", "images/", "thumbnails/"]
-      cognito   = []
+      s3_read         = ["uploads/"]
+      s3_put          = ["images/", "thumbnails/"]
+      s3_delete       = ["uploads/", "images/", "thumbnails/"]
+      cognito         = []
+      cursor_secret   = false
+      invalidates_cdn = false
     }
     update_image = {
       route       = "PUT /images"
@@ -71,14 +88,22 @@ locals {
       # (memory-proportional) that decoding 50 megapixels needs inside API Gateway's 29 s.
       memory_size = 3008
       timeout     = 29
-      # Read, versioned save with the changed postings, counters, then clearing staged_key.
-      dynamodb = { images = ["GetItem", "PutItem", "UpdateItem"], image_terms = ["PutItem", "DeleteItem", "UpdateItem"] }
-      # A new file is staged, then copied into place (CopyObject reads staging/); with
-      # upload_key the caller's upload is read and deleted.
-      s3_read   = ["staging/", "uploads/"]
-      s3_put    = ["staging/", "images/", "thumbnails/"]
-      s3_delete = ["staging/", "uploads/"]
-      cognito   = []
+      # Read, then one transaction: versioned save, changed postings, history entry and (for a
+      # new file) a cleanup item; counters; the cleanup item goes once the old file is gone.
+      dynamodb = {
+        images        = ["GetItem", "PutItem"]
+        image_terms   = ["PutItem", "DeleteItem", "UpdateItem"]
+        image_history = ["PutItem", "GetItem"]
+      }
+      # A new file version gets keys of its own; the old version's objects are deleted after
+      # the switch (and the new ones if the transaction fails). With upload_key the caller's
+      # upload is read and deleted.
+      s3_read         = ["uploads/"]
+      s3_put          = ["images/", "thumbnails/"]
+      s3_delete       = ["images/", "thumbnails/", "uploads/"]
+      cognito         = []
+      cursor_secret   = false
+      invalidates_cdn = true
     }
     create_upload = {
       route       = "POST /images/uploads"
@@ -90,21 +115,30 @@ locals {
       # A presigned POST is signed with this role's credentials: S3 checks the ROLE's
       # s3:PutObject on the key when the client posts the file (the function itself
       # never touches S3).
-      s3_put    = ["uploads/"]
-      s3_delete = []
-      cognito   = []
+      s3_put          = ["uploads/"]
+      s3_delete       = []
+      cognito         = []
+      cursor_secret   = false
+      invalidates_cdn = false
     }
     delete_image = {
       route       = "DELETE /images"
       handler     = "images.api.delete_image"
       memory_size = 256
       timeout     = 29
-      # Read, then record and postings in one transaction, then the counters.
-      dynamodb  = { images = ["GetItem", "DeleteItem"], image_terms = ["DeleteItem", "UpdateItem"] }
-      s3_read   = []
-      s3_put    = []
-      s3_delete = ["images/", "thumbnails/", "staging/"]
-      cognito   = []
+      # Read, then one transaction: record and postings out, history entry and cleanup item in;
+      # the counters; the cleanup item goes once the files are gone.
+      dynamodb = {
+        images        = ["GetItem", "DeleteItem"]
+        image_terms   = ["PutItem", "DeleteItem", "UpdateItem"]
+        image_history = ["PutItem", "GetItem"]
+      }
+      s3_read         = []
+      s3_put          = []
+      s3_delete       = ["images/", "thumbnails/"]
+      cognito         = []
+      cursor_secret   = false
+      invalidates_cdn = true
     }
     create_user = {
       route       = "POST /users"
@@ -117,7 +151,9 @@ locals {
       s3_delete   = []
       # SignUp only, which IAM does not evaluate; the opted-in instant sign-up is confirmed by
       # the PreSignUp trigger.
-      cognito = []
+      cognito         = []
+      cursor_secret   = false
+      invalidates_cdn = false
     }
     create_token = {
       route       = "POST /users/token"
@@ -126,11 +162,13 @@ locals {
       timeout     = 15
       # Sign-in attempts are metered per username and address (accounts/throttle.py); the SRP
       # sign-in itself (InitiateAuth, RespondToAuthChallenge) needs no IAM.
-      dynamodb  = { signin_attempts = ["UpdateItem", "DeleteItem"] }
-      s3_read   = []
-      s3_put    = []
-      s3_delete = []
-      cognito   = []
+      dynamodb        = { signin_attempts = ["UpdateItem", "DeleteItem"] }
+      s3_read         = []
+      s3_put          = []
+      s3_delete       = []
+      cognito         = []
+      cursor_secret   = false
+      invalidates_cdn = false
     }
   }
 
@@ -214,6 +252,40 @@ data "aws_iam_policy_document" "lambda" {
       sid       = "UserPool"
       actions   = each.value.cognito
       resources = [aws_cognito_user_pool.main.arn]
+    }
+  }
+
+  # The key that signs list cursors (CURSOR_SECRET_ARN), encrypted with the system's key.
+  dynamic "statement" {
+    for_each = each.value.cursor_secret ? [1] : []
+    content {
+      sid       = "CursorSecret"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [aws_secretsmanager_secret.cursor_secret.arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.value.cursor_secret ? [1] : []
+    content {
+      sid       = "DecryptCursorSecret"
+      actions   = ["kms:Decrypt"]
+      resources = [aws_kms_key.main.arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["secretsmanager.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  # Removed file versions leave the CDN at once (CLOUDFRONT_DISTRIBUTION_ID).
+  dynamic "statement" {
+    for_each = each.value.invalidates_cdn ? [1] : []
+    content {
+      sid       = "InvalidateImageCache"
+      actions   = ["cloudfront:CreateInvalidation"]
+      resources = [aws_cloudfront_distribution.images.arn]
     }
   }
 }

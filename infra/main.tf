@@ -29,6 +29,9 @@ locals {
     SESSIONS_TABLE                   = aws_dynamodb_table.sessions.name
     SIGNIN_ATTEMPTS_TABLE            = aws_dynamodb_table.signin_attempts.name
     EXPORTS_TABLE                    = aws_dynamodb_table.exports.name
+    HISTORY_TABLE                    = aws_dynamodb_table.image_history.name
+    IDEMPOTENCY_TABLE                = aws_dynamodb_table.idempotency.name
+    CLOUDFRONT_DISTRIBUTION_ID       = aws_cloudfront_distribution.images.id
     IMAGES_BUCKET                    = aws_s3_bucket.images.id
     IMAGES_BASE_URL                  = local.images_base_url
     COGNITO_USER_POOL_ID             = aws_cognito_user_pool.main.id
@@ -47,6 +50,7 @@ locals {
   # API Gateway puts the caller's address in X-Forwarded-For: one hop in front of Lambda.
   lambda_only_environment = {
     TRUSTED_PROXY_HOPS = "1"
+    CURSOR_SECRET_ARN  = aws_secretsmanager_secret.cursor_secret.arn
   }
   lambda_environment = merge(local.core_environment, local.lambda_only_environment)
 }

@@ -1,6 +1,6 @@
 # The scheduled sweep: EventBridge runs images.maintenance.lambda_handler on a schedule, which
 # repairs what a crash between S3 and DynamoDB left behind (images/sweep.py): orphan objects
-# deleted, staged replacements copied into place, facet counts recounted. Same code zip and
+# deleted, unfinished cleanups of removed file versions finished, facet counts recounted. Same code zip and
 # layer as the API functions; its own least-privilege role.
 
 locals {
@@ -37,62 +37,46 @@ data "aws_iam_policy_document" "maintenance" {
     resources = ["${aws_cloudwatch_log_group.maintenance.arn}:*"]
   }
 
-  # ImageRecord.scan (every record), and record.update clearing staged_key after a
-  # finished replacement. No index: the scan reads the base table.
+  # ImageRecord.scan (every record). No index: the scan reads the base table.
   statement {
-    sid       = "ScanAndFinishImages"
-    actions   = ["dynamodb:Scan", "dynamodb:UpdateItem"]
+    sid       = "ScanImages"
+    actions   = ["dynamodb:Scan"]
     resources = [aws_dynamodb_table.images.arn]
   }
 
   # ImageTerm.query of each facet's counters, then the conditional recount (update, or
-  # delete of a counter that should not exist).
+  # delete of a counter that should not exist); the query of unfinished cleanups and the
+  # delete of each once finished.
   statement {
-    sid       = "RecountFacets"
+    sid       = "RecountFacetsAndFinishCleanups"
     actions   = ["dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
     resources = [aws_dynamodb_table.image_terms.arn]
   }
 
-  # list_objects_v2 of each prefix. No s3:prefix condition, on purpose: S3 answers a
-  # HeadObject of a missing key with 404 only to a caller allowed s3:ListBucket, and that
-  # request carries no s3:prefix, so a condition could turn the 404 into a 403, which
-  # objects.exists (called by the repair) raises. The bucket holds only these prefixes.
+  # list_objects_v2 of each prefix. No s3:prefix condition: the bucket holds only these
+  # prefixes, and S3 answers a missing key with 404 (not 403) only to a caller allowed an
+  # unconditioned s3:ListBucket.
   statement {
     sid       = "ListBucket"
     actions   = ["s3:ListBucket"]
     resources = [aws_s3_bucket.images.arn]
   }
 
-  # CopyObject reads the staged file (and HeadObject checks a file is there again).
+  # A finished cleanup takes the removed objects out of the CDN.
   statement {
-    sid     = "ReadStagedAndPublishedObjects"
-    actions = ["s3:GetObject"]
-    resources = [
-      "${aws_s3_bucket.images.arn}/staging/*",
-      "${aws_s3_bucket.images.arn}/images/*",
-      "${aws_s3_bucket.images.arn}/thumbnails/*",
-    ]
-  }
-
-  # CopyObject writes the replacement into place.
-  statement {
-    sid     = "CopyReplacementsIntoPlace"
-    actions = ["s3:PutObject"]
-    resources = [
-      "${aws_s3_bucket.images.arn}/images/*",
-      "${aws_s3_bucket.images.arn}/thumbnails/*",
-    ]
+    sid       = "InvalidateImageCache"
+    actions   = ["cloudfront:CreateInvalidation"]
+    resources = [aws_cloudfront_distribution.images.arn]
   }
 
   # DeleteObjects of orphans under every prefix it lists (images.sweep.SWEPT_PREFIXES), and
-  # of the staged file once copied.
+  # of the objects of unfinished cleanups.
   statement {
     sid     = "DeleteOrphans"
     actions = ["s3:DeleteObject"]
     resources = [
       "${aws_s3_bucket.images.arn}/images/*",
       "${aws_s3_bucket.images.arn}/thumbnails/*",
-      "${aws_s3_bucket.images.arn}/staging/*",
       "${aws_s3_bucket.images.arn}/uploads/*",
     ]
   }

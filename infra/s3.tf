@@ -1,7 +1,7 @@
 # The image bucket: private, no ACLs, nothing public. Objects under images/ and thumbnails/
 # are served by CloudFront through an origin access control (cloudfront.tf); uploads/
-# (files waiting for verification) and staging/ (replacements waiting to be copied into
-# place) are never public. Key scheme: images/objects.py.
+# (files waiting for verification) are never public. Key scheme: images/objects.py (one
+# immutable key per file version).
 
 resource "aws_s3_bucket" "images" {
   #checkov:skip=CKV_AWS_144:Cross-region replication is a disaster-recovery choice left to the operator; versioning and DynamoDB PITR cover accidental loss.
@@ -22,19 +22,6 @@ resource "aws_s3_bucket_lifecycle_configuration" "images" {
     }
     expiration {
       days = 1
-    }
-  }
-
-  # A staged replacement is copied into place within seconds; what a crash left behind is
-  # repaired by the sweep command long before this.
-  rule {
-    id     = "expire-stale-staging"
-    status = "Enabled"
-    filter {
-      prefix = "staging/"
-    }
-    expiration {
-      days = 7
     }
   }
 

@@ -21,3 +21,24 @@ resource "aws_secretsmanager_secret_version" "django_secret_key" {
   secret_string_wo         = ephemeral.random_password.django_secret_key.result
   secret_string_wo_version = var.django_secret_key_version
 }
+
+# Signs list cursors (images/catalog/cursors.py): the Lambdas read it by ARN (CURSOR_SECRET_ARN,
+# cached), Beanstalk passes it to the portal as CURSOR_SECRET.
+ephemeral "random_password" "cursor_secret" {
+  length  = 64
+  special = false
+}
+
+resource "aws_secretsmanager_secret" "cursor_secret" {
+  #checkov:skip=CKV2_AWS_57:Rotation ends the cursors handed out before; rotate on purpose by bumping cursor_secret_version.
+  name                    = "${var.project}/cursor-secret"
+  description             = "HMAC key of list cursors (CURSOR_SECRET)."
+  kms_key_id              = aws_kms_key.main.arn
+  recovery_window_in_days = 7
+}
+
+resource "aws_secretsmanager_secret_version" "cursor_secret" {
+  secret_id                = aws_secretsmanager_secret.cursor_secret.id
+  secret_string_wo         = ephemeral.random_password.cursor_secret.result
+  secret_string_wo_version = var.cursor_secret_version
+}

@@ -115,6 +115,24 @@ variable "exports_table_name" {
   default     = "image-manager-exports"
 }
 
+variable "image_history_table_name" {
+  description = "DynamoDB table of image history entries (HISTORY_TABLE)."
+  type        = string
+  default     = "image-manager-image-history"
+}
+
+variable "idempotency_table_name" {
+  description = "DynamoDB table of idempotency records (IDEMPOTENCY_TABLE)."
+  type        = string
+  default     = "image-manager-idempotency"
+}
+
+variable "cursor_secret_version" {
+  description = "Bump to rotate the secret that signs list cursors (cursors handed out before stop working; nothing else)."
+  type        = number
+  default     = 1
+}
+
 variable "dynamodb_billing_mode" {
   description = "PAY_PER_REQUEST (default: no idle cost, no throttling to tune for a catalog's bursty traffic) or PROVISIONED (the seed's 5/5)."
   type        = string

@@ -11,6 +11,7 @@ On top of stock moto it adds what the local stack needs to behave like AWS:
   by the policy's conditions, content-length-range) before moto stores them, since moto
   checks none of it;
 - real password checks in the Cognito SRP flow (local/cognito_checks.py);
+- ClientRequestToken honoured by TransactWriteItems, as DynamoDB does (local/dynamodb_checks.py);
 - GET /_local/health and GET /_local/mailbox (the mail the local Cognito would send);
 - with --s3-list-bucket deny, a missing object answers 403 AccessDenied instead of 404, as
   S3 answers a caller without s3:ListBucket on the bucket (the API's create/update roles);
@@ -45,7 +46,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.s3.models import s3_backends
 from werkzeug.serving import make_server
 
-from local import cognito_checks, mailbox, state
+from local import cognito_checks, dynamodb_checks, mailbox, state
 
 log = logging.getLogger("emulator")
 
@@ -305,6 +306,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     cognito_checks.install()
+    dynamodb_checks.install()
     if args.state and state.restore(args.state):
         log.debug("restored state from %s", args.state)
     app = Emulator(args.state, s3_list_bucket=args.s3_list_bucket == "allow")

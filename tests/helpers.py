@@ -26,7 +26,8 @@ def claims_for(sub: str = "sub-alice", username: str = "alice", groups: str | No
 
 
 def api_event(method: str, path: str, body=None, *, claims: dict | None = None, query: dict | None = None,
-              path_parameters: dict | None = None, resource: str | None = None) -> dict:
+              path_parameters: dict | None = None, resource: str | None = None,
+              headers: dict | None = None) -> dict:
     """An API Gateway REST proxy event."""
     context = {"resourcePath": resource or path, "httpMethod": method, "stage": "test"}
     if claims is not None:
@@ -35,7 +36,7 @@ def api_event(method: str, path: str, body=None, *, claims: dict | None = None, 
         "resource": resource or path,
         "path": path,
         "httpMethod": method,
-        "headers": {"Content-Type": "application/json"},
+        "headers": {"Content-Type": "application/json", **(headers or {})},
         "queryStringParameters": query,
         "pathParameters": path_parameters,
         "requestContext": context,

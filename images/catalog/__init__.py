@@ -28,12 +28,20 @@ from images.catalog.query import PARAMS as QUERY_PARAMS
 from images.catalog.query import Criteria, criteria_from, image_find
 from images.catalog.selectors import image_get, image_list, image_search
 from images.catalog.serialise import image_to_dict
-from images.catalog.services import finish_replacement, image_create, image_delete, image_update
+from images.catalog.history import image_history
+from images.catalog.services import (
+    BULK_ACTIONS,
+    image_bulk_change,
+    image_create,
+    image_delete,
+    image_edit,
+    image_update,
+)
 from images.catalog.terms import normalise, terms_of
 from images.catalog.uploads import (
     Upload,
     image_create_from_upload,
-    image_update_from_upload,
+    image_edit_from_upload,
     upload_owner_tag,
     upload_start,
 )
@@ -42,10 +50,11 @@ from images.limits import LIMITS, MAX_KEYWORDS, MAX_TITLE_WORDS
 
 __all__ = [
     "DEFAULT_PAGE_SIZE", "FACET_FIELDS", "FACET_PREFIX", "LIMITS", "MAX_KEYWORDS", "MAX_PAGE_SIZE",
-    "MAX_TITLE_WORDS", "ORDERS", "QUERY_PARAMS", "SEARCH_KEYS", "Actor", "Criteria", "ImageConflict", "ImageMeta", "InvalidField", "Page",
-    "Upload", "apply_facet_changes", "can_change", "criteria_from", "facet_changes", "facet_values", "facets_of",
-    "finish_replacement", "image_create", "image_create_from_upload", "image_delete", "image_find", "image_get", "image_list",
-    "image_search", "image_to_dict", "image_update", "image_update_from_upload", "normalise", "page_size",
+    "MAX_TITLE_WORDS", "ORDERS", "QUERY_PARAMS", "SEARCH_KEYS", "Actor", "Criteria", "ImageConflict", "ImageMeta",
+    "InvalidField", "Page", "BULK_ACTIONS", "Upload", "apply_facet_changes", "can_change", "criteria_from",
+    "facet_changes", "facet_values", "facets_of", "image_bulk_change", "image_create", "image_create_from_upload",
+    "image_delete", "image_edit", "image_edit_from_upload", "image_find", "image_get", "image_history", "image_list",
+    "image_search", "image_to_dict", "image_update", "normalise", "page_size",
     "parse_date", "parse_keywords", "parse_order", "terms_of", "upload_owner_tag", "upload_start",
     "validate_meta",
 ]

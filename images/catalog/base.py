@@ -27,6 +27,8 @@ class Actor:
     sub: str
     username: str
     is_staff: bool = False
+    # Which face acts (portal, api, sweep): recorded in the image's history.
+    face: str = "api"
 
 
 @dataclass(frozen=True)

@@ -1,41 +1,43 @@
-"""The image catalog: writes (services) and reads (selectors) shared by the portal and the
-API, so an image made by one face is indistinguishable from one made by the other.
-Django-free.
+"""Writes: create, change (metadata and/or file), bulk changes, delete. Django-free.
 
-Write order, so no failure shows a half-made image:
-- create: bytes go to S3 under the image's fresh id first (invisible: no record points at
-  them), then ONE DynamoDB transaction writes the record and its search terms. A crash in
-  between leaves only unreferenced objects, which `manage.py sweep_images` removes.
-- replace the file: the new bytes wait under staging/, the record (with `staged_key`) and
-  terms change in one conditional transaction, then the staged bytes are copied into place
-  and `staged_key` cleared. The sweep finishes any copy a crash interrupted.
-- delete: record and terms go in one transaction, then the objects; leftovers are swept.
-Facet counts (how many images have each author, creator, keyword, capture year / month)
-are changed with atomic ADDs after the transaction commits, never inside it: inside, two
-concurrent creates with the same author would cancel each other's transaction. A crash in
-between leaves a count off by one; the sweep recounts.
-Every change of an existing record is conditional on its version: of two concurrent edits
-one wins and the other gets Conflict."""
+Write order, so that no failure shows a half-made image and no retry makes two:
+- Every stored file version has keys of its own (images/<id>/<token>.<ext>, see
+  images.objects), never overwritten, written BEFORE the transaction that points the record at
+  them. Until then nothing refers to them; if the transaction fails they are deleted, and if
+  the process dies they are unreferenced objects the sweep removes.
+- ONE DynamoDB transaction per change writes the record (conditional on the version read:
+  PynamoDB's VersionAttribute adds exactly 1), its search postings, its history entry (one per
+  version, carrying the transaction's ClientRequestToken) and, where objects lose their last
+  reference, a cleanup item. See images.catalog.transactions for how failures are told apart.
+- After the commit: facet counts (atomic ADDs; the sweep recounts after a crash) and the
+  cleanup (old objects out of the bucket and the CDN; images.catalog.cleanup).
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from common.config import get_config
 from common.errors import NotFound, PermissionDenied
 from images import media, objects
-from images.catalog.base import ID, Actor, ImageConflict, ImageMeta, can_change, now
+from images.catalog import cleanup, history
+from images.catalog.base import ID, Actor, ImageConflict, ImageMeta, InvalidField, can_change, now
 from images.catalog.facets import apply_facet_changes, facet_changes, facets_of
 from images.catalog.terms import terms_of
+from images.catalog.transactions import Unsettled, commit, new_token, s3_call
+from images.catalog.validation import parse_keywords, validate_meta
 from images.filenames import clean_filename
 from images.records import LISTED, READY, ImageRecord, ImageTerm
 
 log = logging.getLogger(__name__)
+
+META_FIELDS = ("title", "description", "keywords", "author", "capture_date")
+BULK_ACTIONS = ("set_author", "add_keywords", "remove_keywords")
 
 
 def prepare(data: bytes) -> media.PreparedImage:
@@ -52,6 +54,10 @@ def apply_meta(record: ImageRecord, meta: ImageMeta) -> None:
 
 
 def apply_file(record: ImageRecord, prepared: media.PreparedImage, original_filename: str) -> None:
+    """Point the record at a new file version: fresh keys, never those of another version."""
+    token = uuid.uuid4().hex
+    record.object_key = objects.image_key(record.id, token, prepared.extension)
+    record.thumbnail_key = objects.thumbnail_key(record.id, token)
     record.filename = f"{record.id}.{prepared.extension}"
     record.original_filename = clean_filename(original_filename, fallback=record.filename)
     record.content_type = prepared.content_type
@@ -65,43 +71,25 @@ def posting(term: str, record: ImageRecord) -> ImageTerm:
     return ImageTerm(term, record.created_key, image_id=record.id)
 
 
-def connection() -> Connection:
-    return ImageRecord._get_connection().connection
-
-
-def image_create(*, owner: Actor, meta: ImageMeta, data: bytes, original_filename: str = "") -> ImageRecord:
-    """Register an image: verify the bytes, store them, then write record and terms at once."""
-    prepared = prepare(data)
-    created = now()
-    image_id = uuid.uuid4().hex
-    record = ImageRecord(
-        id=image_id,
-        state=READY,
-        listed=LISTED,
-        created_key=f"{created.isoformat()}#{image_id}",
-        created_at=created,
-        updated_at=created,
-        creator=owner.username,
-        owner_sub=owner.sub,
-        storage_date=created.date().isoformat(),
-        object_key=objects.image_key(image_id),
-        thumbnail_key=objects.thumbnail_key(image_id),
-    )
-    apply_meta(record, meta)
-    apply_file(record, prepared, original_filename)
-    objects.put_object(record.object_key, prepared.data, content_type=prepared.content_type, filename=record.filename)
+def _put_file(record: ImageRecord, prepared: media.PreparedImage) -> None:
+    """Store a version's file and thumbnail under its own keys (nothing refers to them yet)."""
     try:
-        objects.put_object(record.thumbnail_key, prepared.thumbnail, content_type=prepared.thumbnail_content_type)
-        with TransactWrite(connection=connection()) as tx:
-            # attribute_not_exists: a fresh uuid4 never collides, and if it did nothing is overwritten.
-            tx.save(record, condition=ImageRecord.id.does_not_exist())
-            for term in terms_of(record):
-                tx.save(posting(term, record))
+        s3_call("put file", lambda: objects.put_object(record.object_key, prepared.data,
+                                                        content_type=prepared.content_type,
+                                                        filename=record.filename))
+        s3_call("put thumbnail", lambda: objects.put_object(record.thumbnail_key, prepared.thumbnail,
+                                                             content_type=prepared.thumbnail_content_type))
     except BaseException:
-        objects.delete_objects(record.object_key, record.thumbnail_key)
+        _discard(record.object_key, record.thumbnail_key)
         raise
-    apply_facet_changes(facet_changes({}, facets_of(record)))
-    return record
+
+
+def _discard(*keys: str) -> None:
+    """Remove objects a failed write put; if that fails too they are orphans the sweep removes."""
+    try:
+        objects.delete_objects(*keys)
+    except Exception:  # noqa: BLE001 - the original error matters more; the sweep finds these
+        log.warning("could not remove unreferenced objects %s; sweep_images will", keys, exc_info=True)
 
 
 def load(image_id: str) -> ImageRecord:
@@ -123,99 +111,174 @@ def current_or_none(image_id: str) -> ImageRecord | None:
         return None
 
 
-def check_version(record: ImageRecord, expected_version: int | None) -> None:
-    if expected_version is not None and int(expected_version) != record.version:
-        raise ImageConflict(record)
+def _conflict(image_id: str) -> ImageConflict | NotFound:
+    current = current_or_none(image_id)
+    return ImageConflict(current) if current is not None else NotFound("No image has that id.")
 
 
-def image_update(
-    *,
-    actor: Actor,
-    image_id: str,
-    meta: ImageMeta,
-    expected_version: int | None = None,
-    data: bytes | None = None,
-    original_filename: str | None = None,
-) -> ImageRecord:
-    """Change an image's metadata and, with `data`, its file (same id and URL)."""
-    record = load(image_id)
-    if not can_change(actor, record):
-        raise PermissionDenied("Only the image's owner or staff may change it.")
-    check_version(record, expected_version)
-    old_terms = terms_of(record)
-    old_facets = facets_of(record)
-    prepared = prepare(data) if data is not None else None
-    staged = None
-    if prepared is not None:
-        token = uuid.uuid4().hex
-        staged = objects.staging_key(record.id, token)
-        objects.put_object(staged, prepared.data, content_type=prepared.content_type)
-        objects.put_object(staged + ".thumb", prepared.thumbnail, content_type=prepared.thumbnail_content_type)
-        apply_file(record, prepared, original_filename if original_filename is not None else record.original_filename)
-        record.staged_key = staged
+def image_create(*, owner: Actor, meta: ImageMeta, data: bytes, original_filename: str = "") -> ImageRecord:
+    """Register an image: verify the bytes, store them, then write record, terms and history at once."""
+    prepared = prepare(data)
+    created = now()
+    image_id = uuid.uuid4().hex
+    record = ImageRecord(
+        id=image_id, state=READY, listed=LISTED, created_key=f"{created.isoformat()}#{image_id}",
+        created_at=created, updated_at=created, creator=owner.username, owner_sub=owner.sub,
+        storage_date=created.date().isoformat(),
+    )
     apply_meta(record, meta)
-    record.updated_at = now()
-    new_terms = terms_of(record)
+    apply_file(record, prepared, original_filename)
+    _put_file(record, prepared)
+    token = new_token()
+    entry = history.entry(image_id=image_id, version=1, actor=owner, action="create",
+                          changes=history.diff({}, history.snapshot(record)), at=created, token=token)
+
+    def build(tx):
+        # attribute_not_exists: a fresh uuid4 never collides, and if it did nothing is overwritten.
+        tx.save(record, condition=ImageRecord.id.does_not_exist())
+        tx.save(entry, condition=type(entry).image_id.does_not_exist())
+        for term in terms_of(record):
+            tx.save(posting(term, record))
+
     try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.save(record, condition=ImageRecord.state == READY)  # the version condition is added by PynamoDB
-            for term in old_terms - new_terms:
-                tx.delete(posting(term, record))
-            for term in new_terms - old_terms:
-                tx.save(posting(term, record))
-    except TransactWriteError as exc:
-        if staged:
-            objects.delete_objects(staged, staged + ".thumb")
-        if exc.cause_response_code == "TransactionCanceledException":
-            raise ImageConflict(current_or_none(image_id)) from exc
+        commit(build, image_id=image_id, version=1, token=token,
+               on_condition=lambda: ImageConflict(None))
+    except BaseException as exc:
+        if not isinstance(exc, Unsettled):
+            _discard(record.object_key, record.thumbnail_key)
         raise
-    except BaseException:
-        if staged:
-            objects.delete_objects(staged, staged + ".thumb")
-        raise
-    apply_facet_changes(facet_changes(old_facets, facets_of(record)))
-    if staged:
-        finish_replacement(record)
+    record.version = 1
+    apply_facet_changes(facet_changes({}, facets_of(record)))
     return record
 
 
-def finish_replacement(record: ImageRecord) -> None:
-    """Copy a staged file into place and clear `staged_key` (also the sweep's repair)."""
-    staged = record.staged_key
-    if not staged:
-        return
-    objects.copy_object(staged, record.object_key)
-    objects.copy_object(staged + ".thumb", record.thumbnail_key)
+def merge_changes(record: ImageRecord, changes: Mapping[str, Any]) -> ImageMeta:
+    """The record's metadata with the fields in `changes` replaced (fields left out keep theirs)."""
+    current = {
+        "title": record.title, "description": record.description, "keywords": list(record.keywords),
+        "author": record.author, "capture_date": record.capture_date,
+    }
+    return validate_meta(**{**current, **{f: changes[f] for f in META_FIELDS if f in changes}})
+
+
+def image_edit(*, actor: Actor, image_id: str, changes: Mapping[str, Any], expected_version: int | None = None,
+               data: bytes | None = None, original_filename: str | None = None,
+               action: str | None = None) -> ImageRecord:
+    """Change some metadata fields and/or the file of an image, as ONE new version.
+
+    The fields are merged onto the record read here, and the write is conditional on that
+    version: a change saved by someone else in between is a conflict, never silently undone.
+    `expected_version`, when given, is the version the caller showed its user.
+    """
+    record = load(image_id)
+    if not can_change(actor, record):
+        raise PermissionDenied("Only the image's owner or staff may change it.")
+    if expected_version is not None and int(expected_version) != record.version:
+        raise ImageConflict(record)
+    meta = merge_changes(record, changes)
+    prepared = prepare(data) if data is not None else None
+    if prepared is not None and prepared.sha256 == record.sha256:
+        prepared = None  # the same bytes again: nothing to store
+    return _save(actor, record, meta, prepared, original_filename, action)
+
+
+def image_update(*, actor: Actor, image_id: str, meta: ImageMeta, expected_version: int | None = None,
+                 data: bytes | None = None, original_filename: str | None = None) -> ImageRecord:
+    """Set all the metadata (a validated ImageMeta) and, with `data`, the file: one new version."""
+    fields = {"title": meta.title, "description": meta.description, "keywords": list(meta.keywords),
+              "author": meta.author, "capture_date": meta.capture_date}
+    return image_edit(actor=actor, image_id=image_id, changes=fields, expected_version=expected_version,
+                      data=data, original_filename=original_filename)
+
+
+def image_bulk_change(*, actor: Actor, image_id: str, action: str, value: Any,
+                      expected_version: int | None = None) -> ImageRecord:
+    """One bulk action (set_author, add_keywords, remove_keywords) on one image: one version."""
+    if action not in BULK_ACTIONS:
+        raise InvalidField("action", f"Bulk actions are: {', '.join(BULK_ACTIONS)}.")
+    record = load(image_id)
+    if action == "set_author":
+        changes: dict[str, Any] = {"author": value}
+    else:
+        given = parse_keywords(value)
+        if action == "add_keywords":
+            keywords = [*record.keywords, *given]
+        else:
+            drop = {k.lower() for k in given}
+            keywords = [k for k in record.keywords if k.lower() not in drop]
+        changes = {"keywords": keywords}
+    return image_edit(actor=actor, image_id=image_id, changes=changes, expected_version=expected_version,
+                      action=action)
+
+
+def _save(actor: Actor, record: ImageRecord, meta: ImageMeta, prepared: media.PreparedImage | None,
+          original_filename: str | None, action: str | None) -> ImageRecord:
+    before = history.snapshot(record)
+    old_terms, old_facets = terms_of(record), facets_of(record)
+    old_keys = [record.object_key, record.thumbnail_key]
+    apply_meta(record, meta)
+    if prepared is not None:
+        apply_file(record, prepared, original_filename if original_filename is not None else record.original_filename)
+    changes = history.diff(before, history.snapshot(record))
+    if not changes:
+        return record  # nothing changed: no new version
+    if prepared is not None:
+        _put_file(record, prepared)
+    record.updated_at = now()
+    version = record.version + 1
+    token = new_token()
+    action = action or ("replace" if prepared is not None else "edit")
+    entry = history.entry(image_id=record.id, version=version, actor=actor, action=action, changes=changes,
+                          at=record.updated_at, token=token)
+    new_terms = terms_of(record)
+    stale = cleanup.cleanup_item(record.id, token, old_keys) if prepared is not None else None
+
+    def build(tx):
+        tx.save(record, condition=ImageRecord.state == READY)  # PynamoDB adds the version condition
+        tx.save(entry, condition=type(entry).image_id.does_not_exist())
+        for term in old_terms - new_terms:
+            tx.delete(posting(term, record))
+        for term in new_terms - old_terms:
+            tx.save(posting(term, record))
+        if stale is not None:
+            tx.save(stale)
+
     try:
-        # Not a versioned edit: only clear the marker if it is still ours.
-        record.update(
-            actions=[ImageRecord.staged_key.remove()],
-            condition=ImageRecord.staged_key == staged,
-            add_version_condition=False,
-        )
-    except Exception:  # someone else already finished or replaced again; the sweep re-checks
-        pass
-    objects.delete_objects(staged, staged + ".thumb")
-    record.staged_key = None
+        commit(build, image_id=record.id, version=version, token=token,
+               on_condition=lambda: _conflict(record.id))
+    except BaseException as exc:
+        if prepared is not None and not isinstance(exc, Unsettled):
+            _discard(record.object_key, record.thumbnail_key)
+        raise
+    record.version = version
+    apply_facet_changes(facet_changes(old_facets, facets_of(record)))
+    if stale is not None:
+        cleanup.finish(stale)
+    return record
 
 
-def image_delete(*, actor: Actor, image_id: str, expected_version: int | None = None) -> None:
-    """Remove an image: record and terms at once, then its objects."""
+def image_delete(*, actor: Actor, image_id: str, expected_version: int | None = None) -> bool:
+    """Remove an image: record and terms go in one transaction with its history entry and a
+    cleanup item; then its objects leave the bucket and the CDN. True when all of that is done,
+    False when the objects' removal is still pending (logged; the sweep finishes it)."""
     record = load(image_id)
     if not can_change(actor, record):
         raise PermissionDenied("Only the image's owner or staff may delete it.")
-    check_version(record, expected_version)
-    try:
-        with TransactWrite(connection=connection()) as tx:
-            tx.delete(record)  # conditional on the version we read
-            for term in terms_of(record):
-                tx.delete(posting(term, record))
-    except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
-            current = current_or_none(image_id)
-            if current is None:
-                raise NotFound("No image has that id.") from exc
-            raise ImageConflict(current) from exc
-        raise
+    if expected_version is not None and int(expected_version) != record.version:
+        raise ImageConflict(record)
+    version = record.version + 1
+    token = new_token()
+    entry = history.entry(image_id=record.id, version=version, actor=actor, action="delete",
+                          changes={"state": ["ready", "deleted"]}, at=now(), token=token)
+    stale = cleanup.cleanup_item(record.id, token, [record.object_key, record.thumbnail_key])
+
+    def build(tx):
+        tx.delete(record)  # conditional on the version we read
+        tx.save(entry, condition=type(entry).image_id.does_not_exist())
+        tx.save(stale)
+        for term in terms_of(record):
+            tx.delete(posting(term, record))
+
+    commit(build, image_id=record.id, version=version, token=token, on_condition=lambda: _conflict(record.id))
     apply_facet_changes(facet_changes(facets_of(record), {}))
-    objects.delete_objects(record.object_key, record.thumbnail_key, record.staged_key or "")
+    return cleanup.finish(stale)

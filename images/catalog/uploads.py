@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from common.config import get_config
-from common.errors import PermissionDenied
+from common.errors import AppError, PermissionDenied
 from images import objects
 from images.catalog.base import Actor, ImageMeta, InvalidField
-from images.catalog.services import image_create, image_update, load
+from images.catalog.services import image_create, image_edit, load
 from images.records import ImageRecord
 
 
@@ -75,23 +75,32 @@ def _take_upload(owner: Actor, upload_key: str) -> bytes:
         raise
 
 
-def image_create_from_upload(*, owner: Actor, meta: ImageMeta, upload_key: str, original_filename: str = "") -> ImageRecord:
-    """Register a file that `owner` put under uploads/: verified here like any other bytes.
-    The upload is deleted whatever the outcome (a refused file leaves nothing behind)."""
-    data = _take_upload(owner, upload_key)
+def _consumed(upload_key: str, work):
+    """Run `work`; delete the upload when it succeeded or the file was refused (a 4xx), keep it
+    after a transient failure so the client's retry finds it (the uploads/ lifecycle rule and
+    the sweep remove abandoned ones)."""
     try:
-        return image_create(owner=owner, meta=meta, data=data, original_filename=original_filename)
-    finally:
-        objects.delete_objects(upload_key)
+        result = work()
+    except AppError as exc:
+        if exc.status < 500:
+            objects.delete_objects(upload_key)
+        raise
+    objects.delete_objects(upload_key)
+    return result
 
 
-def image_update_from_upload(*, actor: Actor, image_id: str, meta: ImageMeta, upload_key: str,
-                             expected_version: int | None = None, original_filename: str | None = None) -> ImageRecord:
-    """image_update with the file `actor` put under uploads/; the upload is deleted afterwards."""
+def image_create_from_upload(*, owner: Actor, meta: ImageMeta, upload_key: str, original_filename: str = "") -> ImageRecord:
+    """Register a file that `owner` put under uploads/: verified here like any other bytes."""
+    data = _take_upload(owner, upload_key)
+    return _consumed(upload_key, lambda: image_create(owner=owner, meta=meta, data=data,
+                                                      original_filename=original_filename))
+
+
+def image_edit_from_upload(*, actor: Actor, image_id: str, changes: dict, upload_key: str,
+                           expected_version: int | None = None, original_filename: str | None = None) -> ImageRecord:
+    """image_edit with the file `actor` put under uploads/."""
     load(image_id)  # an unknown image is a 404 before the upload is looked at or consumed
     data = _take_upload(actor, upload_key)
-    try:
-        return image_update(actor=actor, image_id=image_id, meta=meta, expected_version=expected_version,
-                            data=data, original_filename=original_filename)
-    finally:
-        objects.delete_objects(upload_key)
+    return _consumed(upload_key, lambda: image_edit(actor=actor, image_id=image_id, changes=changes,
+                                                    expected_version=expected_version, data=data,
+                                                    original_filename=original_filename))

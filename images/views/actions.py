@@ -33,21 +33,12 @@ def _stamp() -> str:
 
 
 def _apply(action: str, actor, record, value) -> None:
+    """One image's share of a bulk action: one catalog call, conditional on the version read."""
     if action == "delete_selected":
         catalog.image_delete(actor=actor, image_id=record.id, expected_version=record.version)
-        return
-    keywords = list(record.keywords)
-    author = record.author
-    if action == "set_author":
-        author = value
-    elif action == "add_keywords":
-        keywords += list(value)
-    elif action == "remove_keywords":
-        drop = {k.lower() for k in value}
-        keywords = [k for k in keywords if k.lower() not in drop]
-    meta = catalog.validate_meta(title=record.title, description=record.description, keywords=keywords,
-                                 author=author, capture_date=record.capture_date)
-    catalog.image_update(actor=actor, image_id=record.id, meta=meta, expected_version=record.version)
+    else:
+        catalog.image_bulk_change(actor=actor, image_id=record.id, action=action, value=value,
+                                  expected_version=record.version)
 
 
 @login_required

@@ -3,18 +3,20 @@ shown, never overwritten)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from common import errors
 from images import catalog, media, objects
+from images.catalog import idempotency
 from images.forms import META_FIELDS, AddImageForm, ChangeImageForm
 from images.identity import actor_for
 from images.views.common import form_errors, load, read_upload, row, wants_json
@@ -42,13 +44,15 @@ def image_add(request):
                 meta = form.apply_core(file_meta=file_meta)
                 if meta is not None:
                     try:
-                        record = catalog.image_create(owner=actor_for(request.user), meta=meta, data=data,
-                                                      original_filename=upload.name or "")
+                        record = _create_once(request, form, meta, data, upload.name or "")
                     except (media.ImageInvalid, media.ImageTooLarge) as exc:
                         too_large = isinstance(exc, media.ImageTooLarge)
                         form.add_error("image", exc.message)
                     except catalog.InvalidField as exc:
                         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                    except (idempotency.IdempotencyKeyReused, idempotency.IdempotencyInProgress):
+                        form.add_error(None, "This form was already sent and is saved (or being saved): open "
+                                             "the list to see it, or reload this page to add another image.")
         if record is not None:
             if json_wanted:
                 return JsonResponse({
@@ -68,6 +72,24 @@ def image_add(request):
     else:
         form = AddImageForm()
     return render(request, "images/image_add.html", {"form": form, "meta_fields": META_FIELDS})
+
+
+def _create_once(request, form, meta, data: bytes, filename: str):
+    """Create the image once per form token and file, however often the form is sent."""
+    actor = actor_for(request.user)
+
+    def create() -> dict:
+        return {"id": catalog.image_create(owner=actor, meta=meta, data=data, original_filename=filename).id}
+
+    token = form.cleaned_data.get("request_token")
+    if not token:
+        return catalog.image_get(image_id=create()["id"])
+    digest = hashlib.sha256(data).hexdigest()
+    payload = {"meta": [meta.title, meta.description, list(meta.keywords), meta.author, meta.capture_date],
+               "filename": filename}
+    answer = idempotency.once(scope=actor.sub, operation="portal_add", key=f"{token}.{digest[:32]}",
+                              payload=payload, run=create)
+    return catalog.image_get(image_id=answer["id"])
 
 
 @login_required
@@ -124,12 +146,9 @@ def image_change(request, image_id: str):
                     form.add_error("image", exc.message)
                 except catalog.InvalidField as exc:
                     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-                except errors.PermissionDenied as exc:
-                    raise PermissionDenied(exc.message) from exc
-                except errors.NotFound as exc:
-                    raise Http404(exc.message) from exc
                 else:
-                    note = " and its file was replaced" if data is not None else ""
+                    replaced = updated.object_key != record.object_key
+                    note = " and its file was replaced" if replaced else ""
                     messages.success(request, f"The image “{updated.title}” was changed{note}.")
                     if "_continue" in request.POST:
                         return redirect("images:change", image_id=updated.id)
@@ -156,8 +175,8 @@ def image_delete(request, image_id: str):
     if request.method == "POST":
         version = request.POST.get("version")
         try:
-            catalog.image_delete(actor=actor, image_id=record.id,
-                                 expected_version=int(version) if version and version.isdigit() else None)
+            done = catalog.image_delete(actor=actor, image_id=record.id,
+                                        expected_version=int(version) if version and version.isdigit() else None)
         except catalog.ImageConflict:
             log.info("conflict: image %s was changed by someone else before its deletion", record.id)
             messages.error(request, "Someone else changed this image after you opened it; check their "
@@ -166,8 +185,10 @@ def image_delete(request, image_id: str):
         except errors.NotFound:
             messages.info(request, "That image was already deleted.")
             return redirect("images:list")
-        except errors.PermissionDenied as exc:
-            raise PermissionDenied(exc.message) from exc
-        messages.success(request, f"The image “{record.title}” was deleted.")
+        if done:
+            messages.success(request, f"The image “{record.title}” was deleted.")
+        else:
+            messages.warning(request, f"The image “{record.title}” was deleted from the catalog; removing its "
+                                      "file from storage is still pending and will finish shortly.")
         return redirect("images:list")
     return render(request, "images/image_delete.html", {"row": row(record, actor), "record": record})

@@ -45,6 +45,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # After auth and messages: refreshes Cognito tokens, ends revoked sessions with a message.
     "accounts.middleware.CognitoSessionMiddleware",
+    # The core's errors (common.errors) as error pages: the portal's one mapping of them.
+    "portal.errors.DomainErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]

@@ -29,7 +29,7 @@ def post_image(claims=ALICE, **fields):
 def test_post_registers_with_creator_from_the_token(aws):
     status, body, _ = post_image()
     assert status == 201 and body["status"] == "success" and body["msg"]
-    assert body["object_url"].endswith(f"/images/{body['id']}")
+    assert f"/images/{body['id']}/" in body["object_url"] and body["object_url"].endswith(".png")
     status, listed, _ = call(api.list_images, "GET", "/images", claims=ALICE)
     assert status == 200 and [i["id"] for i in listed] == [body["id"]]
     assert listed[0]["creator"] == "alice" and listed[0]["keywords"] == "boat,sea"

@@ -88,7 +88,13 @@ def test_image_lifecycle_over_http(api, token, local_stack):
                            json={"id": image_id, "title": "Lighthouse at dawn", "image_content": b64(make_image("JPEG"))})
     assert changed.status_code == 200 and changed.json()["status"] == "OK"
     assert requests.get(f"{api}/images/title/dawn", headers=auth, timeout=30).json()[0]["id"] == image_id
-    assert requests.get(url, timeout=30).headers["Content-Type"] == "image/jpeg"
+    # The new file has a URL of its own, cacheable for good; the old one stops serving at once.
+    new_url = changed.json()["image"]["object_url"]
+    served = requests.get(new_url, timeout=30)
+    assert new_url != url and served.headers["Content-Type"] == "image/jpeg"
+    assert "immutable" in served.headers["Cache-Control"]
+    assert requests.get(url, timeout=30).status_code in (403, 404)
+    url = new_url
 
     deleted = requests.delete(f"{api}/images", headers=auth, json={"id": image_id}, timeout=30)
     assert deleted.status_code == 200 and deleted.json()["status"] == "success"
@@ -96,7 +102,7 @@ def test_image_lifecycle_over_http(api, token, local_stack):
     for path in ("/images?limit=100", "/images/keywords/light", f"/images/id/{image_id}"):
         found = requests.get(f"{api}{path}", headers=auth, timeout=30)
         assert found.status_code == 200 and image_id not in [i["id"] for i in found.json()], path
-    assert requests.get(url, timeout=30).status_code in (403, 404)
+    assert requests.get(url, timeout=30).status_code in (403, 404)  # gone the moment the delete answered
 
 
 def test_list_pagination_follows_the_link_header(api, token):

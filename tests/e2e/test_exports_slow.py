@@ -77,7 +77,7 @@ def make_images(stack: LocalStack) -> None:
         "        values = {**first.attribute_values, 'id': new, 'title': f'Export {n}',\n"
         "                  'original_filename': f'photo {n // 2}.png', 'filename': f'{new}.png',\n"
         "                  'created_key': first.created_key.replace(first.id, new),\n"
-        "                  'object_key': objects.image_key(new), 'thumbnail_key': objects.thumbnail_key(new)}\n"
+        "                  'object_key': objects.image_key(new, new, 'png'), 'thumbnail_key': objects.thumbnail_key(new, new)}\n"
         "        objects.put_object(values['object_key'], data, content_type='image/png')\n"
         "        values.pop('version', None)\n"
         "        batch.save(ImageRecord(**values))\n"

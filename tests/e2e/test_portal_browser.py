@@ -140,7 +140,7 @@ def test_portal_image_pages_end_to_end(people, new_context, artifacts_dir, tmp_p
     page.click("#result_list thead th.column-storage_date a")
     assert titles.all_inner_texts() == newest_first and "order=" not in page.url
 
-    # Change: edit the title, then replace the file (same id, same URL, new bytes).
+    # Change: edit the title, then replace the file (same id; the new file has a URL of its own).
     row(page, "Harbour lights").locator("th.field-title a").click()
     image_id = page.url.rstrip("/").split("/")[-2]
     object_url = page.locator(".image-preview a").first.get_attribute("href")
@@ -154,8 +154,9 @@ def test_portal_image_pages_end_to_end(people, new_context, artifacts_dir, tmp_p
     page.click("input[name=_continue]")
     assert "file was replaced" in page.locator(".messagelist").inner_text()
     assert page.url.rstrip("/").split("/")[-2] == image_id
-    assert page.locator(".image-preview a").first.get_attribute("href") == object_url
-    served = requests.get(object_url, timeout=30)
+    new_url = page.locator(".image-preview a").first.get_attribute("href")
+    assert new_url != object_url and requests.get(object_url, timeout=30).status_code in (403, 404)
+    served = requests.get(new_url, timeout=30)
     assert served.content == replacement and served.headers["Content-Type"] == "image/png"
 
     # Bulk: set the author on both (through the action's page).

@@ -11,7 +11,7 @@ import pytest
 
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from images import catalog, objects
-from images.catalog import cursors, services
+from images.catalog import services, transactions
 from images.catalog import facets as facets_module
 from images.records import ImageRecord, ImageTerm
 from tests.helpers import make_image
@@ -73,7 +73,7 @@ def test_not_an_image_changes_nothing(aws):
 
 
 def test_failed_record_write_leaves_no_orphan_objects(aws):
-    with mock.patch("images.catalog.services.TransactWrite.__exit__", side_effect=RuntimeError("DynamoDB down")):
+    with mock.patch("images.catalog.transactions.TransactWrite.__exit__", side_effect=RuntimeError("DynamoDB down")):
         with pytest.raises(RuntimeError):
             create()
     assert list(objects.list_objects("")) == []
@@ -188,15 +188,16 @@ def test_update_changes_metadata_and_search_terms(aws):
     assert ids(catalog.image_search(key="keywords", value="light")) == [record.id]
 
 
-def test_replacing_the_file_keeps_id_and_url(aws):
+def test_replacing_the_file_keeps_the_id_and_gives_the_new_file_its_own_key(aws):
     record = create(data=make_image("PNG"))
     new = make_image("JPEG", size=(30, 20), color=(0, 0, 255))
     updated = catalog.image_update(actor=ALICE, image_id=record.id, meta=meta(), data=new)
-    assert updated.object_key == record.object_key and updated.staged_key is None
+    assert updated.id == record.id and updated.version == record.version + 1
+    assert updated.object_key != record.object_key and updated.object_key.startswith(f"images/{record.id}/")
     assert updated.content_type == "image/jpeg" and (updated.width, updated.height) == (30, 20)
-    assert objects.get_object(record.object_key) == new
-    assert [k for k, _ in objects.list_objects("staging/")] == []
-    assert catalog.image_get(image_id=record.id).staged_key is None
+    assert objects.get_object(updated.object_key) == new
+    assert not objects.exists(record.object_key) and not objects.exists(record.thumbnail_key)
+    assert catalog.image_get(image_id=record.id).object_key == updated.object_key
 
 
 def test_concurrent_edits_one_wins_the_other_conflicts(aws):
@@ -217,8 +218,11 @@ def test_race_between_read_and_write_is_a_conflict(aws):
     with mock.patch.object(services, "load", side_effect=lambda image_id: next(reads, None) or real_load(image_id)):
         with pytest.raises(Conflict):
             catalog.image_update(actor=ALICE, image_id=record.id, meta=meta(title="Mine"), data=make_image("GIF"))
-    assert catalog.image_get(image_id=record.id).title == "Theirs"
-    assert [k for k, _ in objects.list_objects("staging/")] == []
+    current = catalog.image_get(image_id=record.id)
+    assert current.title == "Theirs"
+    # The refused replacement's objects are gone; only the current version's remain.
+    assert {k for k, _ in objects.list_objects(f"images/{record.id}/")} == {current.object_key}
+    assert {k for k, _ in objects.list_objects(f"thumbnails/{record.id}/")} == {current.thumbnail_key}
 
 
 def test_only_owner_or_staff_may_change(aws):
@@ -252,7 +256,8 @@ def test_image_to_dict_has_the_seed_fields(aws):
     assert set(body) >= {"id", "title", "description", "keywords", "author", "creator", "capture_date",
                          "storage_date", "filename", "object_url"}
     assert body["keywords"] == "sea,Sky"
-    assert body["object_url"] == f"{aws.images_base_url}/images/{record.id}"
+    assert body["object_url"] == f"{aws.images_base_url}/{record.object_key}"
+    assert record.object_key.startswith(f"images/{record.id}/") and record.object_key.endswith(".png")
     assert body["sha256"] == record.sha256 and body["filename"] == f"{record.id}.png"
 
 
@@ -299,7 +304,7 @@ def test_only_the_uploader_can_register_or_use_an_upload(aws):
         catalog.image_create_from_upload(owner=BOB, meta=meta(), upload_key=key)
     bobs = create(owner=BOB)
     with pytest.raises(PermissionDenied):
-        catalog.image_update_from_upload(actor=BOB, image_id=bobs.id, meta=meta(), upload_key=key)
+        catalog.image_edit_from_upload(actor=BOB, image_id=bobs.id, changes={}, upload_key=key)
     assert objects.exists(key)  # refused without consuming Alice's upload
     assert catalog.image_create_from_upload(owner=ALICE, meta=meta(), upload_key=key).owner_sub == ALICE.sub
 
@@ -309,9 +314,10 @@ def test_an_upload_replaces_the_file(aws):
     key = catalog.upload_start(ALICE).key
     data = make_image("JPEG", size=(40, 30))
     boto3.client("s3").put_object(Bucket=aws.images_bucket, Key=key, Body=data)
-    updated = catalog.image_update_from_upload(actor=ALICE, image_id=record.id, meta=meta(), upload_key=key,
-                                               expected_version=record.version)
-    assert updated.content_type == "image/jpeg" and objects.get_object(record.object_key) == data
+    updated = catalog.image_edit_from_upload(actor=ALICE, image_id=record.id, changes={}, upload_key=key,
+                                             expected_version=record.version)
+    assert updated.content_type == "image/jpeg" and objects.get_object(updated.object_key) == data
+    assert updated.version == record.version + 1
     assert not objects.exists(key)
 
 
@@ -375,14 +381,14 @@ def test_delete_takes_counts_down_and_removes_emptied_counters(aws):
 def test_counts_are_changed_after_the_transaction_not_in_it(aws):
     create()  # a counter exists: a write inside the transaction would now conflict with another
     seen = []
-    real_exit = services.TransactWrite.__exit__
+    real_exit = transactions.TransactWrite.__exit__
 
     def exit_and_look(self, *exc):
         result = real_exit(self, *exc)
         seen.append(counters()[("facet:author", "ana díaz")])
         return result
 
-    with mock.patch.object(services.TransactWrite, "__exit__", exit_and_look):
+    with mock.patch.object(transactions.TransactWrite, "__exit__", exit_and_look):
         create()
     assert seen == [1]  # committed, counter not yet touched
     assert counters()[("facet:author", "ana díaz")] == 2
@@ -471,14 +477,6 @@ def test_a_cursor_of_one_order_is_refused_for_the_other(aws):
     with pytest.raises(InvalidInput) as caught:
         catalog.image_list(order="sideways")
     assert caught.value.field == "order"
-
-
-def test_a_cursor_made_before_orders_existed_continues_newest_first(aws):
-    made = [create().id for _ in range(3)]
-    legacy = cursors.encode_cursor({"sort": catalog.image_get(image_id=made[2]).created_key})
-    assert ids(catalog.image_list(cursor=legacy)) == made[1::-1]
-    with pytest.raises(InvalidInput):
-        catalog.image_list(cursor=legacy, order="oldest")
 
 
 def test_multi_word_title_search_paginates_past_images_that_match_one_word(aws):

@@ -8,9 +8,11 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from botocore.exceptions import ClientError
 
 from common.config import get_config
 from images import catalog, maintenance, objects, sweep
+from images.catalog import cleanup
 from images.records import ImageRecord
 from tests.helpers import make_image
 
@@ -26,14 +28,16 @@ def create(title="Pier"):
     return catalog.image_create(owner=ALICE, meta=meta(title), data=make_image("PNG"), original_filename="p.png")
 
 
-def interrupted_replacement():
-    """An image whose new file was staged, then the process died before the copy."""
+CDN_DOWN = ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "CreateInvalidation")
+
+
+def interrupted_cleanup():
+    """An image whose file was replaced, then the old file's removal failed (the CDN was down)."""
     record = create()
-    with mock.patch.object(catalog.services, "finish_replacement", side_effect=RuntimeError("crash")):
-        with pytest.raises(RuntimeError):
-            catalog.image_update(actor=ALICE, image_id=record.id, meta=meta("Pier 2"),
-                                 data=make_image("JPEG", size=(30, 20)), expected_version=record.version)
-    assert ImageRecord.get(record.id).staged_key
+    with mock.patch.object(objects, "invalidate", side_effect=CDN_DOWN):
+        catalog.image_update(actor=ALICE, image_id=record.id, meta=meta("Pier 2"),
+                             data=make_image("JPEG", size=(30, 20)), expected_version=record.version)
+    assert cleanup.pending(record.id)
     return record
 
 
@@ -68,9 +72,9 @@ def summary_logged(records) -> dict:
     return json.loads(lines[0])
 
 
-def test_the_handler_repairs_an_orphan_and_an_interrupted_replacement(aws, monkeypatch, logged):
-    record = interrupted_replacement()
-    orphan = objects.image_key("f" * 32)  # a create that died before its transaction
+def test_the_handler_repairs_an_orphan_and_an_interrupted_cleanup(aws, monkeypatch, logged):
+    record = interrupted_cleanup()
+    orphan = objects.image_key("f" * 32, "t" * 32, "png")  # a create that died before its transaction
     objects.put_object(orphan, b"x", content_type="image/png")
     environ(monkeypatch, SWEEP_GRACE_MINUTES="0")  # everything is old enough
 
@@ -79,7 +83,7 @@ def test_the_handler_repairs_an_orphan_and_an_interrupted_replacement(aws, monke
     assert summary["repair"] is True and summary["grace_minutes"] == 0
     assert summary["needs_attention"] is False
     assert summary["counts"] == {
-        "orphan_objects": 1, "recent_objects": 0, "unfinished_replacements": 1, "missing_files": 0,
+        "orphan_objects": 1, "recent_objects": 0, "pending_cleanups": 1, "missing_files": 0,
         "facet_differences": 0, "deleted": 1, "finished": 1, "recounted": 0, "failures": 0,
     }
     assert summary["missing_files"] == [] and summary["failures"] == []
@@ -87,12 +91,11 @@ def test_the_handler_repairs_an_orphan_and_an_interrupted_replacement(aws, monke
     assert logged[0].levelno == logging.INFO
     json.dumps(summary)  # what Lambda returns must serialise
 
-    # Repaired: the orphan is gone, the replacement is in place, the staged files are gone.
-    assert not objects.exists(orphan)
+    # Repaired: the orphan is gone, the old version's files are gone, the new one is served.
+    assert not objects.exists(orphan) and not cleanup.pending(record.id)
     fixed = ImageRecord.get(record.id)
-    assert fixed.staged_key is None and fixed.title == "Pier 2"
+    assert fixed.title == "Pier 2" and not objects.exists(record.object_key)
     assert objects.get_object(fixed.object_key)[:3] == b"\xff\xd8\xff"  # the JPEG, not the PNG
-    assert {k for k, _ in objects.list_objects(objects.STAGING_PREFIX)} == set()
 
     # A second run finds nothing left.
     again = maintenance.lambda_handler(SCHEDULED_EVENT, None)
@@ -103,7 +106,7 @@ def test_the_default_grace_period_leaves_a_write_in_progress_alone(aws, monkeypa
     monkeypatch.delenv("SWEEP_GRACE_MINUTES", raising=False)
     monkeypatch.delenv("SWEEP_REPAIR", raising=False)
     get_config.cache_clear()
-    recent = objects.image_key("e" * 32)
+    recent = objects.image_key("e" * 32, "t" * 32, "png")
     objects.put_object(recent, b"x", content_type="image/png")
 
     summary = maintenance.lambda_handler(SCHEDULED_EVENT, None)
@@ -116,17 +119,17 @@ def test_the_default_grace_period_leaves_a_write_in_progress_alone(aws, monkeypa
 
 
 def test_sweep_repair_false_only_reports(aws, monkeypatch):
-    record = interrupted_replacement()
-    orphan = objects.thumbnail_key("f" * 32)
+    record = interrupted_cleanup()
+    orphan = objects.thumbnail_key("f" * 32, "t" * 32)
     objects.put_object(orphan, b"x", content_type="image/jpeg")
     environ(monkeypatch, SWEEP_GRACE_MINUTES="0", SWEEP_REPAIR="false")
 
     summary = maintenance.lambda_handler(SCHEDULED_EVENT, None)
 
     assert summary["repair"] is False and summary["needs_attention"] is True
-    assert summary["counts"]["orphan_objects"] == 1 and summary["counts"]["unfinished_replacements"] == 1
+    assert summary["counts"]["orphan_objects"] == 1 and summary["counts"]["pending_cleanups"] == 1
     assert summary["counts"]["deleted"] == summary["counts"]["finished"] == 0
-    assert objects.exists(orphan) and ImageRecord.get(record.id).staged_key
+    assert objects.exists(orphan) and cleanup.pending(record.id)
 
 
 def test_a_finding_that_cannot_be_repaired_is_reported_not_raised(aws, monkeypatch, logged):

@@ -6,7 +6,7 @@ import io
 from datetime import datetime, timedelta, timezone
 from unittest import mock
 
-import pytest
+from botocore.exceptions import ClientError
 from django.core.management import call_command
 
 from images import catalog, objects
@@ -38,13 +38,12 @@ def test_a_clean_catalog_reports_nothing(aws):
 
 def test_orphans_are_reported_then_deleted_and_referenced_objects_kept(aws):
     kept = create()
-    # A create that died before its transaction, and a replacement file nobody points at.
-    objects.put_object(objects.image_key("f" * 32), b"x", content_type="image/png")
-    objects.put_object(objects.thumbnail_key("f" * 32), b"x", content_type="image/jpeg")
-    objects.put_object(objects.staging_key(kept.id, "t" * 32), b"x", content_type="image/png")
-    objects.put_object(objects.upload_key("a" * 16, "u" * 32), b"x", content_type="image/png")
-    orphans = {objects.image_key("f" * 32), objects.thumbnail_key("f" * 32),
-               objects.staging_key(kept.id, "t" * 32), objects.upload_key("a" * 16, "u" * 32)}
+    # A create that died before its transaction, a replacement file nobody points at, an
+    # upload never registered.
+    orphans = {objects.image_key("f" * 32, "t" * 32, "png"), objects.thumbnail_key("f" * 32, "t" * 32),
+               objects.image_key(kept.id, "n" * 32, "jpg"), objects.upload_key("a" * 16, "u" * 32)}
+    for key in orphans:
+        objects.put_object(key, b"x", content_type="image/png")
 
     report = sweep(now=LATER)
     assert set(report.orphan_objects) == orphans and not report.deleted
@@ -57,29 +56,28 @@ def test_orphans_are_reported_then_deleted_and_referenced_objects_kept(aws):
 
 
 def test_recent_unreferenced_objects_are_left_for_the_grace_period(aws):
-    objects.put_object(objects.image_key("e" * 32), b"x", content_type="image/png")
+    key = objects.image_key("e" * 32, "t" * 32, "png")
+    objects.put_object(key, b"x", content_type="image/png")
     report = sweep(repair=True, grace=timedelta(minutes=60))
-    assert report.recent_objects == [objects.image_key("e" * 32)] and not report.deleted
-    assert objects.exists(objects.image_key("e" * 32))
+    assert report.recent_objects == [key] and not report.deleted
+    assert objects.exists(key)
 
 
-def test_an_interrupted_replacement_is_finished(aws):
+def test_an_interrupted_cleanup_is_finished(aws):
     record = create()
     new_bytes = make_image("JPEG", size=(30, 20))
-    with mock.patch.object(catalog.services, "finish_replacement", side_effect=RuntimeError("crash")):
-        with pytest.raises(RuntimeError):
-            catalog.image_update(actor=ALICE, image_id=record.id, meta=meta("Pier 2"), data=new_bytes,
-                                 expected_version=record.version)
-    stuck = ImageRecord.get(record.id)
-    assert stuck.staged_key and objects.get_object(record.object_key)[:4] == b"\x89PNG"
+    down = ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "CreateInvalidation")
+    with mock.patch.object(objects, "invalidate", side_effect=down):
+        catalog.image_update(actor=ALICE, image_id=record.id, meta=meta("Pier 2"), data=new_bytes,
+                             expected_version=record.version)
+    updated = catalog.image_get(image_id=record.id)
+    assert updated.title == "Pier 2" and updated.version == record.version + 1  # committed before the crash
 
     report = sweep(now=LATER)
-    assert report.unfinished_replacements == [record.id] and not report.orphan_objects
-    sweep(repair=True, now=LATER)
-    fixed = ImageRecord.get(record.id)
-    assert fixed.staged_key is None and fixed.title == "Pier 2"
-    assert objects.get_object(record.object_key)[:2] == b"\xff\xd8"
-    assert not keys(objects.STAGING_PREFIX)
+    assert len(report.pending_cleanups) == 1 and not report.orphan_objects and not report.clean
+    assert sweep(repair=True, now=LATER).finished == report.pending_cleanups
+    assert keys() == {updated.object_key, updated.thumbnail_key}
+    assert sweep(now=LATER).clean
 
 
 def test_missing_files_are_reported_not_hidden(aws):
@@ -91,15 +89,16 @@ def test_missing_files_are_reported_not_hidden(aws):
 
 
 def test_command_reports_then_repairs(aws):
-    objects.put_object(objects.image_key("d" * 32), b"x", content_type="image/png")
+    key = objects.image_key("d" * 32, "t" * 32, "png")
+    objects.put_object(key, b"x", content_type="image/png")
     out = io.StringIO()
     call_command("sweep_images", "--grace-minutes", "0", stdout=out)
-    assert f"orphan object: {objects.image_key('d' * 32)}" in out.getvalue() and "--repair" in out.getvalue()
-    assert objects.exists(objects.image_key("d" * 32))
+    assert f"orphan object: {key}" in out.getvalue() and "--repair" in out.getvalue()
+    assert objects.exists(key)
     out = io.StringIO()
     call_command("sweep_images", "--repair", "--grace-minutes", "0", stdout=out)
     assert "deleted: images/" in out.getvalue()
-    assert not objects.exists(objects.image_key("d" * 32))
+    assert not objects.exists(key)
 
 
 def counters():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -73,6 +74,13 @@ def requests_for(service: str, operation: str, params: dict, region: str) -> lis
         if "UserPoolId" in params:
             pool = f"arn:aws:cognito-idp:{region}:{ACCOUNT}:userpool/{params['UserPoolId']}"
             return [Request(f"cognito-idp:{operation}", pool, why=why)]
+    if service == "cloudfront" and operation == "CreateInvalidation":
+        return [Request("cloudfront:CreateInvalidation",
+                        f"arn:aws:cloudfront::{ACCOUNT}:distribution/{params['DistributionId']}", why=why)]
+    if service == "secretsmanager" and operation == "GetSecretValue":
+        # Secrets Manager ends an ARN with six random characters; the model names them AbCdEf.
+        return [Request("secretsmanager:GetSecretValue", re.sub(r"-[A-Za-z0-9]{6}$", "-AbCdEf", params["SecretId"]),
+                        why=why)]
     raise Unsupported(f"no IAM mapping for {service}.{operation}: add it to tests/infra/calls.py")
 
 
@@ -184,8 +192,15 @@ def _drop_clients() -> None:
     from accounts import cognito, records as account_records
     from images import objects, records as image_records
 
+    from aws_lambda_powertools.utilities import parameters
+
+    from images.catalog import idempotency
+
     boto3.DEFAULT_SESSION = None
     objects._client.cache_clear()
+    objects._cloudfront.cache_clear()
+    idempotency._store.cache_clear()
+    parameters.clear_caches()
     cognito._clients.clear()
     for model in (*image_records.MODELS, *account_records.MODELS):
         model._connection = None

@@ -5,10 +5,11 @@ happens outside it is set-up (another party, e.g. a browser posting a presigned 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, timezone
 from unittest import mock
@@ -53,6 +54,38 @@ def image_body(**fields) -> dict:
             "capture_date": "2023-07-01", "filename": "h.png", **fields}
 
 
+@contextlib.contextmanager
+def replies_lost(operation: str = "TransactWriteItems") -> Iterator[None]:
+    """Every reply of `operation` is lost after the server acted (a timeout), retries included:
+    the code must settle whether its change is in (one read of the history entry)."""
+    from botocore.exceptions import ReadTimeoutError
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    real = BotocoreStubber.__call__
+
+    def call_then_drop(self, event_name, request, **kwargs):
+        answer = real(self, event_name, request, **kwargs)
+        if event_name.endswith(f".{operation}"):
+            raise ReadTimeoutError(endpoint_url=request.url)
+        return answer
+
+    with mock.patch.object(BotocoreStubber, "__call__", call_then_drop), mock.patch("botocore.endpoint.time.sleep"):
+        yield
+
+
+def cleanup_left(title: str) -> ImageRecord:
+    """An image whose file was replaced, then the old file's removal failed (the CDN was down):
+    the cleanup item is left for a retry or the sweep."""
+    from botocore.exceptions import ClientError
+
+    record = create(title)
+    down = ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "CreateInvalidation")
+    with mock.patch.object(objects, "invalidate", side_effect=down):
+        catalog.image_update(actor=ACTOR, image_id=record.id, meta=meta(title + " 2"),
+                             data=make_image("JPEG", size=(30, 20)), expected_version=record.version)
+    return ImageRecord.get(record.id)
+
+
 def missing_upload() -> str:
     return objects.upload_key(catalog.upload_owner_tag(ACTOR.sub), "0" * 32)
 
@@ -73,13 +106,21 @@ def list_images(act: Act) -> None:
 
 
 def search_images(act: Act) -> None:
+    older = create()
     record = create()
     with act():
+        reply = images_api.search_images(api_event("GET", "/images/title/harbour", query={"limit": "1"},
+                                                   path_parameters={"key": "title", "value": "harbour"},
+                                                   resource="/images/{key}/{value}"), None)
+        cursor = reply["headers"]["X-Next-Cursor"]  # signed with the cursor secret
+        status, rest = call(images_api.search_images, "GET", "/images/title/harbour", query={"limit": "1", "cursor": cursor},
+                            path_parameters={"key": "title", "value": "harbour"}, resource="/images/{key}/{value}")
+        assert status == 200 and [i["id"] for i in rest] == [older.id], rest
         for key, value in (("title", "harbour"), ("keywords", "boat"), ("author", "ana"), ("id", record.id),
                            ("capture_date", "2023-07-01")):
             status, found = call(images_api.search_images, "GET", f"/images/{key}/{value}",
                                  path_parameters={"key": key, "value": value}, resource="/images/{key}/{value}")
-            assert status == 200 and [i["id"] for i in found] == [record.id], (key, found)
+            assert status == 200 and record.id in [i["id"] for i in found], (key, found)
 
 
 def create_upload(act: Act) -> None:
@@ -95,6 +136,21 @@ def create_image(act: Act) -> None:
                             claims=ALICE)
         assert status == 201, body
         status, body = call(images_api.create_image, "POST", "/images", image_body(upload_key=key), claims=ALICE)
+        assert status == 201, body
+        # A retried create: the same Idempotency-Key gives the first answer (Powertools records).
+        once = {"Idempotency-Key": "retry-1"}
+        first = call(images_api.create_image, "POST", "/images", image_body(image_content=b64(make_image())),
+                     claims=ALICE, headers=once)
+        again = call(images_api.create_image, "POST", "/images", image_body(image_content=b64(make_image())),
+                     claims=ALICE, headers=once)
+        assert first == again and first[0] == 201, (first, again)
+        refused_once = call(images_api.create_image, "POST", "/images", image_body(image_content=b64(b"x")),
+                            claims=ALICE, headers={"Idempotency-Key": "retry-2"})
+        assert refused_once[0] == 400, refused_once
+        # The commit's reply is lost: one read of the history entry settles it.
+        with replies_lost():
+            status, body = call(images_api.create_image, "POST", "/images",
+                                image_body(image_content=b64(make_image())), claims=ALICE)
         assert status == 201, body
     refused = pending_upload(b"<html>not an image</html>", token="e" * 32)
     with act():
@@ -130,31 +186,24 @@ def update_image(act: Act) -> None:
         status, body = call(images_api.update_image, "PUT", "/images", {"id": record.id, "version": 1,
                                                                           "title": "Stale"}, claims=ALICE)
         assert status == 409, body
-
-
-def interrupted_replacement(title: str) -> ImageRecord:
-    """An image whose new file was staged, then the process died before the copy."""
-    record = create(title)
-    with mock.patch.object(catalog.services, "finish_replacement", side_effect=RuntimeError("crash")):
-        try:
-            catalog.image_update(actor=ACTOR, image_id=record.id, meta=meta(title + " 2"),
-                                 data=make_image("JPEG", size=(30, 20)), expected_version=record.version)
-        except RuntimeError:
-            pass
-    return ImageRecord.get(record.id)
+        with replies_lost():
+            status, body = call(images_api.update_image, "PUT", "/images", {"id": record.id, "title": "Settled"},
+                                claims=ALICE)
+        assert status == 200, body
 
 
 def delete_image(act: Act) -> None:
     record = create()
-    staged = interrupted_replacement("Staged")
-    assert staged.staged_key
+    other = create("Other")
     with act():
-        for image_id in (record.id, staged.id):
-            status, body = call(images_api.delete_image, "DELETE", "/images", {"id": image_id}, claims=ALICE)
-            assert status == 200, body
+        status, body = call(images_api.delete_image, "DELETE", "/images", {"id": record.id}, claims=ALICE)
+        assert status == 200, body
         status, body = call(images_api.delete_image, "DELETE", "/images", {"id": record.id}, claims=ALICE)
         assert status == 404, body
-    assert not objects.exists(staged.staged_key)
+        with replies_lost():
+            status, body = call(images_api.delete_image, "DELETE", "/images", {"id": other.id}, claims=ALICE)
+        assert status == 200, body
+    assert not objects.exists(record.object_key) and not objects.exists(other.object_key)
 
 
 def create_user(act: Act) -> None:
@@ -190,37 +239,34 @@ def create_token(act: Act) -> None:
 
 def maintenance_sweep(act: Act) -> None:
     kept = create("Kept")
-    objects.put_object(objects.image_key("d" * 32), b"x", content_type="image/png")  # orphans
+    objects.put_object(objects.image_key("d" * 32, "t" * 32, "png"), b"x", content_type="image/png")  # orphans
     objects.put_object(objects.upload_key("0" * 16, "1" * 32), b"x", content_type="image/png")
-    replaced = interrupted_replacement("Replaced")
-    objects.put_object(objects.thumbnail_key("d" * 32), b"x", content_type="image/jpeg")
+    replaced = cleanup_left("Replaced")
+    objects.put_object(objects.thumbnail_key("d" * 32, "t" * 32), b"x", content_type="image/jpeg")
     lost = create("Lost")
     objects.delete_objects(lost.object_key)  # a file gone: reported, not repaired
-    restored = interrupted_replacement("Restored")  # files gone, but the staged ones restore them
-    objects.delete_objects(restored.object_key, restored.thumbnail_key)
     ImageTerm("facet:keyword", "zero", label="zero", facet_count=0).save()  # a counter left over
     ImageTerm("facet:author", "ana").delete()  # a counter lost
     later = functools.partial(sweep.sweep, now=datetime.now(timezone.utc) + timedelta(days=1))
     with act(), mock.patch.object(maintenance, "sweep", later):
         summary = maintenance.lambda_handler({"source": "aws.events", "detail": {}}, None)
     assert summary["needs_attention"] is True and not summary["failures"], summary
-    assert ImageRecord.get(kept.id) and not ImageRecord.get(replaced.id).staged_key
-    assert not objects.exists(objects.image_key("d" * 32))
+    assert ImageRecord.get(kept.id) and ImageRecord.get(replaced.id).title == "Replaced 2"
+    assert not catalog.cleanup.pending() and not objects.exists(objects.image_key("d" * 32, "t" * 32, "png"))
 
 
 # -- the portal (Beanstalk instances) --------------------------------------------------------
 
 def portal_commands(act: Act) -> None:
     """The runbook's commands on an instance: create_user (a refused password leaves no user
-    behind, finding 4) and sweep_images --repair (a staged file gone missing, finding 3)."""
+    behind, finding 4) and sweep_images --repair (a cleanup left unfinished, a file gone)."""
     from django.core.management import CommandError, call_command
 
-    record = interrupted_replacement("Staged")
-    objects.delete_objects(record.object_key, record.thumbnail_key)  # files lost: the staged ones restore them
+    cleanup_left("Replaced")
     objects.put_object(objects.upload_key("0" * 16, "2" * 32), b"x", content_type="image/png")  # abandoned
-    other = interrupted_replacement("Gone")
-    objects.delete_objects(other.staged_key, other.object_key)  # file and staged file gone (finding 3)
-    objects.put_object(objects.thumbnail_key("e" * 32), b"x", content_type="image/jpeg")  # an orphan
+    gone = create("Gone")
+    objects.delete_objects(gone.object_key)  # a file gone: reported, not repaired
+    objects.put_object(objects.thumbnail_key("e" * 32, "t" * 32), b"x", content_type="image/jpeg")  # an orphan
     out = io.StringIO()
     with act():
         call_command("create_user", "root", "--email", "root@example.com", "--password", PASSWORD, "--staff",
@@ -266,9 +312,16 @@ def portal_pages(act: Act, client) -> None:
         login = reverse("accounts:login")
         assert client.post(login, {"username": "alice", "password": "Wrong-pass-1"}).status_code == 200
         assert client.post(login, {"username": "alice", "password": PASSWORD}).status_code == 302
-        added = client.post(reverse("images:add"), {"title": "Harbour", "keywords": "boat", "author": "Ana",
-                                                    "capture_date": "2020-01-02", "image": upload()})
+        form = {"title": "Harbour", "keywords": "boat", "author": "Ana", "capture_date": "2020-01-02",
+                "request_token": "a" * 32}
+        before = len(catalog.image_list(limit=100).items)
+        added = client.post(reverse("images:add"), {**form, "image": upload()})
         assert added.status_code == 302, added
+        resent = client.post(reverse("images:add"), {**form, "image": upload()})  # a double submit: once
+        assert resent.status_code == 302 and len(catalog.image_list(limit=100).items) == before + 1, resent
+        refused = client.post(reverse("images:add"), {**form, "request_token": "b" * 32,
+                                                      "image": SimpleUploadedFile("x.png", b"<svg/>")})
+        assert refused.status_code == 200, refused
         record = catalog.image_list().items[0]
         assert client.get(reverse("images:list")).status_code == 200
         assert client.get(reverse("images:list"), {"q": "harbour", "limit": 1}).status_code == 200
@@ -291,6 +344,9 @@ def portal_pages(act: Act, client) -> None:
         changed = client.post(change, {"title": "Harbour 2", "author": "Ana", "version": record.version,
                                        "image": upload("JPEG")})
         assert changed.status_code == 302, changed
+        with replies_lost():  # the commit's reply is lost: one read of the history entry settles it
+            settled = client.post(change, {"title": "Harbour 3", "author": "Ana", "version": record.version + 1})
+        assert settled.status_code == 302, settled
         version = catalog.image_get(image_id=record.id).version
         assert client.post(reverse("images:delete", args=[record.id]), {"version": version}).status_code == 302
         change_password = reverse("accounts:password_change")

@@ -86,6 +86,8 @@ class Model:
             "IMAGES_TABLE": self.config.images_table, "IMAGE_TERMS_TABLE": self.config.image_terms_table,
             "SESSIONS_TABLE": self.config.sessions_table, "SIGNIN_ATTEMPTS_TABLE": self.config.signin_attempts_table,
             "IMAGES_BUCKET": self.config.images_bucket, "COGNITO_USER_POOL_ID": self.config.cognito_user_pool_id,
+            "HISTORY_TABLE": self.config.history_table, "IDEMPOTENCY_TABLE": self.config.idempotency_table,
+            "CLOUDFRONT_DISTRIBUTION_ID": self.config.cloudfront_distribution_id,
         }.get(name)
 
     def _data(self, kind: str, name: str) -> Any:
@@ -129,6 +131,9 @@ class Model:
         if kind == "aws_cognito_user_pool":
             pool = self._environment(f"{ref}.id")
             return {"id": pool, "arn": arn_prefix.format("cognito-idp") + f"userpool/{pool}"}
+        if kind == "aws_cloudfront_distribution":
+            distribution = self._environment(f"{ref}.id")
+            return {"id": distribution, "arn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/{distribution}"}
         if kind == "aws_kms_key":
             return {"arn": arn_prefix.format("kms") + f"key/{KMS_KEY_ID}"}
         if kind == "aws_secretsmanager_secret":

@@ -11,7 +11,7 @@ from accounts.records import SessionRecord, SignInAttempts
 from common.config import get_config
 from images import objects
 from images.export_jobs import EXPORTS_PREFIX
-from images.records import ExportJob, ImageRecord, ImageTerm
+from images.records import ExportJob, IdempotencyRecord, ImageHistory, ImageRecord, ImageTerm
 from tests.infra.hcl import ROOT, environ_default, single, terraform
 
 CONFIG = ROOT / "common" / "config.py"
@@ -23,6 +23,8 @@ TABLES = [
     (SessionRecord, "sessions", "sessions_table_name", "SESSIONS_TABLE"),
     (SignInAttempts, "signin_attempts", "signin_attempts_table_name", "SIGNIN_ATTEMPTS_TABLE"),
     (ExportJob, "exports", "exports_table_name", "EXPORTS_TABLE"),
+    (ImageHistory, "image_history", "image_history_table_name", "HISTORY_TABLE"),
+    (IdempotencyRecord, "idempotency", "idempotency_table_name", "IDEMPOTENCY_TABLE"),
 ]
 
 
@@ -127,7 +129,6 @@ def test_image_bucket_lifecycle():
     uploads = rules["expire-unverified-uploads"]
     assert single(uploads["filter"])["prefix"] == objects.UPLOADS_PREFIX
     assert single(uploads["expiration"])["days"] == 1
-    assert single(rules["expire-stale-staging"]["filter"])["prefix"] == objects.STAGING_PREFIX
     exports = rules["expire-exports"]
     assert single(exports["filter"])["prefix"] == EXPORTS_PREFIX and single(exports["expiration"])["days"] == 1
     general = rules["noncurrent-versions-and-multipart"]
@@ -225,7 +226,7 @@ def test_lambda_permissions_are_per_function_and_scoped():
     for key, spec in functions.items():
         assert set(spec["dynamodb"]) <= set(tables), key
         for prefix in spec["s3_read"] + spec["s3_put"] + spec["s3_delete"]:
-            assert prefix in {objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.UPLOADS_PREFIX, objects.STAGING_PREFIX}
+            assert prefix in {objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.UPLOADS_PREFIX}
         if not key.endswith("_user"):
             assert spec["cognito"] == [], key
     # Readers never write; only the image functions touch S3.

@@ -18,8 +18,12 @@ DJANGO = {"DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS",
 # Read by common/config.py for the scheduled sweep only (infra/maintenance.tf): the API
 # functions and the portal leave them at their defaults.
 SWEEP_ONLY = {"SWEEP_GRACE_MINUTES", "SWEEP_REPAIR"}
+# The cursor-signing key: Beanstalk passes the secret's value (environment secrets), the
+# Lambdas get the secret's ARN and read it themselves (cached).
+PORTAL_SECRET_ONLY = {"CURSOR_SECRET"}
+LAMBDA_SECRET_ARN_ONLY = {"CURSOR_SECRET_ARN"}
 # API Gateway's hop in front of the API functions; the scheduled sweep has no client address.
-API_ONLY = {"TRUSTED_PROXY_HOPS"}
+API_ONLY = {"TRUSTED_PROXY_HOPS", "CURSOR_SECRET_ARN"}
 
 _spec = importlib.util.spec_from_file_location("bundle", ROOT / "scripts" / "bundle.py")
 bundle = importlib.util.module_from_spec(_spec)
@@ -59,7 +63,7 @@ def test_every_lambda_gets_every_core_variable():
     assert single(function["environment"])["variables"] == "${local.lambda_environment}"
     assert tf.locals["lambda_environment"] == "${merge(local.core_environment, local.lambda_only_environment)}"
     names = set(tf.locals["core_environment"]) | set(tf.locals["lambda_only_environment"])
-    assert names == core_names() - LOCAL_ONLY - FALLBACKS - LAMBDA_RESERVED - SWEEP_ONLY
+    assert names == core_names() - LOCAL_ONLY - FALLBACKS - LAMBDA_RESERVED - SWEEP_ONLY - PORTAL_SECRET_ONLY
     assert not names & LAMBDA_RESERVED, "Lambda refuses reserved names such as AWS_REGION"
 
 
@@ -74,10 +78,11 @@ def test_beanstalk_gets_every_core_and_django_variable():
         "${local.portal_environment}": "aws:elasticbeanstalk:application:environment",
         "${local.portal_secrets}": "aws:elasticbeanstalk:application:environmentsecrets",
     }
-    expected = (core_names() - LOCAL_ONLY - FALLBACKS - SWEEP_ONLY) | DJANGO | production_required()
+    expected = (core_names() - LOCAL_ONLY - FALLBACKS - SWEEP_ONLY - LAMBDA_SECRET_ARN_ONLY) | DJANGO | production_required()
     assert expected <= properties | secrets, expected - properties - secrets
     assert tf.locals["portal_only_environment"]["DJANGO_SETTINGS_MODULE"] == "portal.settings.production"
     assert not (LOCAL_ONLY & (properties | secrets))
+    assert tf.locals["portal_secrets"]["CURSOR_SECRET"] == "${aws_secretsmanager_secret.cursor_secret.arn}"
 
 
 def test_django_secret_is_never_a_plain_value():
@@ -118,7 +123,7 @@ def test_the_sweep_function_gets_every_variable_its_code_reads():
     read = set().union(*(environment_names(path) for path in modules.values()))
     assert SWEEP_ONLY <= read and "IMAGES_BUCKET" in read
     names = set(tf.locals["core_environment"]) | set(tf.locals["maintenance_only_environment"])
-    missing = read - LOCAL_ONLY - FALLBACKS - LAMBDA_RESERVED - API_ONLY - names
+    missing = read - LOCAL_ONLY - FALLBACKS - LAMBDA_RESERVED - API_ONLY - PORTAL_SECRET_ONLY - names
     assert not missing, f"read by images.maintenance or what it imports, not set for the function: {missing}"
     assert not names & (LAMBDA_RESERVED | LOCAL_ONLY)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-from images import objects
 from images.sweep import SWEPT_PREFIXES
 from tests.infra.hcl import ROOT, single, terraform, top_level_functions
 
@@ -65,11 +64,11 @@ def test_the_role_allows_exactly_the_sweeps_calls():
     table_actions = {
         sid: (set(s["actions"]), tuple(s["resources"])) for sid, s in found.items() if s["actions"][0].startswith("dynamodb:")
     }
-    # ImageRecord.scan + finish_replacement's update; ImageTerm.query + the conditional recount.
+    # ImageRecord.scan; ImageTerm.query + the conditional recount, and the cleanups' query and delete.
     assert table_actions == {
-        "ScanAndFinishImages": ({"dynamodb:Scan", "dynamodb:UpdateItem"}, ("${aws_dynamodb_table.images.arn}",)),
-        "RecountFacets": ({"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
-                          ("${aws_dynamodb_table.image_terms.arn}",)),
+        "ScanImages": ({"dynamodb:Scan"}, ("${aws_dynamodb_table.images.arn}",)),
+        "RecountFacetsAndFinishCleanups": ({"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+                                           ("${aws_dynamodb_table.image_terms.arn}",)),
     }
     bucket = "${aws_s3_bucket.images.arn}"
     object_actions = {
@@ -78,15 +77,12 @@ def test_the_role_allows_exactly_the_sweeps_calls():
     }
     assert object_actions == {
         "s3:ListBucket": {bucket},
-        "s3:GetObject": {"staging/*", "images/*", "thumbnails/*"},  # copy source, HeadObject
-        "s3:PutObject": {"images/*", "thumbnails/*"},  # copy target
-        "s3:DeleteObject": {"images/*", "thumbnails/*", "staging/*", "uploads/*"},
+        "s3:DeleteObject": {"images/*", "thumbnails/*", "uploads/*"},
     }
-    # Every prefix the sweep lists, and nothing else, is deleted under.
+    # Every prefix the sweep lists, and nothing else, is deleted under; it never reads or writes objects.
     assert object_actions["s3:DeleteObject"] == {p + "*" for p in SWEPT_PREFIXES}
-    assert {objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.STAGING_PREFIX} == {
-        r.removesuffix("*") for r in object_actions["s3:GetObject"]
-    }
+    assert found["InvalidateImageCache"]["actions"] == ["cloudfront:CreateInvalidation"]
+    assert found["InvalidateImageCache"]["resources"] == ["${aws_cloudfront_distribution.images.arn}"]
     # No Cognito, no index, no wildcard resource.
     document = json.dumps(terraform().data["aws_iam_policy_document"]["maintenance"])
     assert "cognito" not in document and "/index/" not in document and '"*"' not in document

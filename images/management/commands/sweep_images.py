@@ -10,7 +10,7 @@ from images.sweep import sweep
 
 
 class Command(BaseCommand):
-    help = ("Find objects no image points at, unfinished file replacements, images whose file is missing and "
+    help = ("Find objects no image points at, unfinished clean-ups of removed files, images whose file is missing and "
             "facet counts that differ from the images; with --repair, delete the orphans, finish the "
             "replacements and recount the facets.")
 
