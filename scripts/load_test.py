@@ -61,9 +61,12 @@ def start_api(stack: LocalStack, state: Path) -> str:
     return stack.api_url
 
 
-def seed_images(api: str, count: int) -> None:
-    token = requests.post(f"{api}/users/token", json={"username": USERNAME, "password": PASSWORD},
-                          timeout=60).json()["id_token"]
+def api_token(api: str) -> str:
+    return requests.post(f"{api}/users/token", json={"username": USERNAME, "password": PASSWORD},
+                         timeout=60).json()["id_token"]
+
+
+def seed_images(api: str, token: str, count: int) -> None:
     content = base64.b64encode(make_image(size=(32, 24))).decode()
     for i in range(count):
         reply = requests.post(f"{api}/images", headers={"Authorization": token}, timeout=60, json={
@@ -109,11 +112,14 @@ def main() -> int:
             create_user(stack, USERNAME, PASSWORD)
             portals = start_portals(stack, state)
             api = start_api(stack, state)
-            seed_images(api, args.images)
+            # One ID token for the API users, as a program keeps its token: the sign-in limit
+            # (issue 14) refuses many sign-ins of one user from one address in a burst.
+            token = api_token(api)
+            seed_images(api, token, args.images)
             print(f"portals {' '.join(portals)}, API {api}, emulator {stack.emulator_url}; "
                   f"{args.users} users for {args.seconds} s", flush=True)
             env = {**stack.env, "LOAD_PORTALS": ",".join(portals), "LOAD_API": api, "LOAD_USERNAME": USERNAME,
-                   "LOAD_PASSWORD": PASSWORD}
+                   "LOAD_PASSWORD": PASSWORD, "LOAD_TOKEN": token}
             subprocess.run(
                 [args.locust, "-f", str(ROOT / "scripts" / "locustfile.py"), "--headless", "--users", str(args.users),
                  "--spawn-rate", str(args.spawn_rate), "--run-time", f"{args.seconds}s", "--stop-timeout", "10",
@@ -121,6 +127,11 @@ def main() -> int:
                 cwd=ROOT, env=env, check=False, timeout=args.seconds + 120,
             )
             rows = summary(state / "load_stats.csv")
+            if any(r["errors"] for r in rows):  # say why, from the servers' own logs
+                for log in sorted(state.glob("*.log")):
+                    text = log.read_text(errors="replace")
+                    if "Traceback" in text:
+                        print(f"--- {log.name}: the last error ---\n{text[text.rfind('Traceback'):][:3000]}")
         finally:
             stack.stop()
     args.out.parent.mkdir(parents=True, exist_ok=True)
