@@ -7,6 +7,9 @@
 #   - 5XXError > 0 in 5 minutes on the API stage (apigateway.tf).
 #   - A sweep that logged "needs_attention":true (missing files or failures a person must
 #     handle; images/maintenance.py), through a metric filter on its log group.
+#   - A write whose old file could not yet leave the bucket or the CDN (the ERROR line
+#     CLEANUP_PENDING of images/catalog/cleanup.py) in an API function's log; the sweep
+#     finishes it, the alarm says it happened.
 #   - The portal environment Degraded or Severe for 5 minutes (beanstalk.tf, enhanced health).
 
 locals {
@@ -19,6 +22,11 @@ locals {
   # for the quote between the key and the colon. tests/infra/test_alarms.py checks it against
   # the line the module really logs.
   sweep_attention_pattern = "%needs_attention.:true%"
+
+  # images/catalog/cleanup.py logs "CLEANUP_PENDING image <id>: ..." at ERROR (a JSON line
+  # through Powertools' Logger, or text): a quoted term matches it anywhere in the event.
+  cleanup_pending_pattern   = "\"CLEANUP_PENDING\""
+  cleanup_pending_functions = ["update_image", "delete_image"]
 
   # Enhanced health's EnvironmentHealth: 0 Ok, 1 Info, 5 Unknown, 10 No data, 15 Warning,
   # 20 Degraded, 25 Severe. Warning comes and goes with every rolling deployment.
@@ -150,6 +158,42 @@ resource "aws_cloudwatch_metric_alarm" "sweep_needs_attention" {
   treat_missing_data  = "notBreaching"
   actions_enabled     = true
   alarm_actions       = [aws_sns_topic.alarms.arn]
+}
+
+# ---------------------------------------------------------------------------------------
+# A removed file still in the bucket or the CDN
+# ---------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_metric_filter" "cleanup_pending" {
+  for_each = toset(local.cleanup_pending_functions)
+
+  name           = "${local.function_names[each.key]}-cleanup-pending"
+  log_group_name = aws_cloudwatch_log_group.lambda[each.key].name
+  pattern        = local.cleanup_pending_pattern
+
+  metric_transformation {
+    name      = "CleanupPending"
+    namespace = var.project
+    value     = "1"
+    unit      = "Count"
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "cleanup_pending" {
+  alarm_name          = "${local.alarm_prefix}-cleanup-pending"
+  alarm_description   = "A replaced or deleted image's old file could not yet be removed from the bucket or the CDN (CLEANUP_PENDING in an API function's log). The scheduled sweep finishes it; run sweep_images --repair to finish it now."
+  namespace           = var.project
+  metric_name         = "CleanupPending"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  actions_enabled     = true
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+
+  depends_on = [aws_cloudwatch_log_metric_filter.cleanup_pending]
 }
 
 # ---------------------------------------------------------------------------------------

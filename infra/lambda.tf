@@ -52,8 +52,8 @@ locals {
       invalidates_cdn = false
     }
     create_image = {
-      route       = "POST /images"
-      handler     = "images.api.create_image"
+      route   = "POST /images"
+      handler = "images.api.create_image"
       # They verify uploads of up to IMAGE_MAX_BYTES (200 MiB): the file and its decoded
       # pixels (at most IMAGE_MAX_PIXELS); scripts/measure_verify_memory.py measures 285 MiB
       # peak for a 110 MiB, 38 MP PNG, so about 0.5 GB at the limits. 3008 MB is for the CPU
@@ -80,8 +80,8 @@ locals {
       invalidates_cdn = false
     }
     update_image = {
-      route       = "PUT /images"
-      handler     = "images.api.update_image"
+      route   = "PUT /images"
+      handler = "images.api.update_image"
       # They verify uploads of up to IMAGE_MAX_BYTES (200 MiB): the file and its decoded
       # pixels (at most IMAGE_MAX_PIXELS); scripts/measure_verify_memory.py measures 285 MiB
       # peak for a 110 MiB, 38 MP PNG, so about 0.5 GB at the limits. 3008 MB is for the CPU

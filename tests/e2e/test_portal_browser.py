@@ -16,7 +16,7 @@ import pytest
 import requests
 from PIL import Image
 
-from local.stack import ROOT
+from local.stack import ROOT, LocalStack, free_port
 from tests.e2e.conftest import create_user, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -55,10 +55,24 @@ def choose_action(page, titles: list[str], action: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def people(local_stack):
-    create_user(local_stack, OWNER, OWNER_PASSWORD)
-    create_user(local_stack, OTHER, OTHER_PASSWORD)
-    return local_stack
+def own_stack(tmp_path_factory):
+    """A stack of this module's own: its pages count and search the whole catalog (sidebar
+    counts, "harbour" finds one row), which other modules' images would change."""
+    stack = LocalStack(state_dir=tmp_path_factory.mktemp("portal-stack"), emulator_port=free_port(),
+                       portal_port=free_port(), api_port=free_port(), quiet=True)
+    try:
+        stack.start_emulator()
+        stack.start_faces()
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def people(own_stack):
+    create_user(own_stack, OWNER, OWNER_PASSWORD)
+    create_user(own_stack, OTHER, OTHER_PASSWORD)
+    return own_stack
 
 
 def test_portal_image_pages_end_to_end(people, new_context, artifacts_dir, tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 
@@ -152,3 +153,24 @@ def test_the_filter_ignores_a_run_that_needs_nothing(monkeypatch, report, repair
     line = logged_line(monkeypatch, report, repair=repair)
     assert '"needs_attention":false' in line
     assert not cloudwatch_regex(sweep_pattern()).search(line), line
+
+
+# ---------------------------------------------------------------------------------------
+# A cleanup left pending
+# ---------------------------------------------------------------------------------------
+
+def test_the_cleanup_filter_matches_the_line_the_code_logs(aws, caplog):
+    from botocore.exceptions import ClientError
+
+    from images.catalog import cleanup
+
+    tf = terraform()
+    assert tf.locals["cleanup_pending_pattern"] == '"CLEANUP_PENDING"'
+    assert set(tf.locals["cleanup_pending_functions"]) == {"update_image", "delete_image"}
+    assert alarms()["cleanup_pending"]["alarm_actions"] == ["${aws_sns_topic.alarms.arn}"]
+    item = cleanup.cleanup_item("a" * 32, "t" * 32, ["images/x.png"])
+    down = ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "DeleteObjects")
+    with mock.patch.object(cleanup.objects, "delete_objects", side_effect=down), caplog.at_level(logging.ERROR):
+        assert cleanup.finish(item) is False
+    (line,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert "CLEANUP_PENDING" in line  # a quoted term filter matches the term anywhere in the event
