@@ -68,6 +68,8 @@ class Config:
     # alone (a write in flight puts its objects before its record), and whether to repair.
     sweep_grace_minutes: int
     sweep_repair: bool
+    # Days an image stays in the trash before the sweep purges it for good.
+    trash_retention_days: int
 
     @property
     def cognito_issuer(self) -> str:
@@ -114,5 +116,6 @@ def get_config() -> Config:
         trusted_proxy_hops=_int("TRUSTED_PROXY_HOPS", 0),
         sweep_grace_minutes=_int("SWEEP_GRACE_MINUTES", 60),
         sweep_repair=_bool("SWEEP_REPAIR", True),
+        trash_retention_days=_int("TRASH_RETENTION_DAYS", 30),
     )
 

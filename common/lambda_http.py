@@ -80,5 +80,5 @@ def handler(fail_body: Callable[[AppError], dict]) -> Callable:
 
 
 def status_msg(exc: AppError) -> dict:
-    """The seed's {status: "fail", msg} body."""
-    return {"status": "fail", "msg": exc.message}
+    """The seed's {status: "fail", msg} body (plus what the error adds, e.g. duplicate_of)."""
+    return {"status": "fail", "msg": exc.message, **(getattr(exc, "body_extra", None) or {})}

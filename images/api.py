@@ -116,11 +116,18 @@ def _page_headers(event: Event, page: catalog.Page, limit: int, order: str,
     return {"Link": f'<{link}>; rel="next"', "X-Next-Cursor": page.next_cursor}
 
 
+def _query_page(event: Event) -> tuple[int, str | None]:
+    """(limit, cursor) of a paginated request; as the spec says: digits for limit (empty is a 400)."""
+    params = event.get("queryStringParameters") or {}
+    if "limit" in params and not _DIGITS.fullmatch(params["limit"] or ""):
+        raise catalog.InvalidField("limit", f"limit must be a whole number from 1 to {catalog.MAX_PAGE_SIZE}.")
+    return catalog.page_size(params.get("limit")), params.get("cursor")
+
+
 def _list_response(event: Event, run) -> Response:
     params = event.get("queryStringParameters") or {}
     # As the spec says: digits for limit, newest or oldest for order; present but empty is a 400.
-    if "limit" in params and not _DIGITS.fullmatch(params["limit"] or ""):
-        raise catalog.InvalidField("limit", f"limit must be a whole number from 1 to {catalog.MAX_PAGE_SIZE}.")
+    _query_page(event)
     if "order" in params and params["order"] not in catalog.ORDERS:
         raise catalog.InvalidField("order", "order must be newest or oldest.")
     limit = catalog.page_size(params.get("limit"))

@@ -3,7 +3,8 @@ crash between S3 and DynamoDB left behind (orphan objects, removed files not yet
 facet counts off) is repaired without an operator. Django-free: it ships in the Lambda zip.
 
 Settings come from the environment through common.config, parsed once per container:
-SWEEP_GRACE_MINUTES (default 60) and SWEEP_REPAIR (default true; false only reports).
+SWEEP_GRACE_MINUTES (default 60), SWEEP_REPAIR (default true; false only reports) and
+TRASH_RETENTION_DAYS (default 30: images in the trash longer than that are purged for good).
 
 Findings never make the function fail: they are the summary it logs (one JSON line) and
 returns. Only an error of the sweep itself (AWS refusing a scan, say) raises, so Lambda's
@@ -40,6 +41,7 @@ def summarize(report: SweepReport, *, repair: bool, grace_minutes: int) -> dict[
         "finished": len(report.finished),
         "recounted": len(report.recounted),
         "failures": len(report.failures),
+        "purged": len(report.purged),
     }
     if repair:
         # Orphans, replacements and counts were repaired; missing files and failures need a person.
@@ -60,7 +62,8 @@ def summarize(report: SweepReport, *, repair: bool, grace_minutes: int) -> dict[
 def run() -> dict[str, Any]:
     """Sweep with the configured grace period (and repair), log the summary, return it."""
     config = get_config()
-    report = sweep(repair=config.sweep_repair, grace=timedelta(minutes=config.sweep_grace_minutes))
+    report = sweep(repair=config.sweep_repair, grace=timedelta(minutes=config.sweep_grace_minutes),
+                   retention_days=config.trash_retention_days)
     summary = summarize(report, repair=config.sweep_repair, grace_minutes=config.sweep_grace_minutes)
     line = json.dumps(summary, sort_keys=True, separators=(",", ":"))
     if summary["needs_attention"]:

@@ -23,6 +23,8 @@ from common.config import Config, get_config
 IMAGES_PREFIX = "images/"
 THUMBNAILS_PREFIX = "thumbnails/"
 UPLOADS_PREFIX = "uploads/"
+# Objects of images in the trash: private (neither the CDN nor the bucket policy serves them).
+TRASH_PREFIX = "trash/"
 # Prefixes anyone may GET by URL (through the CDN in production, the bucket policy locally).
 PUBLIC_PREFIXES = (IMAGES_PREFIX, THUMBNAILS_PREFIX)
 
@@ -35,6 +37,11 @@ def image_key(image_id: str, sha256: str, extension: str) -> str:
 def thumbnail_key(image_id: str, sha256: str) -> str:
     """The key of the thumbnail of one version of an image's file (named by the file's hash)."""
     return f"{THUMBNAILS_PREFIX}{image_id}/{sha256}.jpg"
+
+
+def trash_key(key: str) -> str:
+    """Where a public object of an image waits in the trash: trash/<its public key>."""
+    return f"{TRASH_PREFIX}{key}"
 
 
 # A key never gets other bytes, so browsers and the CDN may keep an object for good.
@@ -75,6 +82,13 @@ def put_object(key: str, data: bytes, *, content_type: str, filename: str | None
     )
 
 
+def copy_object(source: str, target: str) -> None:
+    """Copy an object within the bucket (type, disposition and caching go with it)."""
+    bucket = get_config().images_bucket
+    s3().copy_object(Bucket=bucket, Key=target, CopySource={"Bucket": bucket, "Key": source},
+                     MetadataDirective="COPY")
+
+
 class DeleteFailed(Exception):
     """S3 answered a batch delete with per-key errors (it answers 200 even then)."""
 
@@ -99,7 +113,8 @@ def invalidate(*keys: str) -> str | None:
     reaches the bucket and gets 404. Retried by botocore; a failure raises (callers report it).
     """
     config = get_config()
-    paths = [f"/{k}" for k in dict.fromkeys(k for k in keys if k)]
+    # Only the public prefixes are ever cached by the CDN (trash/ and uploads/ are never served).
+    paths = [f"/{k}" for k in dict.fromkeys(k for k in keys if k and k.startswith(PUBLIC_PREFIXES))]
     if not config.cloudfront_distribution_id or not paths:
         return None
     answer = _cloudfront(config).create_invalidation(

@@ -25,6 +25,9 @@ _config = get_config()
 PENDING = "pending"
 READY = "ready"
 DELETING = "deleting"
+# In the trash (images.catalog.trash): unlisted, no search postings, not found by id; its
+# objects are under the private trash/ prefix and deleted_at / deleted_by say who and when.
+TRASHED = "trashed"
 # The single partition of the sparse ByCreated index: set once an image is READY.
 LISTED = "image"
 
@@ -81,6 +84,10 @@ class ImageRecord(Model):
     width = NumberAttribute()
     height = NumberAttribute()
     sha256 = UnicodeAttribute()
+    pixel_hash = UnicodeAttribute(null=True)  # sha256 of the decoded pixels (duplicate detection)
+    deleted_at = UTCDateTimeAttribute(null=True)  # set while TRASHED
+    deleted_by = UnicodeAttribute(null=True)  # username of who moved it to the trash
+    deleted_by_sub = UnicodeAttribute(null=True)
 
     version = VersionAttribute()
 
@@ -146,6 +153,22 @@ class ExportJob(Model):
     expires_at = TTLAttribute()
 
 
+class ByActorIndex(GlobalSecondaryIndex):
+    """Every history entry by who made it, newest last: "Recent actions". Key: actor_sub + at.
+
+    One partition per person (the sweep is one more), so no partition takes everyone's writes:
+    a single "recent" partition would carry every change of the catalog, and a throttled index
+    partition throttles the base table's writes, i.e. every change's transaction.
+    """
+
+    class Meta:
+        index_name = "by_actor"
+        projection = AllProjection()
+
+    actor_sub = UnicodeAttribute(hash_key=True)
+    at = UTCDateTimeAttribute(range_key=True)
+
+
 class ImageHistory(Model):
     """One change of an image: written in the same transaction as the change itself.
 
@@ -163,13 +186,16 @@ class ImageHistory(Model):
     version = NumberAttribute(range_key=True)
     at = UTCDateTimeAttribute()
     actor = UnicodeAttribute()  # Cognito username, or "sweep"
-    actor_sub = UnicodeAttribute(default="")
+    actor_sub = UnicodeAttribute()  # never empty: it keys the by_actor index
     face = UnicodeAttribute()  # portal, api, sweep
     action = UnicodeAttribute()  # create, edit, replace, delete, bulk edits ...
     changes = UnicodeAttribute(default="{}")
     # The DynamoDB ClientRequestToken of the change's transaction: tells a retried commit
     # whose first reply was lost from someone else's change.
     request = UnicodeAttribute(default="")
+    title = UnicodeAttribute(null=True)  # the image's title after the change (what lists show)
+
+    by_actor = ByActorIndex()
 
 
 class IdempotencyRecord(Model):

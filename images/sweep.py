@@ -4,9 +4,11 @@
 What it looks for (see the write order in images.catalog.services):
 - cleanups not finished (objects a replacement or a delete made unreferenced, whose removal
   from the bucket and CDN was interrupted) -> finish them;
-- objects under images/, thumbnails/ and uploads/ that no READY record points at (a write
+- images in the trash longer than the retention period -> purge (with repair and retention_days);
+- objects under images/, thumbnails/, uploads/ and trash/ that no READY or TRASHED record
+  points at (a write
   that died before its transaction, a presigned upload never registered) -> delete;
-- READY records whose file or thumbnail is missing -> report (nothing to repair from);
+- READY or TRASHED records whose file or thumbnail is missing -> report (nothing to repair from);
 - facet counters (images.catalog.facets_of) that differ from a count of the READY records
   (a crash between an image's transaction and its count update) -> set right, each fix
   conditional on the counter not having moved since it was read.
@@ -25,9 +27,9 @@ from pynamodb.exceptions import DeleteError, UpdateError
 from images import catalog, objects
 from images.catalog import cleanup
 from images.catalog.facets import COUNTED_FIELDS
-from images.records import READY, ImageRecord, ImageTerm
+from images.records import READY, TRASHED, ImageRecord, ImageTerm
 
-SWEPT_PREFIXES = (objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.UPLOADS_PREFIX)
+SWEPT_PREFIXES = (objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.UPLOADS_PREFIX, objects.TRASH_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class SweepReport:
     deleted: list[str] = field(default_factory=list)
     finished: list[str] = field(default_factory=list)  # cleanups finished
     failures: list[str] = field(default_factory=list)
+    purged: list[str] = field(default_factory=list)  # trashed longer than the retention period
 
     @property
     def clean(self) -> bool:
@@ -69,19 +72,25 @@ class SweepReport:
         out = [f"orphan object: {k}" for k in self.orphan_objects]
         out += [f"unreferenced but recent (left for now): {k}" for k in self.recent_objects]
         out += [f"unfinished cleanup of removed files: {c}" for c in self.pending_cleanups]
-        out += [f"missing file of READY image {i}: {k}" for i, k in self.missing_files]
+        out += [f"missing file of image {i}: {k}" for i, k in self.missing_files]
         out += [f"facet count off: {d.line()}" for d in self.facet_differences]
         out += [f"deleted: {k}" for k in self.deleted]
         out += [f"finished cleanup: {c}" for c in self.finished]
         out += [f"recounted: {d.line()}" for d in self.recounted]
+        out += [f"purged from the trash (retention): {i}" for i in self.purged]
         out += [f"failed: {f}" for f in self.failures]
         return out
 
 
-def sweep(*, repair: bool = False, grace: timedelta = timedelta(minutes=60), now: datetime | None = None) -> SweepReport:
-    """Report (and with `repair`, fix) leftovers; reads the whole table, as maintenance may."""
+def sweep(*, repair: bool = False, grace: timedelta = timedelta(minutes=60), now: datetime | None = None,
+          retention_days: int | None = None) -> SweepReport:
+    """Report (and with `repair`, fix) leftovers; reads the whole table, as maintenance may.
+    With `repair` and `retention_days`, first purges what has been in the trash longer."""
     now = now or datetime.now(timezone.utc)
     report = SweepReport()
+    if repair and retention_days is not None:
+        report.purged, failures = catalog.purge_expired(retention_days=retention_days, at=now)
+        report.failures.extend(failures)
     referenced: set[str] = set()
     ready_keys: dict[str, list[str]] = {}
     # Counters are read before the records: a write landing in between then makes the
@@ -89,9 +98,10 @@ def sweep(*, repair: bool = False, grace: timedelta = timedelta(minutes=60), now
     counters = _read_counters()
     facets: dict[tuple[str, str], Counter] = {}
     for record in ImageRecord.scan(consistent_read=True):
-        if record.state == READY:
+        if record.state in (READY, TRASHED):  # a trashed image's objects are under trash/
             referenced.update((record.object_key, record.thumbnail_key))
             ready_keys[record.id] = [record.object_key, record.thumbnail_key]
+        if record.state == READY:
             for key, label in catalog.facets_of(record).items():
                 facets.setdefault(key, Counter())[label] += 1
     report.facet_differences = _facet_differences(counters, facets)

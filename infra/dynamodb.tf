@@ -186,6 +186,28 @@ resource "aws_dynamodb_table" "image_history" {
     type = "N"
   }
 
+  attribute {
+    name = "actor_sub"
+    type = "S"
+  }
+
+  attribute {
+    name = "at"
+    type = "S"
+  }
+
+  # "Recent actions": each person's entries by time. Keyed per person, not one "recent"
+  # partition for everyone: a throttled index partition throttles the table's writes, i.e.
+  # every change's transaction (images/records.py ByActorIndex).
+  global_secondary_index {
+    name            = "by_actor"
+    hash_key        = "actor_sub"
+    range_key       = "at"
+    projection_type = "ALL"
+    read_capacity   = local.provisioned ? var.dynamodb_read_capacity : null
+    write_capacity  = local.provisioned ? var.dynamodb_write_capacity : null
+  }
+
   point_in_time_recovery {
     enabled = true
   }

@@ -80,11 +80,19 @@ data "aws_iam_policy_document" "portal" {
     resources = [aws_dynamodb_table.images.arn]
   }
 
-  # One history entry per change (in the change's transaction); one read settles a lost reply.
+  # One history entry per change (in the change's transaction); one read settles a lost reply;
+  # an image's History page queries its entries.
   statement {
     sid       = "ImageHistory"
-    actions   = ["dynamodb:PutItem", "dynamodb:GetItem"]
+    actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"]
     resources = [aws_dynamodb_table.image_history.arn]
+  }
+
+  # "Recent actions" on the home page: the signed-in person's latest entries.
+  statement {
+    sid       = "RecentActions"
+    actions   = ["dynamodb:Query"]
+    resources = ["${aws_dynamodb_table.image_history.arn}/index/by_actor"]
   }
 
   # The add form's one-time token (Powertools' idempotency records: a conditional put that
@@ -139,10 +147,22 @@ data "aws_iam_policy_document" "portal" {
     ]
   }
 
+  # Files are read for the zip download; a delete copies files and thumbnails to the trash.
   statement {
-    sid       = "ReadFiles"
-    actions   = ["s3:GetObject"]
-    resources = ["${aws_s3_bucket.images.arn}/images/*"]
+    sid     = "ReadFiles"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${aws_s3_bucket.images.arn}/images/*",
+      "${aws_s3_bucket.images.arn}/thumbnails/*",
+    ]
+  }
+
+  # The trash (private): copies put by a delete, read back by a restore and the Trash page's
+  # thumbnails, removed by a restore or a purge.
+  statement {
+    sid       = "Trash"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${aws_s3_bucket.images.arn}/trash/*"]
   }
 
   # Exports built off the request path (images/export_jobs.py): a multipart upload, read

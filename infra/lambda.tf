@@ -126,19 +126,89 @@ locals {
       handler     = "images.api.delete_image"
       memory_size = 256
       timeout     = 29
-      # Read, then one transaction: record and postings out, history entry and cleanup item in;
-      # the counters; the cleanup item goes once the files are gone.
+      # Moves the image to the trash: read, copy its objects under trash/, then one transaction
+      # (record saved TRASHED, postings out, trash postings, history entry and cleanup item in);
+      # the counters; the public objects leave the bucket and the CDN, then the cleanup item.
+      dynamodb = {
+        images        = ["GetItem", "PutItem"]
+        image_terms   = ["PutItem", "DeleteItem", "UpdateItem"]
+        image_history = ["PutItem", "GetItem"]
+      }
+      # CopyObject reads the public objects and puts their trash copies (removed again if the
+      # transaction fails).
+      s3_read         = ["images/", "thumbnails/"]
+      s3_put          = ["trash/"]
+      s3_delete       = ["images/", "thumbnails/", "trash/"]
+      cognito         = []
+      cursor_secret   = false
+      invalidates_cdn = true
+    }
+    list_trash = {
+      route       = "GET /images/trash"
+      handler     = "images.api_trash.list_trash"
+      memory_size = 256
+      timeout     = 29
+      # A page of the caller's (or, for staff, everyone's) trash postings, then their records.
+      dynamodb        = { image_terms = ["Query"], images = ["BatchGetItem"] }
+      s3_read         = []
+      s3_put          = []
+      s3_delete       = []
+      cognito         = []
+      cursor_secret   = true
+      invalidates_cdn = false
+    }
+    restore_image = {
+      route       = "POST /images/restore"
+      handler     = "images.api_trash.restore_image"
+      memory_size = 256
+      timeout     = 29
+      # Copies the trash objects to new public keys, then one transaction (record READY again,
+      # trash postings out, postings, history entry and cleanup item in); counters; the trash
+      # copies go with the cleanup item (nothing to invalidate: the CDN never served trash/).
+      dynamodb = {
+        images        = ["GetItem", "PutItem"]
+        image_terms   = ["PutItem", "DeleteItem", "UpdateItem"]
+        image_history = ["PutItem", "GetItem"]
+      }
+      s3_read         = ["trash/"]
+      s3_put          = ["images/", "thumbnails/"]
+      s3_delete       = ["trash/", "images/", "thumbnails/"]
+      cognito         = []
+      cursor_secret   = false
+      invalidates_cdn = false
+    }
+    purge_image = {
+      route       = "POST /images/purge"
+      handler     = "images.api_trash.purge_image"
+      memory_size = 256
+      timeout     = 29
+      # Staff: one transaction deletes the record and its trash postings and writes the history
+      # entry (kept) and a cleanup item; then the trash objects go, then the cleanup item.
       dynamodb = {
         images        = ["GetItem", "DeleteItem"]
-        image_terms   = ["PutItem", "DeleteItem", "UpdateItem"]
+        image_terms   = ["PutItem", "DeleteItem"]
         image_history = ["PutItem", "GetItem"]
       }
       s3_read         = []
       s3_put          = []
-      s3_delete       = ["images/", "thumbnails/"]
+      s3_delete       = ["trash/"]
       cognito         = []
       cursor_secret   = false
-      invalidates_cdn = true
+      invalidates_cdn = false
+    }
+    image_history = {
+      route       = "GET /images/history/{id}"
+      handler     = "images.api_trash.image_history"
+      memory_size = 256
+      timeout     = 29
+      # The record (who may read the history), then a page of its entries.
+      dynamodb        = { images = ["GetItem"], image_history = ["Query"] }
+      s3_read         = []
+      s3_put          = []
+      s3_delete       = []
+      cognito         = []
+      cursor_secret   = true
+      invalidates_cdn = false
     }
     create_user = {
       route       = "POST /users"

@@ -30,6 +30,7 @@ locals {
     SIGNIN_ATTEMPTS_TABLE            = aws_dynamodb_table.signin_attempts.name
     EXPORTS_TABLE                    = aws_dynamodb_table.exports.name
     HISTORY_TABLE                    = aws_dynamodb_table.image_history.name
+    TRASH_RETENTION_DAYS             = tostring(var.trash_retention_days)
     IDEMPOTENCY_TABLE                = aws_dynamodb_table.idempotency.name
     CLOUDFRONT_DISTRIBUTION_ID       = aws_cloudfront_distribution.images.id
     IMAGES_BUCKET                    = aws_s3_bucket.images.id

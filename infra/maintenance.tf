@@ -46,11 +46,26 @@ data "aws_iam_policy_document" "maintenance" {
 
   # ImageTerm.query of each facet's counters, then the conditional recount (update, or
   # delete of a counter that should not exist); the query of unfinished cleanups and the
-  # delete of each once finished.
+  # delete of each once finished; the query of trash postings past the retention period, and
+  # each purge's transaction (trash postings out, a cleanup item in).
   statement {
     sid       = "RecountFacetsAndFinishCleanups"
-    actions   = ["dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    actions   = ["dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:PutItem"]
     resources = [aws_dynamodb_table.image_terms.arn]
+  }
+
+  # The retention purge: each expired image is read, then deleted in a transaction with its
+  # history entry (kept; a lost reply is settled by reading it back).
+  statement {
+    sid       = "PurgeExpiredTrash"
+    actions   = ["dynamodb:GetItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.images.arn]
+  }
+
+  statement {
+    sid       = "PurgeHistoryEntries"
+    actions   = ["dynamodb:PutItem", "dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.image_history.arn]
   }
 
   # list_objects_v2 of each prefix. No s3:prefix condition: the bucket holds only these
@@ -78,6 +93,7 @@ data "aws_iam_policy_document" "maintenance" {
       "${aws_s3_bucket.images.arn}/images/*",
       "${aws_s3_bucket.images.arn}/thumbnails/*",
       "${aws_s3_bucket.images.arn}/uploads/*",
+      "${aws_s3_bucket.images.arn}/trash/*",
     ]
   }
 }

@@ -469,3 +469,14 @@ variable "alarm_email" {
     error_message = "alarm_email: an email address, or empty."
   }
 }
+
+variable "trash_retention_days" {
+  description = "Days a deleted image stays in the trash before the scheduled sweep purges it for good (TRASH_RETENTION_DAYS)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.trash_retention_days >= 1
+    error_message = "trash_retention_days must be at least 1."
+  }
+}

@@ -1,7 +1,8 @@
 """The image catalog: writes (services) and reads (selectors) shared by the portal and the
 API, so an image made by one face is indistinguishable from one made by the other.
 Django-free. Modules: base (types, errors), validation, terms (search postings), facets,
-cursors, services (writes), uploads (presigned), selectors (reads), serialise (API form).
+cursors, services (writes), trash (delete, restore, purge), history, uploads (presigned),
+selectors (reads), serialise (API form).
 """
 
 from images.catalog.base import (
@@ -27,15 +28,24 @@ from images.catalog.facets import (
 from images.catalog.query import PARAMS as QUERY_PARAMS
 from images.catalog.query import Criteria, criteria_from, image_find
 from images.catalog.selectors import image_get, image_list, image_search
-from images.catalog.serialise import image_to_dict
-from images.catalog.history import image_history
+from images.catalog.serialise import image_to_dict, trashed_to_dict
+from images.catalog.history import HistoryPage, history_page, image_history, recent_actions
 from images.catalog.services import (
     BULK_ACTIONS,
+    current_or_none,
     image_bulk_change,
     image_create,
-    image_delete,
     image_edit,
     image_update,
+)
+from images.catalog.trash import (
+    image_delete,
+    image_purge,
+    image_restore,
+    image_trash_list,
+    purge_expired,
+    trash_get,
+    trash_retention_days,
 )
 from images.catalog.terms import normalise, terms_of
 from images.catalog.uploads import (
@@ -56,5 +66,6 @@ __all__ = [
     "image_delete", "image_edit", "image_edit_from_upload", "image_find", "image_get", "image_history", "image_list",
     "image_search", "image_to_dict", "image_update", "normalise", "page_size",
     "parse_date", "parse_keywords", "parse_order", "terms_of", "upload_owner_tag", "upload_start",
-    "validate_meta",
+    "validate_meta", "HistoryPage", "history_page", "recent_actions", "current_or_none", "image_purge",
+    "image_restore", "image_trash_list", "purge_expired", "trash_get", "trash_retention_days", "trashed_to_dict",
 ]

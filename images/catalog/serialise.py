@@ -30,3 +30,11 @@ def image_to_dict(record: ImageRecord) -> dict:
         "created_at": record.created_at.isoformat(),
         "updated_at": record.updated_at.isoformat(),
     }
+
+
+def trashed_to_dict(record: ImageRecord) -> dict:
+    """A trashed image as GET /images/trash shows it: the image object, no public URL (nothing
+    serves it while it is in the trash), plus who deleted it and when."""
+    return {**image_to_dict(record), "object_url": None, "thumbnail_url": None,
+            "deleted_at": record.deleted_at.isoformat() if record.deleted_at else None,
+            "deleted_by": record.deleted_by}

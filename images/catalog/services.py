@@ -1,4 +1,5 @@
-"""Writes: create, change (metadata and/or file), bulk changes, delete. Django-free.
+"""Writes: create, change (metadata and/or file), bulk changes (delete, restore and purge are the
+trash's: images.catalog.trash). Django-free.
 
 Write order, so that no failure shows a half-made image and no retry makes two:
 - Every stored file version has keys of its own (images/<id>/<token>.<ext>, see
@@ -131,7 +132,8 @@ def image_create(*, owner: Actor, meta: ImageMeta, data: bytes, original_filenam
     _put_file(record, prepared)
     token = new_token()
     entry = history.entry(image_id=image_id, version=1, actor=owner, action="create",
-                          changes=history.diff({}, history.snapshot(record)), at=created, token=token)
+                          changes=history.diff({}, history.snapshot(record)), at=created, token=token,
+                          title=record.title)
 
     def build(tx):
         # attribute_not_exists: a fresh uuid4 never collides, and if it did nothing is overwritten.
@@ -229,7 +231,7 @@ def _save(actor: Actor, record: ImageRecord, meta: ImageMeta, prepared: media.Pr
     token = new_token()
     action = action or ("replace" if prepared is not None else "edit")
     entry = history.entry(image_id=record.id, version=version, actor=actor, action=action, changes=changes,
-                          at=record.updated_at, token=token)
+                          at=record.updated_at, token=token, title=record.title)
     new_terms = terms_of(record)
     stale = cleanup.cleanup_item(record.id, token, old_keys) if prepared is not None else None
 
@@ -255,30 +257,3 @@ def _save(actor: Actor, record: ImageRecord, meta: ImageMeta, prepared: media.Pr
     if stale is not None:
         cleanup.finish(stale)
     return record
-
-
-def image_delete(*, actor: Actor, image_id: str, expected_version: int | None = None) -> bool:
-    """Remove an image: record and terms go in one transaction with its history entry and a
-    cleanup item; then its objects leave the bucket and the CDN. True when all of that is done,
-    False when the objects' removal is still pending (logged; the sweep finishes it)."""
-    record = load(image_id)
-    if not can_change(actor, record):
-        raise PermissionDenied("Only the image's owner or staff may delete it.")
-    if expected_version is not None and int(expected_version) != record.version:
-        raise ImageConflict(record)
-    version = record.version + 1
-    token = new_token()
-    entry = history.entry(image_id=record.id, version=version, actor=actor, action="delete",
-                          changes={"state": ["ready", "deleted"]}, at=now(), token=token)
-    stale = cleanup.cleanup_item(record.id, token, [record.object_key, record.thumbnail_key])
-
-    def build(tx):
-        tx.delete(record)  # conditional on the version we read
-        tx.save(entry, condition=type(entry).image_id.does_not_exist())
-        tx.save(stale)
-        for term in terms_of(record):
-            tx.delete(posting(term, record))
-
-    commit(build, image_id=record.id, version=version, token=token, on_condition=lambda: _conflict(record.id))
-    apply_facet_changes(facet_changes(facets_of(record), {}))
-    return cleanup.finish(stale)

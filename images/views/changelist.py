@@ -11,6 +11,7 @@ from images.catalog.base import DATE_PREFIX
 from images.identity import actor_for
 from images.views.actions import ACTIONS
 from images.views.common import date_title, qs, row
+from images.views.trash import recent_actions
 
 # The list shows more than the API's default page: thumbnails are small.
 LIST_PAGE_SIZE = 50
@@ -188,6 +189,7 @@ def image_list(request):
         "actions": list(ACTIONS.items()),
         "any_changeable": any(r["can_change"] for r in rows),
         "current_url": request.get_full_path(),
+        "recent_actions": recent_actions(request),
     }
     return render(request, "images/image_list.html", context)
 

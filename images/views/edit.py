@@ -186,9 +186,9 @@ def image_delete(request, image_id: str):
             messages.info(request, "That image was already deleted.")
             return redirect("images:list")
         if done:
-            messages.success(request, f"The image “{record.title}” was deleted.")
+            messages.success(request, f"The image “{record.title}” was moved to the trash.")
         else:
-            messages.warning(request, f"The image “{record.title}” was deleted from the catalog; removing its "
-                                      "file from storage is still pending and will finish shortly.")
+            messages.warning(request, f"The image “{record.title}” was moved to the trash; taking its file off "
+                                      "its public URL is still pending and will finish shortly.")
         return redirect("images:list")
     return render(request, "images/image_delete.html", {"row": row(record, actor), "record": record})

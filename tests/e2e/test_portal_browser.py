@@ -204,7 +204,7 @@ def test_portal_image_pages_end_to_end(people, new_context, artifacts_dir, tmp_p
     assert "Are you sure" in page.locator("h1").inner_text()
     assert page.locator(".image-preview img").get_attribute("alt") == "Mountain dawn"
     page.click("input[value='Yes, I’m sure']")
-    assert "was deleted" in page.locator(".messagelist").inner_text()
+    assert "moved to the trash" in page.locator(".messagelist").inner_text()
     assert row(page, "Mountain dawn").count() == 0 and row(page, "Harbour lights at night").count() == 1
     assert page.locator(f"[data-image-id='{mountain_id}']").count() == 0
 
@@ -317,5 +317,5 @@ def test_add_change_and_delete_work_without_javascript(people, new_context, arti
     assert row(page, "Plain form picture, renamed").count() == 1
     row(page, "Plain form picture, renamed").locator("a.deletelink").click()
     page.click("input[value='Yes, I’m sure']")
-    assert "was deleted" in page.locator(".messagelist").inner_text()
+    assert "moved to the trash" in page.locator(".messagelist").inner_text()
     assert row(page, "Plain form picture, renamed").count() == 0

@@ -235,7 +235,7 @@ def test_only_owner_or_staff_may_change(aws):
     catalog.image_delete(actor=STAFF, image_id=record.id)
 
 
-def test_delete_removes_record_terms_and_objects(aws):
+def test_delete_unlists_the_image_removes_its_terms_and_public_objects(aws):
     record = create()
     keep = create(owner=BOB)
     catalog.image_delete(actor=ALICE, image_id=record.id)
@@ -243,9 +243,9 @@ def test_delete_removes_record_terms_and_objects(aws):
         catalog.image_get(image_id=record.id)
     assert ids(catalog.image_list()) == [keep.id]
     assert ids(catalog.image_search(key="creator", value="alice")) == []
-    postings = [t for t in ImageTerm.scan() if not t.term.startswith(catalog.FACET_PREFIX)]
+    postings = [t for t in ImageTerm.scan() if not t.term.startswith((catalog.FACET_PREFIX, "trash:"))]
     assert postings and all(t.image_id == keep.id for t in postings)
-    assert not objects.exists(record.object_key) and not objects.exists(record.thumbnail_key)
+    assert not objects.exists(record.object_key) and not objects.exists(record.thumbnail_key)  # in the trash
     with pytest.raises(NotFound):
         catalog.image_delete(actor=ALICE, image_id=record.id)
 

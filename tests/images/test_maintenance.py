@@ -84,7 +84,7 @@ def test_the_handler_repairs_an_orphan_and_an_interrupted_cleanup(aws, monkeypat
     assert summary["needs_attention"] is False
     assert summary["counts"] == {
         "orphan_objects": 1, "recent_objects": 0, "pending_cleanups": 1, "missing_files": 0,
-        "facet_differences": 0, "deleted": 1, "finished": 1, "recounted": 0, "failures": 0,
+        "facet_differences": 0, "deleted": 1, "finished": 1, "recounted": 0, "failures": 0, "purged": 0,
     }
     assert summary["missing_files"] == [] and summary["failures"] == []
     assert summary_logged(logged) == summary

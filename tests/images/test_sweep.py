@@ -116,7 +116,7 @@ def test_facet_counts_left_off_by_a_crash_are_reported_then_recounted(aws):
                                                                author="Ana", capture_date="2020-02-02"),
                                     data=make_image("PNG"))
     catalog.apply_facet_changes(catalog.facet_changes({}, catalog.facets_of(gone)))
-    with mock.patch.object(catalog.services, "apply_facet_changes"):
+    with mock.patch.object(catalog.trash, "apply_facet_changes"):
         catalog.image_delete(actor=catalog.Actor(sub="sub-bob", username="bob"), image_id=gone.id)
     ImageTerm("facet:keyword", "zero", label="zero", facet_count=0).save()  # a counter left at zero
     assert counters() != good

@@ -379,7 +379,7 @@ def test_delete_confirmation_then_delete(alice):
     assert page.status_code == 200 and "Are you sure" in page.content.decode()
     assert objects.public_url(record.thumbnail_key) in page.content.decode()
     response = alice.post(reverse("images:delete", args=[record.id]), {"version": record.version}, follow=True)
-    assert any("was deleted" in m for m in messages_of(response))
+    assert any("moved to the trash" in m for m in messages_of(response))
     assert catalog.image_list().items == []
 
 

@@ -18,6 +18,7 @@ from accounts import api as accounts_api
 from accounts import cognito
 from pynamodb.connection import Connection
 from images import api as images_api
+from images import api_trash as images_api_trash
 from images import catalog, export_jobs, maintenance, objects, sweep
 from images.records import ImageRecord, ImageTerm
 from tests.helpers import api_event, b64, claims_for, make_image
@@ -195,6 +196,7 @@ def update_image(act: Act) -> None:
 def delete_image(act: Act) -> None:
     record = create()
     other = create("Other")
+    failing = create("Failing")
     with act():
         status, body = call(images_api.delete_image, "DELETE", "/images", {"id": record.id}, claims=ALICE)
         assert status == 200, body
@@ -203,7 +205,74 @@ def delete_image(act: Act) -> None:
         with replies_lost():
             status, body = call(images_api.delete_image, "DELETE", "/images", {"id": other.id}, claims=ALICE)
         assert status == 200, body
+        # A failed transaction after the trash copies are made removes them again.
+        with mock.patch.object(Connection, "transact_write_items", side_effect=RuntimeError("crash")):
+            status, _ = call(images_api.delete_image, "DELETE", "/images", {"id": failing.id}, claims=ALICE)
+        assert status == 500
     assert not objects.exists(record.object_key) and not objects.exists(other.object_key)
+
+
+def trashed(title: str = "Trashed") -> ImageRecord:
+    record = create(title)
+    catalog.image_delete(actor=ACTOR, image_id=record.id)
+    return ImageRecord.get(record.id)
+
+
+STAFF = claims_for("sub-sam", "sam", groups="staff")
+
+
+def list_trash(act: Act) -> None:
+    for title in ("One", "Two", "Three"):
+        trashed(title)
+    with act():
+        reply = images_api_trash.list_trash(api_event("GET", "/images/trash", query={"limit": "2"}, claims=ALICE), None)
+        assert reply["statusCode"] == 200 and len(json.loads(reply["body"])) == 2, reply
+        status, rest = call(images_api_trash.list_trash, "GET", "/images/trash", claims=STAFF,
+                            query={"cursor": reply["headers"]["X-Next-Cursor"], "limit": "2"})
+        assert status == 400  # a cursor of alice's trash is not staff's
+        status, rest = call(images_api_trash.list_trash, "GET", "/images/trash", claims=ALICE,
+                            query={"cursor": reply["headers"]["X-Next-Cursor"], "limit": "2"})
+        assert status == 200 and len(rest) == 1, rest
+
+
+def restore_image(act: Act) -> None:
+    record, failing, lost = trashed(), trashed("Failing"), trashed("Lost")
+    with act():
+        status, body = call(images_api_trash.restore_image, "POST", "/images/restore", {"id": record.id}, claims=ALICE)
+        assert status == 200, body
+        with replies_lost():
+            status, body = call(images_api_trash.restore_image, "POST", "/images/restore", {"id": lost.id},
+                                claims=ALICE)
+        assert status == 200, body
+        with mock.patch.object(Connection, "transact_write_items", side_effect=RuntimeError("crash")):
+            status, _ = call(images_api_trash.restore_image, "POST", "/images/restore", {"id": failing.id},
+                             claims=ALICE)
+        assert status == 500
+    assert objects.exists(catalog.image_get(image_id=record.id).object_key)
+
+
+def purge_image(act: Act) -> None:
+    record, lost = trashed(), trashed("Lost")
+    with act():
+        status, body = call(images_api_trash.purge_image, "POST", "/images/purge", {"id": record.id}, claims=STAFF)
+        assert status == 200, body
+        with replies_lost():
+            status, body = call(images_api_trash.purge_image, "POST", "/images/purge", {"id": lost.id}, claims=STAFF)
+        assert status == 200, body
+    assert not objects.exists(record.object_key)
+
+
+def image_history(act: Act) -> None:
+    record = create()
+    catalog.image_edit(actor=ACTOR, image_id=record.id, changes={"title": "Renamed"})
+    with act():
+        path = {"path_parameters": {"id": record.id}, "resource": "/images/history/{id}"}
+        reply = images_api_trash.image_history(api_event("GET", f"/images/history/{record.id}", query={"limit": "1"},
+                                                         claims=ALICE, **path), None)
+        assert reply["statusCode"] == 200, reply
+        status, rest = call(images_api_trash.image_history, "GET", f"/images/history/{record.id}", claims=ALICE,
+                            query={"cursor": reply["headers"]["X-Next-Cursor"]}, **path)
+        assert status == 200 and [e["action"] for e in rest] == ["edit"], rest
 
 
 def create_user(act: Act) -> None:
@@ -247,12 +316,15 @@ def maintenance_sweep(act: Act) -> None:
     objects.delete_objects(lost.object_key)  # a file gone: reported, not repaired
     ImageTerm("facet:keyword", "zero", label="zero", facet_count=0).save()  # a counter left over
     ImageTerm("facet:author", "ana").delete()  # a counter lost
-    later = functools.partial(sweep.sweep, now=datetime.now(timezone.utc) + timedelta(days=1))
-    with act(), mock.patch.object(maintenance, "sweep", later):
+    expired = trashed("Expired")  # purged: in the trash longer than the retention period
+    later = functools.partial(sweep.sweep, now=datetime.now(timezone.utc) + timedelta(days=31))
+    # The purge's reply is lost (its only transaction): one read of its history entry settles it.
+    with act(), mock.patch.object(maintenance, "sweep", later), replies_lost():
         summary = maintenance.lambda_handler({"source": "aws.events", "detail": {}}, None)
     assert summary["needs_attention"] is True and not summary["failures"], summary
     assert ImageRecord.get(kept.id) and ImageRecord.get(replaced.id).title == "Replaced 2"
     assert not catalog.cleanup.pending() and not objects.exists(objects.image_key("d" * 32, "t" * 32, "png"))
+    assert summary["counts"]["purged"] == 1 and not objects.exists(expired.object_key)
 
 
 # -- the portal (Beanstalk instances) --------------------------------------------------------
@@ -349,6 +421,14 @@ def portal_pages(act: Act, client) -> None:
         assert settled.status_code == 302, settled
         version = catalog.image_get(image_id=record.id).version
         assert client.post(reverse("images:delete", args=[record.id]), {"version": version}).status_code == 302
+        assert client.get(reverse("images:trash")).status_code == 200
+        assert client.get(reverse("images:trash_thumbnail", args=[record.id])).status_code == 200
+        assert client.post(reverse("images:trash_action"), {"one": record.id}).status_code == 302  # restore
+        assert client.get(reverse("images:history", args=[record.id])).status_code == 200
+        version = catalog.image_get(image_id=record.id).version
+        assert client.post(reverse("images:delete", args=[record.id]), {"version": version}).status_code == 302
+        catalog.image_purge(actor=catalog.Actor(sub="sub-sam", username="sam", is_staff=True, face="portal"),
+                            image_id=record.id)  # staff's purge: the portal's own calls, as staff would make
         change_password = reverse("accounts:password_change")
         assert client.post(change_password, {"old_password": PASSWORD, "password1": "New-pass-2!",
                                              "password2": "New-pass-2!"}).status_code == 302

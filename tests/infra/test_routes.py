@@ -16,6 +16,10 @@ SEED_ROUTES = {
     "DELETE /images": "images.api.delete_image",
     "GET /images/{key}/{value}": "images.api.search_images",
     "POST /images/uploads": "images.api.create_upload",  # presigned uploads for big files
+    "GET /images/trash": "images.api_trash.list_trash",  # the trash and the history (issue 12)
+    "POST /images/restore": "images.api_trash.restore_image",
+    "POST /images/purge": "images.api_trash.purge_image",
+    "GET /images/history/{id}": "images.api_trash.image_history",
     "POST /users": "accounts.api.create_user",
     "POST /users/token": "accounts.api.create_token",
 }

@@ -46,7 +46,8 @@ def test_every_route_of_the_document_is_served():
     routes = {(r.method, r.resource): r for r in gateway.load_routes()}
     assert set(routes) == {("GET", "/images"), ("POST", "/images"), ("PUT", "/images"), ("DELETE", "/images"),
                            ("GET", "/images/{key}/{value}"), ("POST", "/images/uploads"), ("POST", "/users"),
-                           ("POST", "/users/token")}
+                           ("POST", "/users/token"), ("GET", "/images/trash"), ("POST", "/images/restore"),
+                           ("POST", "/images/purge"), ("GET", "/images/history/{id}")}
     assert not routes[("POST", "/users")].secured and not routes[("POST", "/users/token")].secured
     assert all(r.secured for k, r in routes.items() if k[1].startswith("/images"))
 
