@@ -94,6 +94,8 @@ def trash_action(request):
                 catalog.image_purge(actor=actor, image_id=image_id)
             done += 1
         except errors.AppError as exc:
+            if exc.status >= 500:
+                raise  # AWS failing: the error page (503, nothing changed), as every other write
             failed.append(exc.message)
     verb = "restored" if action == "restore_selected" else "purged for good (their history is kept)"
     if done:

@@ -1,4 +1,4 @@
-"""The fault matrix (issue 9): every write, through both faces, with each AWS call it makes
+"""The fault matrix (issues 9 and 12): every write (restore and purge from the trash too), through both faces, with each AWS call it makes
 failing in turn. For every cell the caller gets a clear answer (success, or an error in the
 documented shape: never a 500), no record points at a missing object, nothing half-made is
 listed, searched or found by id, and after `sweep --repair` (with AWS healthy again) a second
@@ -20,14 +20,16 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from accounts.models import User
 from common.config import get_config
-from images import api, catalog, objects
+from images import api, api_trash, catalog, objects
 from images.catalog import cleanup
-from images.records import READY, ImageRecord
+from images.records import READY, TRASHED, ImageRecord
 from images.sweep import sweep
 from tests.helpers import api_event, b64, claims_for, make_image
 
 ALICE = catalog.Actor(sub="sub-alice", username="alice")
 CLAIMS = claims_for()
+STAFF = catalog.Actor(sub="sub-sam", username="sam", is_staff=True, face="portal")
+STAFF_CLAIMS = claims_for("sub-sam", "sam", groups="staff")
 
 
 class _Raw:
@@ -53,6 +55,8 @@ def _error(status: int, service: str, code: str) -> AWSResponse:
 FAULTS = {
     "S3 put fails": ("s3", "PutObject", ("fail", 500, "InternalError")),
     "S3 put reply lost": ("s3", "PutObject", ("drop",)),
+    "S3 copy fails": ("s3", "CopyObject", ("fail", 500, "InternalError")),
+    "S3 copy reply lost": ("s3", "CopyObject", ("drop",)),
     "transaction fails": ("dynamodb", "TransactWriteItems", ("fail", 500, "InternalServerError")),
     "transaction throttled": ("dynamodb", "TransactWriteItems", ("fail", 400, "ThrottlingException")),
     "transaction reply lost": ("dynamodb", "TransactWriteItems", ("drop",)),
@@ -86,8 +90,8 @@ def injected(fault: str):
 # ---------------------------------------------------------------------------- the writes
 
 
-def _api(handler, method, body):
-    reply = handler(api_event(method, "/images", body, claims=CLAIMS), None)
+def _api(handler, method, body, claims=CLAIMS):
+    reply = handler(api_event(method, "/images", body, claims=claims), None)
     body = json.loads(reply["body"])
     assert reply["statusCode"] != 500, body
     if reply["statusCode"] >= 400:  # the documented failure shapes
@@ -129,7 +133,13 @@ WRITES = {
     ("portal", "replace"): lambda c, r: _portal(c, reverse("images:change", args=[r.id]),
                                                 _form(r, image=_upload(make_image("GIF", color=(1, 2, 3))))),
     ("portal", "delete"): lambda c, r: _portal(c, reverse("images:delete", args=[r.id]), {"version": r.version}),
+    ("api", "restore"): lambda c, r: _api(api_trash.restore_image, "POST", {"id": r.id}),
+    ("api", "purge"): lambda c, r: _api(api_trash.purge_image, "POST", {"id": r.id}, claims=STAFF_CLAIMS),
+    ("portal", "restore"): lambda c, r: _portal(c, reverse("images:trash_action"), {"one": r.id}),
+    ("portal", "purge"): lambda c, r: _portal(c, reverse("images:trash_action"), {
+        "action": "purge_selected", "_selected_action": [r.id], "post": "yes"}),
 }
+FROM_TRASH = ("restore", "purge")
 
 
 def _ready() -> list[ImageRecord]:
@@ -137,6 +147,10 @@ def _ready() -> list[ImageRecord]:
 
 
 def _check_nothing_half_made() -> None:
+    for record in ImageRecord.scan(consistent_read=True):
+        if record.state == TRASHED:  # in the trash: its private copies are there, nothing public
+            assert objects.exists(record.object_key) and objects.exists(record.thumbnail_key), record.id
+            assert record.object_key.startswith(objects.TRASH_PREFIX)
     ready = _ready()
     for record in ready:
         assert objects.exists(record.object_key) and objects.exists(record.thumbnail_key), record.id
@@ -149,7 +163,10 @@ def _check_nothing_half_made() -> None:
 
 def _outcome(status: int, before: ImageRecord, op: str) -> str:
     ready = {r.id: r for r in _ready()}
+    exists = bool(ImageRecord.count(before.id, consistent_read=True))
     changed = {
+        "restore": before.id in ready,
+        "purge": not exists,
         "create": len(ready) == 2,
         "edit": ready.get(before.id) is not None and ready[before.id].version == before.version + 1,
         "replace": ready.get(before.id) is not None and ready[before.id].object_key != before.object_key,
@@ -174,14 +191,18 @@ def test_the_fault_matrix(aws, _aws_snapshot, db, client, monkeypatch, capsys):
     })["Distribution"]["Id"]
     monkeypatch.setenv("CLOUDFRONT_DISTRIBUTION_ID", distribution)
     user, _ = User.objects.get_or_create(id=ALICE.sub, defaults={"username": ALICE.username})
+    staff, _ = User.objects.get_or_create(id=STAFF.sub, defaults={"username": STAFF.username, "is_staff": True})
     matrix: dict[str, list[str]] = defaultdict(list)
     for fault in FAULTS:
         for (face, op), write in WRITES.items():
             state.load(_aws_snapshot[1])
             get_config.cache_clear()
-            client.force_login(user)
+            client.force_login(staff if op == "purge" else user)
             before = catalog.image_create(owner=ALICE, meta=catalog.validate_meta(
                 title="Before", description="", keywords="", author="Ana", capture_date=None), data=make_image())
+            if op in FROM_TRASH:
+                catalog.image_delete(actor=ALICE, image_id=before.id)
+                before = ImageRecord.get(before.id)
             with injected(fault) as hits:
                 status = write(client, before)
             cell = f"{face:6} {op:8} | {fault}" + ("" if hits["n"] else "  (this write makes no such call)")
@@ -198,5 +219,8 @@ def test_the_fault_matrix(aws, _aws_snapshot, db, client, monkeypatch, capsys):
             for cell in cells:
                 print(f"      {cell}")
     assert set(matrix) <= {"done", "done, file removal pending (sweep finishes)", "refused 503, nothing changed"}
-    assert len(matrix["refused 503, nothing changed"]) == 20  # puts that create a file, every transaction
-    assert len(matrix["done, file removal pending (sweep finishes)"]) == 8  # replace and delete, S3 or CDN down
+    # Puts and copies that make a file version or a trash copy, and every transaction.
+    assert len(matrix["refused 503, nothing changed"]) == 32
+    # Replace, delete, restore and purge with S3's delete down; replace and delete with the CDN down
+    # (a restore or purge removes trash copies only, which the CDN never served).
+    assert len(matrix["done, file removal pending (sweep finishes)"]) == 12
