@@ -17,7 +17,7 @@ def list_trash(event: Event) -> Response:
     actor = _actor(event)
     limit, cursor = _query_page(event)
     page = catalog.image_trash_list(actor=actor, limit=limit, cursor=cursor)
-    return response(200, [catalog.trashed_to_dict(r) for r in page.items], _page_headers(event, page, limit, "newest"))
+    return response(200, [catalog.trashed_to_dict(r) for r in page.items], _page_headers(event, page, limit, "newest", {}))
 
 
 @handler(status_msg)
@@ -47,4 +47,4 @@ def image_history(event: Event) -> Response:
     image_id = (event.get("pathParameters") or {}).get("id", "")
     limit, cursor = _query_page(event)
     page = catalog.history_page(actor=actor, image_id=image_id, limit=limit, cursor=cursor)
-    return response(200, page.items, _page_headers(event, page, limit, "newest"))
+    return response(200, page.items, _page_headers(event, page, limit, "newest", {}))
