@@ -203,24 +203,40 @@ def create_image(event: Event) -> Response:
                             run=lambda: _create(actor, body))
 
 
+def _on_duplicate(body: dict) -> str:
+    """What to do when the file is already in the catalog: "keep" (store it too: the seed's
+    behaviour, the default) or "refuse" (409 with duplicate_of, nothing stored)."""
+    value = body.get("on_duplicate")
+    if value in (None, "keep", "refuse"):
+        return value or "keep"
+    raise catalog.InvalidField("on_duplicate", 'on_duplicate must be "keep" or "refuse".')
+
+
+def _duplicate_of(record) -> dict | None:
+    match = catalog.duplicate_of(record)
+    return match.to_dict() if match else None
+
+
 def _create(actor: catalog.Actor, body: dict) -> Response:
     meta = catalog.validate_meta(**{**dict.fromkeys(FIELDS), **_wire_fields(body, FIELDS)})
     data, upload_key = _file(body)
     filename = body.get("filename", "")
+    on_duplicate = _on_duplicate(body)
     if upload_key is not None:
         record = catalog.image_create_from_upload(owner=actor, meta=meta, upload_key=upload_key,
-                                                  original_filename=filename)
+                                                  original_filename=filename, on_duplicate=on_duplicate)
     elif data is None:
         raise catalog.InvalidField(
             "image_content", "image_content (the file, base64) or upload_key (from POST /images/uploads) is required."
         )
     else:
-        record = catalog.image_create(owner=actor, meta=meta, data=data, original_filename=filename)
+        record = catalog.image_create(owner=actor, meta=meta, data=data, original_filename=filename,
+                                      on_duplicate=on_duplicate)
     image = catalog.image_to_dict(record)
     return response(
         201,
         {"status": "success", "msg": "Image registered.", "id": record.id, "object_url": image["object_url"],
-         "image": image},
+         "image": image, "duplicate_of": _duplicate_of(record)},
     )
 
 
@@ -232,7 +248,7 @@ def _image_id(body: dict) -> str:
 
 
 def _ok_error(exc: AppError) -> dict:
-    return {"status": "ERROR", "message": exc.message}
+    return {"status": "ERROR", "message": exc.message, **(getattr(exc, "body_extra", None) or {})}
 
 
 @handler(_ok_error)
@@ -249,17 +265,21 @@ def update_image(event: Event) -> Response:
         raise catalog.InvalidField("version", "version must be the whole number you read.")
     filename = body.get("filename")
     data, upload_key = _file(body)
+    on_duplicate = _on_duplicate(body)
     if upload_key is not None:
         record = catalog.image_edit_from_upload(
             actor=actor, image_id=image_id, changes=changes, expected_version=version,
-            upload_key=upload_key, original_filename=filename,
+            upload_key=upload_key, original_filename=filename, on_duplicate=on_duplicate,
         )
     else:
         record = catalog.image_edit(
             actor=actor, image_id=image_id, changes=changes, expected_version=version,
-            data=data, original_filename=filename,
+            data=data, original_filename=filename, on_duplicate=on_duplicate,
         )
-    return response(200, {"status": "OK", "message": "Image updated.", "image": catalog.image_to_dict(record)})
+    answer = {"status": "OK", "message": "Image updated.", "image": catalog.image_to_dict(record)}
+    if data is not None or upload_key is not None:  # a file was sent: say whether it is a duplicate
+        answer["duplicate_of"] = _duplicate_of(record)
+    return response(200, answer)
 
 
 @handler(status_msg)

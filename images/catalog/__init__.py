@@ -17,6 +17,7 @@ from images.catalog.base import (
     Page,
     can_change,
 )
+from images.catalog.duplicates import Duplicate, DuplicateImage, duplicate_of, find_duplicate
 from images.catalog.facets import (
     FACET_FIELDS,
     FACET_PREFIX,
@@ -68,4 +69,5 @@ __all__ = [
     "parse_date", "parse_keywords", "parse_order", "terms_of", "upload_owner_tag", "upload_start",
     "validate_meta", "HistoryPage", "history_page", "recent_actions", "current_or_none", "image_purge",
     "image_restore", "image_trash_list", "purge_expired", "trash_get", "trash_retention_days", "trashed_to_dict",
+    "Duplicate", "DuplicateImage", "duplicate_of", "find_duplicate",
 ]

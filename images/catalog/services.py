@@ -26,7 +26,7 @@ from pynamodb.exceptions import DoesNotExist
 from common.config import get_config
 from common.errors import NotFound, PermissionDenied
 from images import media, objects
-from images.catalog import cleanup, history
+from images.catalog import cleanup, duplicates, history
 from images.catalog.base import ID, Actor, ImageConflict, ImageMeta, InvalidField, can_change, now
 from images.catalog.facets import apply_facet_changes, facet_changes, facets_of
 from images.catalog.terms import terms_of
@@ -66,6 +66,7 @@ def apply_file(record: ImageRecord, prepared: media.PreparedImage, original_file
     record.width = prepared.width
     record.height = prepared.height
     record.sha256 = prepared.sha256
+    record.pixel_hash = prepared.pixel_hash or None
 
 
 def posting(term: str, record: ImageRecord) -> ImageTerm:
@@ -117,9 +118,24 @@ def _conflict(image_id: str) -> ImageConflict | NotFound:
     return ImageConflict(current) if current is not None else NotFound("No image has that id.")
 
 
-def image_create(*, owner: Actor, meta: ImageMeta, data: bytes, original_filename: str = "") -> ImageRecord:
+def postings_of(record: ImageRecord) -> set[str]:
+    """The search terms and the duplicate-detection terms of a record (images.catalog.duplicates)."""
+    return terms_of(record) | duplicates.content_terms(record)
+
+
+def refuse_duplicate(prepared: media.PreparedImage, on_duplicate: str, exclude: str | None = None) -> None:
+    """With on_duplicate "refuse", a DuplicateImage (409) when the content is already stored."""
+    if on_duplicate == "refuse":
+        match = duplicates.find_duplicate(sha256=prepared.sha256, pixel_hash=prepared.pixel_hash, exclude=exclude)
+        if match is not None:
+            raise duplicates.DuplicateImage(match)
+
+
+def image_create(*, owner: Actor, meta: ImageMeta, data: bytes, original_filename: str = "",
+                 on_duplicate: str = "keep") -> ImageRecord:
     """Register an image: verify the bytes, store them, then write record, terms and history at once."""
     prepared = prepare(data)
+    refuse_duplicate(prepared, on_duplicate)
     created = now()
     image_id = uuid.uuid4().hex
     record = ImageRecord(
@@ -139,7 +155,7 @@ def image_create(*, owner: Actor, meta: ImageMeta, data: bytes, original_filenam
         # attribute_not_exists: a fresh uuid4 never collides, and if it did nothing is overwritten.
         tx.save(record, condition=ImageRecord.id.does_not_exist())
         tx.save(entry, condition=type(entry).image_id.does_not_exist())
-        for term in terms_of(record):
+        for term in postings_of(record):
             tx.save(posting(term, record))
 
     try:
@@ -165,7 +181,7 @@ def merge_changes(record: ImageRecord, changes: Mapping[str, Any]) -> ImageMeta:
 
 def image_edit(*, actor: Actor, image_id: str, changes: Mapping[str, Any], expected_version: int | None = None,
                data: bytes | None = None, original_filename: str | None = None,
-               action: str | None = None) -> ImageRecord:
+               action: str | None = None, on_duplicate: str = "keep") -> ImageRecord:
     """Change some metadata fields and/or the file of an image, as ONE new version.
 
     The fields are merged onto the record read here, and the write is conditional on that
@@ -181,6 +197,8 @@ def image_edit(*, actor: Actor, image_id: str, changes: Mapping[str, Any], expec
     prepared = prepare(data) if data is not None else None
     if prepared is not None and prepared.sha256 == record.sha256:
         prepared = None  # the same bytes again: nothing to store
+    if prepared is not None:
+        refuse_duplicate(prepared, on_duplicate, exclude=record.id)
     return _save(actor, record, meta, prepared, original_filename, action)
 
 
@@ -216,7 +234,7 @@ def image_bulk_change(*, actor: Actor, image_id: str, action: str, value: Any,
 def _save(actor: Actor, record: ImageRecord, meta: ImageMeta, prepared: media.PreparedImage | None,
           original_filename: str | None, action: str | None) -> ImageRecord:
     before = history.snapshot(record)
-    old_terms, old_facets = terms_of(record), facets_of(record)
+    old_terms, old_facets = postings_of(record), facets_of(record)
     old_keys = [record.object_key, record.thumbnail_key]
     apply_meta(record, meta)
     if prepared is not None:
@@ -232,7 +250,7 @@ def _save(actor: Actor, record: ImageRecord, meta: ImageMeta, prepared: media.Pr
     action = action or ("replace" if prepared is not None else "edit")
     entry = history.entry(image_id=record.id, version=version, actor=actor, action=action, changes=changes,
                           at=record.updated_at, token=token, title=record.title)
-    new_terms = terms_of(record)
+    new_terms = postings_of(record)
     stale = cleanup.cleanup_item(record.id, token, old_keys) if prepared is not None else None
 
     def build(tx):

@@ -28,6 +28,7 @@ from images import objects
 from images.catalog import cleanup, history
 from images.catalog.base import DEFAULT_PAGE_SIZE, ID, Actor, ImageConflict, Page, can_change, now
 from images.catalog.cursors import decode_cursor, encode_cursor
+from images.catalog.duplicates import content_terms
 from images.catalog.facets import apply_facet_changes, facet_changes, facets_of
 from images.catalog.services import _conflict, _discard, load, posting
 from images.catalog.terms import terms_of
@@ -166,7 +167,7 @@ def image_purge(*, actor: Actor, image_id: str) -> bool:
     entry = history.entry(image_id=record.id, version=version, actor=actor, action="purge", title=record.title,
                           changes={"state": [TRASHED, "purged"]}, at=now(), token=token)
     stale = cleanup.cleanup_item(record.id, token, [record.object_key, record.thumbnail_key])
-    content = content_terms_of(record)
+    content = content_terms(record)  # the duplicate-detection postings go with the record
 
     def build(tx):
         tx.delete(record)  # conditional on the version read
@@ -179,10 +180,6 @@ def image_purge(*, actor: Actor, image_id: str) -> bool:
 
     commit(build, image_id=record.id, version=version, token=token, on_condition=lambda: NotFound(_GONE))
     return cleanup.finish(stale)
-
-
-def content_terms_of(record: ImageRecord) -> set[str]:
-    return set()  # duplicate-detection postings: added with images.catalog.duplicates
 
 
 def trash_get(*, actor: Actor, image_id: str) -> ImageRecord:

@@ -89,18 +89,22 @@ def _consumed(upload_key: str, work):
     return result
 
 
-def image_create_from_upload(*, owner: Actor, meta: ImageMeta, upload_key: str, original_filename: str = "") -> ImageRecord:
+def image_create_from_upload(*, owner: Actor, meta: ImageMeta, upload_key: str, original_filename: str = "",
+                             on_duplicate: str = "keep") -> ImageRecord:
     """Register a file that `owner` put under uploads/: verified here like any other bytes."""
     data = _take_upload(owner, upload_key)
     return _consumed(upload_key, lambda: image_create(owner=owner, meta=meta, data=data,
-                                                      original_filename=original_filename))
+                                                      original_filename=original_filename,
+                                                      on_duplicate=on_duplicate))
 
 
 def image_edit_from_upload(*, actor: Actor, image_id: str, changes: dict, upload_key: str,
-                           expected_version: int | None = None, original_filename: str | None = None) -> ImageRecord:
+                           expected_version: int | None = None, original_filename: str | None = None,
+                           on_duplicate: str = "keep") -> ImageRecord:
     """image_edit with the file `actor` put under uploads/."""
     load(image_id)  # an unknown image is a 404 before the upload is looked at or consumed
     data = _take_upload(actor, upload_key)
     return _consumed(upload_key, lambda: image_edit(actor=actor, image_id=image_id, changes=changes,
                                                     expected_version=expected_version, data=data,
-                                                    original_filename=original_filename))
+                                                    original_filename=original_filename,
+                                                    on_duplicate=on_duplicate))

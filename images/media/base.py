@@ -62,6 +62,7 @@ class PreparedImage:
     sha256: str
     thumbnail: bytes
     thumbnail_content_type: str
+    pixel_hash: str = ""  # sha256 of the decoded pixels (duplicate detection)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def prepare_image(data: bytes, *, max_bytes: int, max_pixels: int) -> PreparedIm
     with _open(clean) as im:
         if _allowed_format(im) != fmt or im.size != (width, height):
             raise ImageInvalid(DAMAGED)
-        thumbnail = _decode_and_thumbnail(im, fmt, frames, max_pixels)
+        thumbnail, pixel_hash = _decode_and_thumbnail(im, fmt, frames, max_pixels)
 
     content_type, extension = ALLOWED_FORMATS[fmt]
     return PreparedImage(
@@ -66,6 +66,7 @@ def prepare_image(data: bytes, *, max_bytes: int, max_pixels: int) -> PreparedIm
         sha256=hashlib.sha256(clean).hexdigest(),
         thumbnail=thumbnail,
         thumbnail_content_type="image/jpeg",
+        pixel_hash=pixel_hash,
     )
 
 
@@ -121,8 +122,9 @@ def _check_pixels(width: int, height: int, frames: int, max_pixels: int) -> None
         )
 
 
-def _decode_and_thumbnail(im: Image.Image, fmt: str, frames: int, max_pixels: int) -> bytes:
-    """Decode every frame (proving the file is whole) and return a JPEG thumbnail of the first."""
+def _decode_and_thumbnail(im: Image.Image, fmt: str, frames: int, max_pixels: int) -> tuple[bytes, str]:
+    """Decode every frame (proving the file is whole); return a JPEG thumbnail of the first and the
+    hash of its decoded pixels."""
     try:
         if fmt == "JPEG":
             # DCT scaling: libjpeg still entropy-decodes the whole file (so damage is caught)
@@ -133,6 +135,7 @@ def _decode_and_thumbnail(im: Image.Image, fmt: str, frames: int, max_pixels: in
         if has_gps(im):
             # Fail closed: never publish coordinates we could not remove.
             raise ImageInvalid("The image's location data could not be removed.")
+        pixel_hash = _pixel_hash(im)
         thumbnail = _thumbnail(im)
         for index in range(1, frames):
             im.seek(index)
@@ -145,7 +148,20 @@ def _decode_and_thumbnail(im: Image.Image, fmt: str, frames: int, max_pixels: in
         raise ImageInvalid("The image has too many pixels.") from exc
     except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError...
         raise ImageInvalid(DAMAGED) from exc
-    return thumbnail
+    return thumbnail, pixel_hash
+
+
+def _pixel_hash(im: Image.Image) -> str:
+    """sha256 of the decoded first frame: the same picture with other embedded metadata (EXIF,
+    XMP, comments) hashes the same. Hashed in strips of rows, so memory stays bounded. A JPEG is
+    hashed at the DCT-scaled size it was decoded at, which is the same for the same coded data."""
+    digest = hashlib.sha256(f"{im.mode} {im.width}x{im.height}\n".encode())
+    if im.mode == "P":
+        digest.update(bytes(im.getpalette() or ()))
+    rows = max(1, (4 << 20) // max(1, im.width * 4))  # about 4 MB a strip
+    for top in range(0, im.height, rows):
+        digest.update(im.crop((0, top, im.width, min(im.height, top + rows))).tobytes())
+    return digest.hexdigest()
 
 
 def _thumbnail(im: Image.Image) -> bytes:
