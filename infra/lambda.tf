@@ -64,9 +64,10 @@ locals {
       # lost reply is settled by reading the history entry. Idempotency-Key: Powertools'
       # records (a conditional put that hands back a replay's record, the answer saved, the
       # record dropped after a failure).
+      # Duplicate detection reads the sha256: and pixels: postings and the records they name.
       dynamodb = {
-        images        = ["PutItem"]
-        image_terms   = ["PutItem", "UpdateItem"]
+        images        = ["PutItem", "BatchGetItem"]
+        image_terms   = ["PutItem", "UpdateItem", "Query"]
         image_history = ["PutItem", "GetItem"]
         idempotency   = ["PutItem", "UpdateItem", "DeleteItem"]
       }
@@ -91,8 +92,8 @@ locals {
       # Read, then one transaction: versioned save, changed postings, history entry and (for a
       # new file) a cleanup item; counters; the cleanup item goes once the old file is gone.
       dynamodb = {
-        images        = ["GetItem", "PutItem"]
-        image_terms   = ["PutItem", "DeleteItem", "UpdateItem"]
+        images        = ["GetItem", "PutItem", "BatchGetItem"]
+        image_terms   = ["PutItem", "DeleteItem", "UpdateItem", "Query"]
         image_history = ["PutItem", "GetItem"]
       }
       # A new file version gets keys of its own; the old version's objects are deleted after

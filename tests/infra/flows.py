@@ -170,6 +170,7 @@ def create_image(act: Act) -> None:
 
 def update_image(act: Act) -> None:
     record = create()
+    twin = create("Twin")
     key = pending_upload(make_image("JPEG", size=(30, 20)))
     with act():
         status, body = call(images_api.update_image, "PUT", "/images",
@@ -191,6 +192,11 @@ def update_image(act: Act) -> None:
             status, body = call(images_api.update_image, "PUT", "/images", {"id": record.id, "title": "Settled"},
                                 claims=ALICE)
         assert status == 200, body
+        # The file of another image (create() makes the same bytes): refused on request.
+        status, body = call(images_api.update_image, "PUT", "/images", {"id": record.id, "on_duplicate": "refuse",
+                                                                          "image_content": b64(make_image())},
+                            claims=ALICE)
+        assert status == 409 and body["duplicate_of"]["id"] == twin.id, body
 
 
 def delete_image(act: Act) -> None:
