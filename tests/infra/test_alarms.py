@@ -113,7 +113,8 @@ def logged_line(monkeypatch, report: SweepReport, *, repair: bool) -> str:
     """Run images.maintenance.run() on a given report and return the event as Lambda's text
     log format writes it ("[LEVEL]\\t<time>\\t<request id>\\t<message>\\n")."""
     monkeypatch.setattr(maintenance, "get_config",
-                        lambda: SimpleNamespace(sweep_repair=repair, sweep_grace_minutes=60))
+                        lambda: SimpleNamespace(sweep_repair=repair, sweep_grace_minutes=60,
+                                                trash_retention_days=30))
     monkeypatch.setattr(maintenance, "sweep", lambda **_: report)
     records: list[logging.LogRecord] = []
     handler = logging.Handler()

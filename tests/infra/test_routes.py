@@ -146,6 +146,7 @@ def test_seed_bodies():
     assert set(schemas["CreateImageRequest"]["properties"]) == {
         "title", "description", "keywords", "author", "creator", "capture_date", "filename", "image_content",
         "upload_key",  # the file from POST /images/uploads instead of image_content
+        "on_duplicate",  # keep (the seed's behaviour) or refuse a file already in the catalog
     }
     assert "image_content" not in schemas["CreateImageRequest"]["required"]  # or upload_key
     assert "upload_key" in schemas["UpdateImageRequest"]["properties"]
