@@ -289,7 +289,7 @@ def delete_image(event: Event) -> Response:
     body = json_body(event)
     image_id = _image_id(body)
     version = body.get("version")
-    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+    if "version" in body and (not isinstance(version, int) or isinstance(version, bool)):
         raise catalog.InvalidField("version", "version must be the whole number you read.")
     if catalog.image_delete(actor=actor, image_id=image_id, expected_version=version):
         return response(200, {"status": "success", "msg": "Image deleted."})
