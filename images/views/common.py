@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -100,3 +100,14 @@ def read_upload(upload, form, field: str = "image") -> bytes | None:
 
 def form_errors(form) -> dict:
     return {field or "__all__": [str(m) for m in msgs] for field, msgs in form.errors.items()}
+
+
+def added_json(record) -> JsonResponse:
+    """The add page's answer for one file it registered (either way of uploading it)."""
+    return JsonResponse({
+        "id": record.id, "title": record.title,
+        "object_url": objects.public_url(record.object_key),
+        "thumbnail_url": objects.public_url(record.thumbnail_key),
+        "change_url": reverse("images:change", args=[record.id]),
+        "message": f"“{record.title}” was added.",
+    }, status=201)

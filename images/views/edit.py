@@ -11,15 +11,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from common import errors
-from images import catalog, media, objects
+from images import catalog, media
 from images.catalog import idempotency
 from images.forms import META_FIELDS, AddImageForm, ChangeImageForm
 from images.identity import actor_for
-from images.views.common import form_errors, load, read_upload, row, wants_json
+from images.views.common import added_json, form_errors, load, read_upload, row, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +54,7 @@ def image_add(request):
                                              "the list to see it, or reload this page to add another image.")
         if record is not None:
             if json_wanted:
-                return JsonResponse({
-                    "id": record.id, "title": record.title,
-                    "object_url": objects.public_url(record.object_key),
-                    "thumbnail_url": objects.public_url(record.thumbnail_key),
-                    "change_url": reverse("images:change", args=[record.id]),
-                    "message": f"“{record.title}” was added.",
-                }, status=201)
+                return added_json(record)
             messages.success(request, f"The image “{record.title}” was added.")
             if "_addanother" in request.POST:
                 return redirect("images:add")

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from common import errors
-from images import catalog, media, objects
+from images import catalog, media
 from images.forms import ImageMetaForm
 from images.identity import actor_for
-from images.views.common import form_errors
+from images.views.common import added_json, form_errors
 
 
 @login_required
@@ -47,11 +46,5 @@ def upload_register(request):
         except errors.PermissionDenied as exc:
             form.add_error(None, exc.message)
         else:
-            return JsonResponse({
-                "id": record.id, "title": record.title,
-                "object_url": objects.public_url(record.object_key),
-                "thumbnail_url": objects.public_url(record.thumbnail_key),
-                "change_url": reverse("images:change", args=[record.id]),
-                "message": f"“{record.title}” was added.",
-            }, status=201)
+            return added_json(record)
     return JsonResponse({"errors": form_errors(form), "message": "The image was not added."}, status=status)
