@@ -72,6 +72,13 @@ def test_every_handler_imports_from_the_bundle_and_answers(local_stack, unpacked
     assert status("images.api.update_image", "PUT", "/images", {"id": image_id, "title": "Renamed"},
                   claims=claims) == 200
     assert status("images.api.delete_image", "DELETE", "/images", {"id": image_id}, claims=claims) == 200
+    assert status("images.api_trash.list_trash", "GET", "/images/trash", claims=claims) == 200
+    assert status("images.api_trash.image_history", "GET", f"/images/history/{image_id}", claims=claims,
+                  path_parameters={"id": image_id}, resource="/images/history/{id}") == 200
+    assert status("images.api_trash.restore_image", "POST", "/images/restore", {"id": image_id}, claims=claims) == 200
+    staff = {**claims, "cognito:groups": "[staff]"}
+    assert status("images.api.delete_image", "DELETE", "/images", {"id": image_id}, claims=claims) == 200
+    assert status("images.api_trash.purge_image", "POST", "/images/purge", {"id": image_id}, claims=staff) == 200
     assert isinstance(call("images.maintenance.lambda_handler", {"source": "aws.events"}), dict)
     sign_up = {"triggerSource": "PreSignUp_SignUp", "userName": "x", "request": {}, "response": {}}
     assert call("accounts.triggers.pre_sign_up", sign_up)["userName"] == "x"

@@ -64,11 +64,16 @@ def test_the_role_allows_exactly_the_sweeps_calls():
     table_actions = {
         sid: (set(s["actions"]), tuple(s["resources"])) for sid, s in found.items() if s["actions"][0].startswith("dynamodb:")
     }
-    # ImageRecord.scan; ImageTerm.query + the conditional recount, and the cleanups' query and delete.
+    # ImageRecord.scan; ImageTerm.query + the conditional recount, the cleanups' query and
+    # delete; the retention purge of expired trash (record, postings, a history entry with a
+    # cleanup item, in one transaction). tests/infra/test_permissions.py runs the sweep against it.
     assert table_actions == {
         "ScanImages": ({"dynamodb:Scan"}, ("${aws_dynamodb_table.images.arn}",)),
-        "RecountFacetsAndFinishCleanups": ({"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
-                                           ("${aws_dynamodb_table.image_terms.arn}",)),
+        "RecountFacetsAndFinishCleanups": ({"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                                            "dynamodb:PutItem"}, ("${aws_dynamodb_table.image_terms.arn}",)),
+        "PurgeExpiredTrash": ({"dynamodb:GetItem", "dynamodb:DeleteItem"}, ("${aws_dynamodb_table.images.arn}",)),
+        "PurgeHistoryEntries": ({"dynamodb:PutItem", "dynamodb:GetItem"},
+                                ("${aws_dynamodb_table.image_history.arn}",)),
     }
     bucket = "${aws_s3_bucket.images.arn}"
     object_actions = {
@@ -77,7 +82,7 @@ def test_the_role_allows_exactly_the_sweeps_calls():
     }
     assert object_actions == {
         "s3:ListBucket": {bucket},
-        "s3:DeleteObject": {"images/*", "thumbnails/*", "uploads/*"},
+        "s3:DeleteObject": {"images/*", "thumbnails/*", "uploads/*", "trash/*"},
     }
     # Every prefix the sweep lists, and nothing else, is deleted under; it never reads or writes objects.
     assert object_actions["s3:DeleteObject"] == {p + "*" for p in SWEPT_PREFIXES}
