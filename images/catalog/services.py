@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import DoesNotExist
 
 from common.config import get_config
@@ -90,7 +91,7 @@ def _discard(*keys: str) -> None:
     """Remove objects a failed write put; if that fails too they are orphans the sweep removes."""
     try:
         objects.delete_objects(*keys)
-    except Exception:  # noqa: BLE001 - the original error matters more; the sweep finds these
+    except (ClientError, BotoCoreError, objects.DeleteFailed):  # the original error matters more; the sweep finds these
         log.warning("could not remove unreferenced objects %s; sweep_images will", keys, exc_info=True)
 
 
