@@ -1,6 +1,7 @@
 """Bulk import and export over the REST API of any deployment (local or AWS). Django-free.
 
     python -m images.cli import ./photos --api URL --user NAME [--author A] [--keywords k1,k2]
+                                [--on-duplicate keep|refuse]
     python -m images.cli export ./out --api URL --user NAME [--query author=Ann]
 
 The password comes from IMAGES_PASSWORD, else a prompt. Import sends each file straight to
@@ -9,6 +10,15 @@ file's own EXIF/IPTC/XMP metadata as the portal reads it. It is resumable by con
 whose bytes are already an image of yours (same sha256; or recorded in the folder's
 manifest, .images-cli.json, as imported and still there) is skipped, and so is a file the
 server refused before with the same bytes (--retry-refused sends those again).
+
+A file whose content the server finds already in the catalog (anyone's image, the trash
+included: the same bytes, or the same picture with other embedded metadata) is imported by
+default and named in the summary with the image it duplicates: --on-duplicate keep, as the
+API's default, because a folder import is the user's own copy with its own metadata and a tool
+that silently leaves files out is worse than one that says which ones to look at. With
+--on-duplicate refuse the server stores nothing and the file is counted as skipped with the
+reason; that is not remembered in the manifest, so a later run asks the server again (the
+other image may be purged by then, or the run may keep duplicates).
 """
 
 from __future__ import annotations
@@ -44,12 +54,28 @@ class ApiError(Exception):
     """The API refused or failed; the message is the API's own."""
 
 
+class DuplicateRefused(ApiError):
+    """on_duplicate "refuse": the server found the content in the catalog and stored nothing."""
+
+    def __init__(self, duplicate_of: dict):
+        super().__init__(describe_duplicate(duplicate_of))
+        self.duplicate_of = duplicate_of
+
+
 @dataclass
 class Outcome:
     path: Path
     status: str  # imported | skipped | refused
     reason: str = ""
     image_id: str = ""
+    duplicate_of: dict | None = None  # the API's duplicate_of, for a file imported anyway
+
+
+def describe_duplicate(duplicate_of: dict) -> str:
+    """The API's duplicate_of in words: which image, how it matches, whether it is in the trash."""
+    what = "the same file" if duplicate_of.get("match") == "same_bytes" else "the same picture"
+    where = ", in the trash" if duplicate_of.get("in_trash") else ""
+    return f"{what} as “{duplicate_of.get('title')}” (id {duplicate_of.get('id')}{where})"
 
 
 @dataclass
@@ -143,8 +169,8 @@ def _meta_for(path: Path, args) -> dict:
     }
 
 
-def import_one(api: Api, path: Path, meta: dict) -> str:
-    """Send one file through a presigned upload and register it; the new image's id."""
+def import_one(api: Api, path: Path, meta: dict) -> dict:
+    """Send one file through a presigned upload and register it; the API's answer (id, duplicate_of)."""
     if path.stat().st_size == 0:
         raise ApiError("The file is empty.")
     status, upload, _ = api.call("POST", "/images/uploads")
@@ -158,9 +184,11 @@ def import_one(api: Api, path: Path, meta: dict) -> str:
     if sent.status_code not in (200, 201, 204):
         raise ApiError(f"The storage refused the file (HTTP {sent.status_code}).")
     status, body, _ = api.call("POST", "/images", json={**meta, "upload_key": upload["upload_key"]})
+    if status == 409 and isinstance(body, dict) and body.get("duplicate_of"):
+        raise DuplicateRefused(body["duplicate_of"])
     if status != 201:
         raise ApiError(_message(body, status))
-    return body["id"]
+    return body
 
 
 def run_import(api: Api, folder: Path, args) -> list[Outcome]:
@@ -183,15 +211,17 @@ def run_import(api: Api, folder: Path, args) -> list[Outcome]:
 
     def work(path: Path, digest: str) -> Outcome:
         try:
-            image_id = import_one(api, path, _meta_for(path, args))
+            answer = import_one(api, path, {**_meta_for(path, args), "on_duplicate": args.on_duplicate})
+        except DuplicateRefused as exc:  # asked for; not remembered, so a later run asks again
+            return Outcome(path, "skipped", f"a duplicate, not imported (--on-duplicate refuse): {exc}")
         except (ApiError, OSError, requests.RequestException) as exc:
             reason = str(exc)
             if not isinstance(exc, ApiError):  # a network fault: try again next run
                 return Outcome(path, "refused", reason)
             manifest.record(digest, {"status": "refused", "reason": reason, "name": path.name})
             return Outcome(path, "refused", reason)
-        manifest.record(digest, {"status": "imported", "id": image_id, "name": path.name})
-        return Outcome(path, "imported", image_id=image_id)
+        manifest.record(digest, {"status": "imported", "id": answer["id"], "name": path.name})
+        return Outcome(path, "imported", image_id=answer["id"], duplicate_of=answer.get("duplicate_of"))
 
     with ThreadPoolExecutor(max_workers=args.jobs) as pool, \
             tqdm(total=len(todo), unit="file", desc="Importing", disable=args.quiet) as bar:
@@ -203,8 +233,14 @@ def run_import(api: Api, folder: Path, args) -> list[Outcome]:
 
 def summary(outcomes: list[Outcome], folder: Path) -> str:
     counts = {s: sum(o.status == s for o in outcomes) for s in ("imported", "skipped", "refused")}
-    lines = [f"Imported {counts['imported']}, skipped {counts['skipped']}, refused {counts['refused']} "
+    duplicates = sorted((o for o in outcomes if o.duplicate_of), key=lambda o: o.path)
+    some = "1 duplicate of an image" if len(duplicates) == 1 else f"{len(duplicates)} duplicates of images"
+    kept = f" ({some} already in the catalog)" if duplicates else ""
+    lines = [f"Imported {counts['imported']}{kept}, skipped {counts['skipped']}, refused {counts['refused']} "
              f"of {len(outcomes)} files."]
+    for o in duplicates:
+        lines.append(f"  duplicate: {o.path.relative_to(folder)}: imported as {o.image_id}; "
+                     f"{describe_duplicate(o.duplicate_of)}")
     for status in ("skipped", "refused"):
         for o in sorted((o for o in outcomes if o.status == status), key=lambda o: o.path):
             lines.append(f"  {status}: {o.path.relative_to(folder)}: {o.reason}")
@@ -264,6 +300,11 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--jobs", type=int, default=4, help="files sent at a time (default 4)")
     imp.add_argument("--manifest", help=f"where to remember what was done (default FOLDER/{MANIFEST})")
     imp.add_argument("--retry-refused", action="store_true", help="send again files refused before")
+    imp.add_argument("--on-duplicate", choices=("keep", "refuse"), default="keep",
+                     help="a file whose content is already in the catalog (anyone's image, the trash included; "
+                          "the same bytes or the same picture): keep (the default, as the API) imports it and "
+                          "names the image it duplicates in the summary, so no file is left out unasked; "
+                          "refuse stores nothing and counts it as skipped, with the reason")
     sub.choices["export"].add_argument("--query", help="key=value, a search of GET /images/{key}/{value}")
     args = parser.parse_args(argv)
 

@@ -1,7 +1,9 @@
 """The bulk tool against the local stack, as a separate process that knows only the API's URL
 (no AWS settings): a folder of 50 files (some not images, some already in the catalog) is
 imported with a closing summary; run again, it skips every file; export writes the files
-back under their original names."""
+back under their original names. Files whose content is already someone's image (the same
+bytes, the same picture with other metadata, in the trash) are imported and named in the
+summary, or with --on-duplicate refuse skipped with the reason."""
 
 from __future__ import annotations
 
@@ -39,12 +41,18 @@ def picture(n: int) -> bytes:
     return buffer.getvalue()
 
 
-def run_cli(stack, *args: str) -> subprocess.CompletedProcess:
+def run_cli(stack, *args: str, user: str = USER) -> subprocess.CompletedProcess:
     # Only what any deployment's user has: the API's URL, a username and a password.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "COGNITO_", "IMAGES_", "DJANGO_"))}
     env["IMAGES_PASSWORD"] = PASSWORD
-    return subprocess.run([sys.executable, "-m", "images.cli", *args, "--api", stack.api_url, "--user", USER],
+    return subprocess.run([sys.executable, "-m", "images.cli", *args, "--api", stack.api_url, "--user", user],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def token_of(stack, user: str) -> dict:
+    reply = requests.post(f"{stack.api_url}/users/token", json={"username": user, "password": PASSWORD}, timeout=30)
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": reply.json()["id_token"]}
 
 
 def test_import_a_folder_then_skip_it_all_and_export_it(local_stack, tmp_path):
@@ -62,9 +70,7 @@ def test_import_a_folder_then_skip_it_all_and_export_it(local_stack, tmp_path):
         (folder / name).write_bytes(data)
     assert len(files) == VALID + INVALID == 50
 
-    token = requests.post(f"{local_stack.api_url}/users/token", json={"username": USER, "password": PASSWORD},
-                          timeout=30).json()["id_token"]
-    auth = {"Authorization": token}
+    auth = token_of(local_stack, USER)
     for name in ("photo 20.jpg", "photo 21.png"):  # already in the catalog, sent another way
         sent = requests.post(f"{local_stack.api_url}/images", headers=auth, timeout=60, json={
             "title": name, "author": "Someone", "filename": name,
@@ -101,3 +107,75 @@ def test_import_a_folder_then_skip_it_all_and_export_it(local_stack, tmp_path):
     assert (out / "holiday.04.jpg").read_bytes() == files["trip/holiday.04.jpg"]
     rows = list(csv.DictReader((out / "images.csv").open(encoding="utf-8")))
     assert len(rows) == VALID and {r["file"] for r in rows} == {p.name for p in out.iterdir()} - {"images.csv"}
+
+
+def noise(fmt: str = "JPEG", artist: str | None = None, seed: bytes | None = None) -> bytes:
+    """A picture no other test has (duplicates are catalog-wide); the same seed with another
+    Artist gives other bytes with the same pixels (the JPEG encoder is deterministic)."""
+    image = Image.frombytes("RGB", (40, 30), seed or os.urandom(40 * 30 * 3))
+    buffer = io.BytesIO()
+    options = {"quality": 90} if fmt == "JPEG" else {}
+    if artist is not None:
+        exif = Image.Exif()
+        exif[0x013B] = artist
+        options["exif"] = exif.tobytes()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def test_duplicates_of_anyones_images_are_reported_or_skipped(local_stack, tmp_path):
+    importer, other = "cli-iris", "cli-omar"
+    create_user(local_stack, importer, PASSWORD)
+    create_user(local_stack, other, PASSWORD)
+    auth, theirs = token_of(local_stack, importer), token_of(local_stack, other)
+    seeds = {n: os.urandom(40 * 30 * 3) for n in "abce"}
+
+    def post(data: bytes, title: str) -> str:
+        sent = requests.post(f"{local_stack.api_url}/images", headers=theirs, timeout=60, json={
+            "title": title, "author": "Omar", "image_content": base64.b64encode(data).decode()})
+        assert sent.status_code == 201, sent.text
+        return sent.json()["id"]
+
+    same_file = post(noise(seed=seeds["a"]), "Omar harbour")
+    same_picture = post(noise(seed=seeds["b"], artist="Omar"), "Omar market")
+    trashed = post(noise(seed=seeds["c"]), "Omar gone")
+    deleted = requests.delete(f"{local_stack.api_url}/images", headers=theirs, json={"id": trashed}, timeout=30)
+    assert deleted.status_code == 200, deleted.text
+
+    folder = tmp_path / "keep"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(noise(seed=seeds["a"]))
+    (folder / "b.jpg").write_bytes(noise(seed=seeds["b"]))
+    (folder / "c.jpg").write_bytes(noise(seed=seeds["c"]))
+    (folder / "d.png").write_bytes(noise("PNG"))
+    kept = run_cli(local_stack, "import", str(folder), "--quiet", user=importer)  # keep, the default
+    print(kept.stdout)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    assert "Imported 4 (3 duplicates of images already in the catalog), skipped 0, refused 0 of 4 files." \
+        in kept.stdout
+    reported = dict(re.findall(r"duplicate: (\S+): imported as \w+; (.+)", kept.stdout))
+    assert reported == {
+        "a.jpg": f"the same file as “Omar harbour” (id {same_file})",
+        "b.jpg": f"the same picture as “Omar market” (id {same_picture})",
+        "c.jpg": f"the same file as “Omar gone” (id {trashed}, in the trash)",
+    }
+    mine = requests.get(f"{local_stack.api_url}/images/creator/{importer}", headers=auth, timeout=30).json()
+    assert len(mine) == 4
+
+    folder = tmp_path / "refuse"
+    folder.mkdir()
+    (folder / "e.jpg").write_bytes(noise(seed=seeds["a"], artist="Iris"))  # Omar's (and now Iris's) picture
+    (folder / "f.jpg").write_bytes(noise(seed=seeds["e"]))
+    (folder / "g.jpg").write_bytes(noise(seed=seeds["b"]))  # the bytes of Iris's own b.jpg: skipped unasked
+    # A refused duplicate is not remembered: the next run asks the server again (f.jpg is then skipped).
+    for imported, skipped in ((1, 2), (0, 3)):
+        refused = run_cli(local_stack, "import", str(folder), "--quiet", "--on-duplicate", "refuse", user=importer)
+        print(refused.stdout)
+        assert refused.returncode == 0, refused.stdout + refused.stderr
+        assert f"Imported {imported}, skipped {skipped}, refused 0 of 3 files." in refused.stdout
+        reasons = dict(re.findall(r"skipped: (\S+): (.+)", refused.stdout))
+        assert reasons["e.jpg"] == ("a duplicate, not imported (--on-duplicate refuse): "
+                                    f"the same picture as “Omar harbour” (id {same_file})")
+        assert reasons["g.jpg"].startswith("already in the catalog")
+    mine = requests.get(f"{local_stack.api_url}/images/creator/{importer}", headers=auth, timeout=30).json()
+    assert len(mine) == 5 and "e.jpg" not in {i["original_filename"] for i in mine}
