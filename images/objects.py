@@ -130,6 +130,17 @@ def get_object(key: str) -> bytes:
     return s3().get_object(Bucket=get_config().images_bucket, Key=key)["Body"].read()
 
 
+def get_object_head(key: str, size: int) -> bytes:
+    """At most the first `size` bytes of an object (one ranged GET); b"" for an empty one."""
+    try:
+        body = s3().get_object(Bucket=get_config().images_bucket, Key=key, Range=f"bytes=0-{size - 1}")["Body"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "InvalidRange":  # S3's answer for an empty object
+            return b""
+        raise
+    return body.read()
+
+
 def exists(key: str) -> bool:
     try:
         s3().head_object(Bucket=get_config().images_bucket, Key=key)

@@ -17,7 +17,7 @@ from images.catalog.base import (
     Page,
     can_change,
 )
-from images.catalog.duplicates import Duplicate, DuplicateImage, duplicate_of, find_duplicate
+from images.catalog.duplicates import SAME_BYTES, Duplicate, DuplicateImage, duplicate_of, find_duplicate
 from images.catalog.facets import (
     FACET_FIELDS,
     FACET_PREFIX,
@@ -53,6 +53,8 @@ from images.catalog.uploads import (
     Upload,
     image_create_from_upload,
     image_edit_from_upload,
+    upload_discard,
+    upload_metadata,
     upload_owner_tag,
     upload_start,
 )
@@ -66,8 +68,9 @@ __all__ = [
     "facet_changes", "facet_values", "facets_of", "image_bulk_change", "image_create", "image_create_from_upload",
     "image_delete", "image_edit", "image_edit_from_upload", "image_find", "image_get", "image_history", "image_list",
     "image_search", "image_to_dict", "image_update", "normalise", "page_size",
-    "parse_date", "parse_keywords", "parse_order", "terms_of", "upload_owner_tag", "upload_start",
+    "parse_date", "parse_keywords", "parse_order", "terms_of", "upload_discard", "upload_metadata", "upload_owner_tag",
+    "upload_start",
     "validate_meta", "HistoryPage", "history_page", "recent_actions", "current_or_none", "image_purge",
     "image_restore", "image_trash_list", "purge_expired", "trash_get", "trash_retention_days", "trashed_to_dict",
-    "Duplicate", "DuplicateImage", "duplicate_of", "find_duplicate",
+    "SAME_BYTES", "Duplicate", "DuplicateImage", "duplicate_of", "find_duplicate",
 ]

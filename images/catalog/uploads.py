@@ -12,8 +12,9 @@ from botocore.exceptions import ClientError
 
 from common.config import get_config
 from common.errors import AppError, PermissionDenied
-from images import objects
+from images import media, objects
 from images.catalog.base import Actor, ImageMeta, InvalidField
+from images.catalog.duplicates import DuplicateImage
 from images.catalog.services import image_create, image_edit, load
 from images.records import ImageRecord
 
@@ -65,22 +66,47 @@ def _check_upload(owner: Actor, upload_key: str) -> None:
 def _take_upload(owner: Actor, upload_key: str) -> bytes:
     """The bytes of the caller's pending upload (the caller deletes it once used)."""
     _check_upload(owner, upload_key)
+    return _read_upload(upload_key, objects.get_object)
+
+
+def _read_upload(upload_key: str, read):
+    """read(upload_key), a missing upload being the caller's error."""
     try:
-        return objects.get_object(upload_key)
+        return read(upload_key)
     except ClientError as exc:
         # The roles that register uploads have no s3:ListBucket, so S3 answers a missing key
-        # with 403 AccessDenied, not 404 (the key is the caller's own, checked above).
+        # with 403 AccessDenied, not 404 (the key is the caller's own, checked by the caller).
         if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied"):
             raise InvalidField("upload_key", "The upload was not found; it may have expired.") from exc
         raise
 
 
+# EXIF, IPTC and XMP sit near the start of a file: what a form prefill reads of a pending upload.
+METADATA_HEAD_BYTES = 2 * 1024 * 1024
+
+
+def upload_metadata(owner: Actor, upload_key: str) -> media.FileMetadata:
+    """What the caller's pending upload says about itself (EXIF/IPTC/XMP), from the head of the
+    stored object: the portal prefills its form from it without the file passing through it."""
+    _check_upload(owner, upload_key)
+    return media.read_metadata(_read_upload(upload_key, lambda key: objects.get_object_head(key, METADATA_HEAD_BYTES)))
+
+
+def upload_discard(owner: Actor, upload_key: str) -> None:
+    """Drop the caller's pending upload (e.g. the portal's "use the existing image")."""
+    _check_upload(owner, upload_key)
+    objects.delete_objects(upload_key)
+
+
 def _consumed(upload_key: str, work):
     """Run `work`; delete the upload when it succeeded or the file was refused (a 4xx), keep it
-    after a transient failure so the client's retry finds it (the uploads/ lifecycle rule and
+    after a transient failure so the client's retry finds it, and after a refused duplicate so
+    the client can still register it with on_duplicate "keep" (the uploads/ lifecycle rule and
     the sweep remove abandoned ones)."""
     try:
         result = work()
+    except DuplicateImage:
+        raise
     except AppError as exc:
         if exc.status < 500:
             objects.delete_objects(upload_key)

@@ -111,3 +111,15 @@ def added_json(record) -> JsonResponse:
         "change_url": reverse("images:change", args=[record.id]),
         "message": f"“{record.title}” was added.",
     }, status=201)
+
+
+def duplicate_note(record) -> str | None:
+    """A warning when a stored file is already in the catalog as another image (pages that
+    store first: the form without JavaScript and the change page's file replacement)."""
+    match = catalog.duplicate_of(record)
+    if match is None:
+        return None
+    what = "the same file" if match.match == catalog.SAME_BYTES else "the same picture"
+    where = " (in the trash)" if match.in_trash else ""
+    return (f"Note: “{record.title}” is {what} as “{match.record.title}”{where}, added by {match.record.creator} "
+            f"on {match.record.storage_date}. Both are kept; delete one if you meant the other.")

@@ -11,14 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 
 from common import errors
 from images import catalog, media
 from images.catalog import idempotency
 from images.forms import META_FIELDS, AddImageForm, ChangeImageForm
 from images.identity import actor_for
-from images.views.common import added_json, form_errors, load, read_upload, row, wants_json
+from images.views.common import added_json, duplicate_note, form_errors, load, read_upload, row, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +55,9 @@ def image_add(request):
             if json_wanted:
                 return added_json(record)
             messages.success(request, f"The image “{record.title}” was added.")
+            note = duplicate_note(record)
+            if note:
+                messages.warning(request, note)
             if "_addanother" in request.POST:
                 return redirect("images:add")
             return redirect("images:list")
@@ -83,23 +85,6 @@ def _create_once(request, form, meta, data: bytes, filename: str):
     answer = idempotency.once(scope=actor.sub, operation="portal_add", key=f"{token}.{digest[:32]}",
                               payload=payload, run=create)
     return catalog.image_get(image_id=answer["id"])
-
-
-@login_required
-@require_POST
-def read_file_metadata(request):
-    """What a file says about itself (EXIF/IPTC/XMP), to prefill the add form."""
-    upload = request.FILES.get("image")
-    if upload is None:
-        return JsonResponse({"errors": {"image": ["Send a file named “image”."]}}, status=400)
-    found = media.read_metadata(upload.read(PREFILL_MAX_BYTES))
-    return JsonResponse({
-        "title": found.title or "",
-        "description": found.description or "",
-        "author": found.author or "",
-        "keywords": ", ".join(found.keywords or ()),
-        "capture_date": found.capture_date or "",
-    })
 
 
 @login_required
@@ -143,6 +128,9 @@ def image_change(request, image_id: str):
                     replaced = updated.object_key != record.object_key
                     note = " and its file was replaced" if replaced else ""
                     messages.success(request, f"The image “{updated.title}” was changed{note}.")
+                    same = duplicate_note(updated) if replaced else None
+                    if same:
+                        messages.warning(request, same)
                     if "_continue" in request.POST:
                         return redirect("images:change", image_id=updated.id)
                     return redirect("images:list")

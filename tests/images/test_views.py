@@ -296,7 +296,7 @@ def test_too_large_file_is_refused_on_the_file_field(alice, monkeypatch):
     assert response.status_code == 413 and "limit" in response.json()["errors"]["image"][0]
 
 
-def test_metadata_endpoint_reads_the_file(alice):
+def test_metadata_is_read_from_the_stored_upload_not_sent_to_the_portal(alice):
     from PIL import Image
 
     exif = Image.Exif()
@@ -305,9 +305,77 @@ def test_metadata_endpoint_reads_the_file(alice):
     exif[0x0132] = "2019:08:07 20:00:00"  # DateTime
     buffer = io.BytesIO()
     Image.new("RGB", (32, 32), (0, 0, 0)).save(buffer, format="JPEG", exif=exif)
-    body = alice.post(reverse("images:file_metadata"), {"image": upload("m.jpg", buffer.getvalue(), "image/jpeg")}).json()
-    assert body["author"] == "Lee Wong"
+    grant = alice.post(reverse("images:upload_start")).json()
+    objects.put_object(grant["upload_key"], buffer.getvalue(), content_type="application/octet-stream")
+    body = alice.post(reverse("images:upload_metadata"), {"upload_key": grant["upload_key"]}).json()
+    assert body["author"] == "Lee Wong" and body["capture_date"] == "2019-08-07"
     assert "Night market" in (body["title"] + body["description"])
+    assert objects.exists(grant["upload_key"])  # only read: still there to be registered
+
+    # Someone else's upload, a made-up key, an empty file: a 400 or nothing found, never a 500.
+    theirs = catalog.upload_start(BOB)
+    objects.put_object(theirs.key, buffer.getvalue(), content_type="image/jpeg")
+    assert alice.post(reverse("images:upload_metadata"), {"upload_key": theirs.key}).status_code == 400
+    assert alice.post(reverse("images:upload_metadata"), {"upload_key": "uploads/x"}).status_code == 400
+    empty = alice.post(reverse("images:upload_start")).json()
+    objects.put_object(empty["upload_key"], b"", content_type="application/octet-stream")
+    assert alice.post(reverse("images:upload_metadata"), {"upload_key": empty["upload_key"]}).json()["author"] == ""
+    gone = alice.post(reverse("images:upload_start")).json()["upload_key"]
+    assert alice.post(reverse("images:upload_metadata"), {"upload_key": gone}).status_code == 400
+
+
+def stored_upload(client, data: bytes) -> str:
+    key = client.post(reverse("images:upload_start")).json()["upload_key"]
+    objects.put_object(key, data, content_type="application/octet-stream")
+    return key
+
+
+def test_an_upload_already_in_the_catalog_asks_then_keeps_both_or_uses_the_existing(alice):
+    existing = create(title="Harbour at dusk")
+    data = objects.get_object(existing.object_key)
+    before = len(catalog.image_list().items)
+
+    key = stored_upload(alice, data)
+    asked = alice.post(reverse("images:upload_register"), {"upload_key": key, "title": "Again", "author": "Ana"})
+    assert asked.status_code == 409, asked.content
+    match = asked.json()["duplicate_of"]
+    assert match["id"] == existing.id and match["match"] == "same_bytes" and match["title"] == "Harbour at dusk"
+    assert match["thumbnail_url"].endswith(".jpg") and match["url"] == reverse("images:change", args=[existing.id])
+    assert len(catalog.image_list().items) == before and objects.exists(key)  # nothing stored, upload kept
+
+    kept = alice.post(reverse("images:upload_register"),
+                      {"upload_key": key, "title": "Again", "author": "Ana", "on_duplicate": "keep"})
+    assert kept.status_code == 201 and len(catalog.image_list().items) == before + 1 and not objects.exists(key)
+
+    other = stored_upload(alice, data)
+    assert alice.post(reverse("images:upload_register"), {"upload_key": other, "title": "T", "author": "A"}).status_code == 409
+    assert alice.post(reverse("images:upload_discard"), {"upload_key": other}).status_code == 204
+    assert not objects.exists(other) and len(catalog.image_list().items) == before + 1
+    theirs = catalog.upload_start(BOB)
+    objects.put_object(theirs.key, data, content_type="image/png")
+    assert alice.post(reverse("images:upload_discard"), {"upload_key": theirs.key}).status_code == 400
+    assert objects.exists(theirs.key)  # not hers to drop
+
+
+def test_a_match_in_the_trash_shows_its_thumbnail_only_to_its_owner_and_staff(alice, client):
+    mine = create(title="Old pier")
+    data = objects.get_object(mine.object_key)
+    catalog.image_delete(actor=ALICE, image_id=mine.id)
+    match = alice.post(reverse("images:upload_register"),
+                       {"upload_key": stored_upload(alice, data), "title": "T", "author": "A"}).json()["duplicate_of"]
+    assert match["in_trash"] and match["thumbnail_url"] == reverse("images:trash_thumbnail", args=[mine.id])
+    client.force_login(user(BOB))
+    match = client.post(reverse("images:upload_register"),
+                        {"upload_key": stored_upload(client, data), "title": "T", "author": "A"}).json()["duplicate_of"]
+    assert match["in_trash"] and match["thumbnail_url"] is None and match["url"] is None
+
+
+def test_the_form_without_javascript_keeps_a_duplicate_and_says_so(alice):
+    existing = create(title="Harbour at dusk")
+    response = alice.post(reverse("images:add"), {"title": "Again", "author": "Ana", "image": upload(
+        "again.png", objects.get_object(existing.object_key))}, follow=True)
+    notes = messages_of(response)
+    assert any("the same file as “Harbour at dusk”" in note for note in notes), notes
 
 
 # ------------------------------------------------------------ change

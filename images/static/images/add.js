@@ -1,8 +1,10 @@
-/* Add page, progressively enhanced: many files by drag-and-drop or picker, one metadata
-   block per file prefilled from the file's own EXIF/IPTC (read by the server); each file goes
-   straight to the storage through a presigned POST with its own progress bar, then the
-   server verifies it; a failed file can be tried again. Without this script the page is a
-   plain one-file form posted to the portal. */
+/* Add page, progressively enhanced: many files by drag-and-drop or picker. Each file goes
+   straight to the storage through a presigned POST as soon as it is chosen, with its own
+   progress bar; its metadata block is then prefilled from what the stored file says about
+   itself (EXIF/IPTC/XMP, read by the server from the storage: no file byte is sent to the
+   portal). "Add" has the server verify and register each file; one already in the catalog
+   shows the match, to use the existing image or keep both; a failed file can be tried again.
+   Without this script the page is a plain one-file form posted to the portal. */
 (function () {
   "use strict";
   var form = document.getElementById("add-form");
@@ -15,10 +17,12 @@
   var metadataUrl = form.dataset.metadataUrl;
   var uploadUrl = form.dataset.uploadUrl;
   var registerUrl = form.dataset.registerUrl;
+  var discardUrl = form.dataset.discardUrl;
   var listUrl = form.dataset.listUrl;
   var cards = [];
   var counter = 0;
-  var PREFILL_BYTES = 2 * 1024 * 1024;
+  var sending = [];  // cards waiting for their turn to go to the storage
+  var SENDING_AT_ONCE = 3;
 
   // Build the enhanced UI.
   var enhanced = document.createElement("div");
@@ -32,7 +36,7 @@
     '</div>' +
     '<div id="file-cards" aria-live="polite"></div>' +
     '<div class="submit-row" id="multi-submit" hidden>' +
-    '  <button type="button" class="default button" id="upload-all">Upload</button>' +
+    '  <button type="button" class="default button" id="upload-all">Add</button>' +
     '  <a href="' + listUrl + '" class="closelink">Back to the list</a>' +
     '  <p id="upload-summary" role="status" aria-live="polite"></p>' +
     '</div>';
@@ -57,7 +61,7 @@
     dropzone.addEventListener(type, function (e) { e.preventDefault(); dropzone.classList.remove("dragging"); });
   });
   dropzone.addEventListener("drop", function (e) { if (e.dataTransfer) { addFiles(e.dataTransfer.files); } });
-  uploadAll.addEventListener("click", function () { startUploads(); });
+  uploadAll.addEventListener("click", function () { addAll(); });
 
   function fieldRow(name) {
     var original = single.querySelector(".field-" + name);
@@ -97,7 +101,7 @@
     Array.prototype.forEach.call(files, function (file) {
       counter += 1;
       var node = template.content.firstElementChild.cloneNode(true);
-      var card = { file: file, node: node, inputs: {}, state: "ready" };
+      var card = { file: file, node: node, inputs: {}, state: "sending", uploadKey: null, saveWanted: false };
       node.querySelector(".file-name").textContent = file.name;
       var preview = node.querySelector(".file-preview");
       if (/^image\//.test(file.type)) {
@@ -117,20 +121,23 @@
       });
       node.querySelector(".file-retry").addEventListener("click", function () {
         if (card.state !== "failed") { return; }
-        upload(card).then(refresh);
-        refresh();
+        card.saveWanted = true;
+        if (card.uploadKey) { save(card); } else { queueSend(card); }
       });
       node.querySelector(".file-remove").addEventListener("click", function () {
-        if (card.state === "uploading") { return; }
+        if (card.state === "sending" || card.state === "saving") { return; }
+        if (card.uploadKey) { discard(card); }
         cards.splice(cards.indexOf(card), 1);
         node.remove();
         refresh();
       });
+      node.querySelector(".duplicate-use").addEventListener("click", function () { useExisting(card); });
+      node.querySelector(".duplicate-keep").addEventListener("click", function () { save(card, true); });
       cards.push(card);
       list.appendChild(node);
       // A title to start from, until the file's own metadata (if any) answers.
       setFromFile(card, "title", file.name.replace(/\.[^.]+$/, "").replace(/[_-]+/g, " "), "from file name");
-      prefill(card);
+      queueSend(card);
     });
     refresh();
   }
@@ -142,29 +149,32 @@
     return box;
   }
 
-  function prefill(card) {
-    var data = new FormData();
-    data.append("csrfmiddlewaretoken", csrf);
-    data.append("image", card.file.slice(0, PREFILL_BYTES), card.file.name);
-    fetch(metadataUrl, { method: "POST", body: data, headers: { "Accept": "application/json" }, credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : {}; })
-      .then(function (found) {
-        FIELDS.forEach(function (name) { setFromFile(card, name, found[name], "from file"); });
-      })
-      .catch(function () { /* prefill is a convenience */ });
+  function noPreview() {
+    var box = document.createElement("div");
+    box.className = "file-preview no-preview";
+    box.textContent = "No preview";
+    return box;
   }
 
+  function waiting(c) { return c.state === "sending" || c.state === "stored" || c.state === "failed"; }
+
   function refresh() {
-    var waiting = cards.filter(function (c) { return c.state === "ready" || c.state === "failed"; }).length;
+    var count = cards.filter(function (c) { return waiting(c) && !c.saveWanted; }).length;
     submitRow.hidden = cards.length === 0;
-    uploadAll.textContent = waiting === 1 ? "Upload 1 file" : "Upload " + waiting + " files";
-    uploadAll.disabled = waiting === 0;
+    uploadAll.textContent = count === 1 ? "Add 1 image" : "Add " + count + " images";
+    uploadAll.disabled = count === 0;
     var done = cards.filter(function (c) { return c.state === "done"; }).length;
+    var skipped = cards.filter(function (c) { return c.state === "skipped"; }).length;
     var failed = cards.filter(function (c) { return c.state === "failed"; }).length;
-    var busy = cards.filter(function (c) { return c.state === "uploading"; }).length;
-    if (!busy && (done || failed)) {
+    var asking = cards.filter(function (c) { return c.state === "duplicate"; }).length;
+    var busy = cards.filter(function (c) { return c.state === "saving" || (c.state === "sending" && c.saveWanted); }).length;
+    if (!busy && (done || failed || skipped || asking)) {
+      var parts = [done + " added"];
+      if (skipped) { parts.push(skipped + " not added (already in the catalog)"); }
+      if (asking) { parts.push(asking + " already in the catalog: choose below"); }
+      if (failed) { parts.push(failed + " refused (see why below each file)"); }
       summary.innerHTML = "";
-      summary.appendChild(document.createTextNode(done + " uploaded" + (failed ? ", " + failed + " refused (see why below each file). " : ". ")));
+      summary.appendChild(document.createTextNode(parts.join(", ") + ". "));
       if (done) {
         var link = document.createElement("a");
         link.href = listUrl;
@@ -212,40 +222,37 @@
     });
   }
 
-  function portalForm() {
+  function portalForm(fields) {
     var data = new FormData();
     data.append("csrfmiddlewaretoken", csrf);
+    Object.keys(fields || {}).forEach(function (name) { data.append(name, fields[name]); });
     return data;
   }
 
-  function succeed(card, body) {
-    var node = card.node;
-    card.state = "done";
-    node.querySelector(".file-progress").value = 100;
-    node.classList.add("done");
-    var status = node.querySelector(".file-status");
-    status.textContent = "Uploaded and checked. ";
-    var link = document.createElement("a");
-    link.href = body.change_url;
-    link.textContent = "Open “" + body.title + "”";
-    status.appendChild(link);
-    Object.keys(card.inputs).forEach(function (k) { card.inputs[k].disabled = true; });
-    node.querySelector(".file-remove").hidden = true;
+  function setState(card, state, text) {
+    card.state = state;
+    ["sending", "stored", "saving", "duplicate", "done", "skipped", "failed"].forEach(function (s) {
+      card.node.classList.toggle(s, s === state);
+    });
+    var status = card.node.querySelector(".file-status");
+    status.textContent = text;
+    card.node.querySelector(".file-retry").hidden = state !== "failed";
+    card.node.querySelector(".file-duplicate").hidden = state !== "duplicate";
+    card.node.querySelector(".file-remove").hidden = state === "done" || state === "skipped";
+    if (state !== "failed") {
+      card.node.querySelector(".file-errors").hidden = true;
+      Array.prototype.forEach.call(card.node.querySelectorAll(".form-row.errors"), function (r) { r.classList.remove("errors"); });
+    }
+    return status;
   }
 
   function fail(card, answer) {
-    var node = card.node;
     var body = answer.body;
-    card.state = "failed";
-    node.querySelector(".file-progress").value = 0;
-    node.classList.add("failed");
-    node.querySelector(".file-retry").hidden = false;
-    var status = node.querySelector(".file-status");
+    card.node.querySelector(".file-progress").value = 0;
+    var status = setState(card, "failed", answer.status === 413 ? "Refused: the file is too large." : "Refused: see why below.");
     if (answer.status === 0) {
       status.textContent = "The connection failed.";
       body = { message: "The file could not be sent. Press “Try again”." };
-    } else {
-      status.textContent = answer.status === 413 ? "Refused: the file is too large." : "Refused: see why below.";
     }
     if (answer.status === 403 || (answer.status >= 300 && answer.status < 400) || (!body && answer.status === 200)) {
       body = { message: "Your session has ended. Sign in again in another tab, then press “Try again”." };
@@ -255,19 +262,40 @@
     showErrors(card, body);
   }
 
-  // Three steps, as the REST API's clients do: a presigned form from the portal, the file
-  // straight to the storage (its own progress bar), then the portal verifies and registers it.
-  function upload(card) {
-    var node = card.node;
-    var progress = node.querySelector(".file-progress");
-    var status = node.querySelector(".file-status");
-    node.classList.remove("failed");
-    node.querySelector(".file-errors").hidden = true;
-    node.querySelector(".file-retry").hidden = true;
-    Array.prototype.forEach.call(node.querySelectorAll(".form-row.errors"), function (r) { r.classList.remove("errors"); });
-    card.state = "uploading";
-    progress.value = 0;
-    status.textContent = "Preparing…";
+  function finish(card, state, text, href, linkText) {
+    card.node.querySelector(".file-progress").value = 100;
+    var status = setState(card, state, text);
+    if (href) {
+      var link = document.createElement("a");
+      link.href = href;
+      link.textContent = linkText;
+      status.appendChild(link);
+    }
+    Object.keys(card.inputs).forEach(function (k) { card.inputs[k].disabled = true; });
+  }
+
+  // Step 1, as soon as a file is chosen (a few at a time): a presigned form from the portal,
+  // then the file straight to the storage with its progress bar; then its own metadata.
+  function queueSend(card) {
+    setState(card, "sending", "Waiting to upload…");
+    card.node.querySelector(".file-progress").value = 0;
+    sending.push(card);
+    pump();
+    refresh();
+  }
+
+  function pump() {
+    var running = cards.filter(function (c) { return c.state === "sending" && c.sendingNow; }).length;
+    while (running < SENDING_AT_ONCE && sending.length) {
+      running += 1;
+      sendFile(sending.shift()).then(function () { pump(); refresh(); });
+    }
+  }
+
+  function sendFile(card) {
+    var progress = card.node.querySelector(".file-progress");
+    card.sendingNow = true;
+    setState(card, "sending", "Preparing…");
     return send(uploadUrl, portalForm()).then(function (asked) {
       if (asked.status !== 201 || !asked.body || !asked.body.fields) { return fail(card, asked); }
       var grant = asked.body;
@@ -278,39 +306,107 @@
       var data = new FormData();
       Object.keys(grant.fields).forEach(function (name) { data.append(name, grant.fields[name]); });
       data.append("file", card.file, card.file.name);  // last: the storage ignores fields after it
-      status.textContent = "Uploading…";
+      setState(card, "sending", "Uploading…");
       return send(grant.url, data, function (e) {
-        if (e.lengthComputable) { progress.value = Math.round((e.loaded / e.total) * 98); }
+        if (e.lengthComputable) { progress.value = Math.round((e.loaded / e.total) * 95); }
       }).then(function (stored) {
         if (stored.status < 200 || stored.status >= 300) {
           return fail(card, { status: stored.status || 0, body: stored.status ? {
             message: "The storage refused the file (HTTP " + stored.status + "). Press “Try again”." } : null });
         }
-        progress.value = 99;
-        status.textContent = "Checking the file…";
-        var register = portalForm();
-        FIELDS.forEach(function (name) { register.append(name, card.inputs[name].value); });
-        register.append("upload_key", grant.upload_key);
-        register.append("filename", card.file.name);
-        return send(registerUrl, register).then(function (made) {
-          if (made.status === 201 && made.body) { succeed(card, made.body); } else { fail(card, made); }
+        card.uploadKey = grant.upload_key;
+        progress.value = 95;
+        return prefill(card).then(function () {
+          setState(card, "stored", "Uploaded. Check its details, then press “Add”.");
+          if (card.saveWanted) { return save(card); }
         });
       });
+    }).then(function () { card.sendingNow = false; });
+  }
+
+  function prefill(card) {
+    return fetch(metadataUrl, { method: "POST", body: portalForm({ upload_key: card.uploadKey }),
+                                headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : {}; })
+      .then(function (found) {
+        FIELDS.forEach(function (name) { setFromFile(card, name, found[name], "from file"); });
+      })
+      .catch(function () { /* prefill is a convenience */ });
+  }
+
+  // Step 2, on "Add": the portal verifies the stored file and registers it. A file already in
+  // the catalog comes back as a 409 naming the match, unless the person chose to keep both.
+  function save(card, keepDuplicate) {
+    card.saveWanted = false;
+    card.node.querySelector(".file-progress").value = 97;
+    setState(card, "saving", "Checking the file…");
+    var fields = { upload_key: card.uploadKey, filename: card.file.name };
+    FIELDS.forEach(function (name) { fields[name] = card.inputs[name].value; });
+    if (keepDuplicate) { fields.on_duplicate = "keep"; }
+    return send(registerUrl, portalForm(fields)).then(function (made) {
+      if (made.status === 201 && made.body) {
+        card.uploadKey = null;
+        finish(card, "done", "Uploaded and checked. ", made.body.change_url, "Open “" + made.body.title + "”");
+      } else if (made.status === 409 && made.body && made.body.duplicate_of) {
+        askAboutDuplicate(card, made.body.duplicate_of);
+      } else {
+        if (!(made.body && made.body.upload_kept)) { card.uploadKey = null; }
+        fail(card, made);
+      }
+      refresh();
     });
   }
 
-  function startUploads() {
-    var queue = cards.filter(function (c) { return c.state === "ready" || c.state === "failed"; });
-    var running = 0;
-    uploadAll.disabled = true;
-    summary.textContent = "Uploading " + queue.length + (queue.length === 1 ? " file…" : " files…");
-    function next() {
-      while (running < 3 && queue.length) {
-        running += 1;
-        upload(queue.shift()).then(function () { running -= 1; refresh(); next(); });
-      }
+  function askAboutDuplicate(card, match) {
+    var box = card.node.querySelector(".file-duplicate");
+    var preview = box.querySelector(".duplicate-preview");
+    preview.innerHTML = "";
+    if (match.thumbnail_url) {
+      var img = document.createElement("img");
+      img.src = match.thumbnail_url;
+      img.alt = "Thumbnail of “" + match.title + "”";
+      preview.appendChild(img);
+    } else { preview.appendChild(noPreview()); }
+    var text = box.querySelector(".duplicate-text");
+    text.innerHTML = "";
+    var what = match.match === "same_bytes" ? "the same file as " : "the same picture (with other embedded details) as ";
+    text.appendChild(document.createTextNode("Already in the catalog: this is " + what));
+    var name = document.createElement(match.url ? "a" : "strong");
+    if (match.url) { name.href = match.url; }
+    name.textContent = "“" + match.title + "”";
+    text.appendChild(name);
+    text.appendChild(document.createTextNode(", added by " + match.creator + " on " + match.storage_date +
+      (match.in_trash ? ". It is in the trash." : ".")));
+    card.match = match;
+    card.node.querySelector(".file-progress").value = 97;
+    setState(card, "duplicate", "Already in the catalog: use the existing image, or keep both.");
+  }
+
+  function useExisting(card) {
+    var match = card.match;
+    discard(card).then(function () {
+      finish(card, "skipped", "Not added: the existing image is used. ", match.in_trash ? null : match.url,
+             match.in_trash ? "" : "Open “" + match.title + "”");
       refresh();
-    }
-    next();
+    });
+  }
+
+  function discard(card) {
+    var key = card.uploadKey;
+    card.uploadKey = null;
+    return send(discardUrl, portalForm({ upload_key: key }));
+  }
+
+  function addAll() {
+    cards.filter(waiting).forEach(function (card) {
+      if (card.state === "stored") { save(card); } else {
+        card.saveWanted = true;
+        if (card.state === "failed") {
+          if (card.uploadKey) { save(card); } else { queueSend(card); }
+        }
+      }
+    });
+    summary.textContent = "Adding…";
+    refresh();
   }
 })();
