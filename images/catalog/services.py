@@ -125,8 +125,9 @@ def postings_of(record: ImageRecord) -> set[str]:
 
 
 def refuse_duplicate(prepared: media.PreparedImage, on_duplicate: str, exclude: str | None = None) -> None:
-    """With on_duplicate "refuse", a DuplicateImage (409) when the content is already stored."""
-    if on_duplicate == "refuse":
+    """With on_duplicate "refuse" (or "ask": refuse, the upload kept for the person's choice, see
+    images.catalog.uploads), a DuplicateImage (409) when the content is already stored."""
+    if on_duplicate in ("refuse", "ask"):
         match = duplicates.find_duplicate(sha256=prepared.sha256, pixel_hash=prepared.pixel_hash, exclude=exclude)
         if match is not None:
             raise duplicates.DuplicateImage(match)

@@ -98,14 +98,17 @@ def upload_discard(owner: Actor, upload_key: str) -> None:
     objects.delete_objects(upload_key)
 
 
-def _consumed(upload_key: str, work):
+def _consumed(upload_key: str, work, on_duplicate: str):
     """Run `work`; delete the upload when it succeeded or the file was refused (a 4xx), keep it
-    after a transient failure so the client's retry finds it, and after a refused duplicate so
-    the client can still register it with on_duplicate "keep" (the uploads/ lifecycle rule and
-    the sweep remove abandoned ones)."""
+    after a transient failure so the client's retry finds it, and after a duplicate found with
+    on_duplicate "ask" (the portal's question: use the existing image, or keep both), so that it
+    can still be registered with "keep" (the uploads/ lifecycle rule and the sweep remove
+    abandoned ones)."""
     try:
         result = work()
     except DuplicateImage:
+        if on_duplicate != "ask":
+            objects.delete_objects(upload_key)
         raise
     except AppError as exc:
         if exc.status < 500:
@@ -121,7 +124,7 @@ def image_create_from_upload(*, owner: Actor, meta: ImageMeta, upload_key: str, 
     data = _take_upload(owner, upload_key)
     return _consumed(upload_key, lambda: image_create(owner=owner, meta=meta, data=data,
                                                       original_filename=original_filename,
-                                                      on_duplicate=on_duplicate))
+                                                      on_duplicate=on_duplicate), on_duplicate)
 
 
 def image_edit_from_upload(*, actor: Actor, image_id: str, changes: dict, upload_key: str,
@@ -133,4 +136,4 @@ def image_edit_from_upload(*, actor: Actor, image_id: str, changes: dict, upload
     return _consumed(upload_key, lambda: image_edit(actor=actor, image_id=image_id, changes=changes,
                                                     expected_version=expected_version, data=data,
                                                     original_filename=original_filename,
-                                                    on_duplicate=on_duplicate))
+                                                    on_duplicate=on_duplicate), on_duplicate)

@@ -63,7 +63,7 @@ def upload_register(request):
             record = catalog.image_create_from_upload(
                 owner=actor, meta=meta, upload_key=request.POST.get("upload_key", ""),
                 original_filename=request.POST.get("filename", ""),
-                on_duplicate="keep" if request.POST.get("on_duplicate") == "keep" else "refuse")
+                on_duplicate="keep" if request.POST.get("on_duplicate") == "keep" else "ask")
         except catalog.DuplicateImage as exc:
             return JsonResponse({"message": exc.message, "duplicate_of": duplicate_json(exc.duplicate, actor)},
                                 status=409)

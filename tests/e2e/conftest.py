@@ -81,6 +81,17 @@ def cognito_client(stack: LocalStack):
     )
 
 
+def s3_client(stack: LocalStack):
+    """A boto3 S3 client on the stack's emulator."""
+    return boto3.client("s3", endpoint_url=stack.emulator_url, region_name=stack.env["AWS_REGION"],
+                        aws_access_key_id=stack.env["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=stack.env["AWS_SECRET_ACCESS_KEY"])
+
+
+def images_bucket(stack: LocalStack) -> str:
+    return stack.env.get("IMAGES_BUCKET", "image-manager-images")  # the code's default locally
+
+
 def create_user(stack: LocalStack, username: str, password: str, *, email: str | None = None,
                 staff: bool = False) -> str:
     """Make a confirmed user with a permanent password in the stack's pool; return its sub."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 import os
 
-import boto3
 import pytest
 import requests
 from PIL import Image
 
+from tests.e2e.conftest import images_bucket, s3_client
 from tests.helpers import b64, make_image
 
 pytestmark = pytest.mark.e2e
@@ -186,15 +186,8 @@ def other_token(api):
                          timeout=30).json()["id_token"]
 
 
-def _s3(stack):
-    return boto3.client("s3", endpoint_url=stack.emulator_url, region_name=stack.env["AWS_REGION"],
-                        aws_access_key_id=stack.env["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=stack.env["AWS_SECRET_ACCESS_KEY"])
-
-
 def _keys(stack, prefix: str) -> set[str]:
-    bucket = stack.env.get("IMAGES_BUCKET", "image-manager-images")  # the code's default locally
-    listed = _s3(stack).list_objects_v2(Bucket=bucket, Prefix=prefix)
+    listed = s3_client(stack).list_objects_v2(Bucket=images_bucket(stack), Prefix=prefix)
     return {item["Key"] for item in listed.get("Contents", [])}
 
 

@@ -110,7 +110,7 @@ def test_portal_image_pages_end_to_end(people, new_context, artifacts_dir, tmp_p
         "() => [...document.querySelectorAll('.file-card progress')].every(p => p.value === 100)"
         " && document.querySelectorAll('.file-card.done').length === 2")
     assert [p.get_attribute("value") for p in page.locator(".file-card progress").all()] == ["100", "100"]
-    assert "2 uploaded" in page.locator("#upload-summary").inner_text()
+    assert "2 added" in page.locator("#upload-summary").inner_text()
 
     # The list: both, with thumbnails (not originals), linked to the full-size URL.
     page.click("#upload-summary a")

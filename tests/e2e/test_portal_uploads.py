@@ -1,24 +1,27 @@
 """Portal uploads go from the browser straight to S3 (issue 11), in headless Chromium on the
-local stack: the request carrying the file goes to the storage endpoint, never the portal;
-the file's progress bar moves; the server verifies the stored object before the image is
-visible; a refused file can be tried again; the stored bytes come back byte for byte."""
+local stack: the request carrying the file goes to the storage endpoint, never the portal (the
+form's prefill reads the stored file); the file's progress bar moves; the server verifies the
+stored object before the image is visible; a refused file can be tried again; the stored bytes
+come back byte for byte. A file already in the catalog shows the match (issue 12): keep both, or
+use the existing image and the upload is dropped."""
 
 from __future__ import annotations
 
 import io
 import os
+import uuid
 
 import pytest
 import requests
 from PIL import Image
 
-from tests.e2e.conftest import create_user, sign_in
+from tests.e2e.conftest import create_user, images_bucket, s3_client, sign_in
 
 pytestmark = pytest.mark.e2e
 
 USER, PASSWORD = "upload-uma", "Uma-pass-1!"
-# The add page's metadata prefill sends the portal the head of each file, at most this much.
-PREFILL_BYTES = 2 * 1024 * 1024
+# The most a form posted to the portal carries when no file byte is in it.
+FORM_BYTES = 16 * 1024
 
 
 def noise_png(megabytes: float) -> bytes:
@@ -65,7 +68,7 @@ def test_a_file_goes_to_the_storage_endpoint_not_the_portal(local_stack, person,
     to_storage = [s for s in sent if s[0].startswith(local_stack.emulator_url) and s[1] == "POST"]
     to_portal = [s for s in sent if s[0].startswith(local_stack.portal_url) and s[1] == "POST"]
     assert len(to_storage) == 1 and to_storage[0][2] > len(data)  # the whole file, in one form
-    assert to_portal and all(size <= PREFILL_BYTES + 4096 for _, _, size in to_portal), to_portal
+    assert to_portal and all(size <= FORM_BYTES for _, _, size in to_portal), to_portal  # not even a prefill
     assert any(0 < value < 99 for value in seen)  # the bar moved while the file went up
 
     link = page.locator(".file-card .file-status a").get_attribute("href")
@@ -132,3 +135,74 @@ def test_an_image_of_more_than_100_mb_through_both_faces(local_stack, person, ne
     page.goto(f"{local_stack.portal_url}{link}")
     object_url = page.locator(".image-preview > a").get_attribute("href")
     assert requests.get(object_url, timeout=300).content == data
+
+
+def jpeg(*, artist: str, color) -> bytes:
+    """A small JPEG; the same colour with another Artist is the same picture in other bytes."""
+    exif = Image.Exif()
+    exif[0x013B] = artist
+    out = io.BytesIO()
+    Image.new("RGB", (96, 64), color).save(out, "JPEG", quality=90, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def add_file(page, stack, name: str, data: bytes, title: str | None = None):
+    page.goto(f"{stack.portal_url}/add/")
+    page.set_input_files("#multi-files", [{"name": name, "mimeType": "image/jpeg", "buffer": data}])
+    page.locator(".file-card input[name=author]").fill("Uma")
+    if title:
+        page.locator(".file-card input[name=title]").fill(title)
+    page.click("#upload-all")
+
+
+def pending_uploads(stack) -> list[str]:
+    listed = s3_client(stack).list_objects_v2(Bucket=images_bucket(stack), Prefix="uploads/")
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
+def test_a_file_already_in_the_catalog_shows_the_match_to_keep_both_or_use_it(local_stack, person, new_context,
+                                                                               artifacts_dir):
+    page = new_context().new_page()
+    page.set_default_timeout(30_000)
+    sign_in(page, local_stack, USER, PASSWORD, next_path="/add/")
+    color = tuple(uuid.uuid4().bytes[:3])
+    original = jpeg(artist="Uma", color=color)
+    title = f"Quay {uuid.uuid4().hex[:6]}"
+    add_file(page, local_stack, "quay.jpg", original, title)
+    page.wait_for_selector(".file-card.done")
+    token = requests.post(f"{local_stack.api_url}/users/token", json={"username": USER, "password": PASSWORD},
+                          timeout=30).json()["id_token"]
+
+    def titled(name):
+        return requests.get(f"{local_stack.api_url}/images/title/{name}", headers={"Authorization": token},
+                            timeout=30).json()
+
+    # The same bytes again: the match with its thumbnail; "Keep both" adds it all the same.
+    add_file(page, local_stack, "quay-again.jpg", original)
+    card = page.locator(".file-card").last
+    card.locator(".file-duplicate").wait_for()
+    assert "the same file as" in card.locator(".duplicate-text").inner_text()
+    assert title in card.locator(".duplicate-text").inner_text()
+    thumb = card.locator(".duplicate-preview img")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+    assert "/thumbnails/" in thumb.get_attribute("src")
+    page.screenshot(path=str(artifacts_dir / "portal-add-duplicate.png"), full_page=True)
+    assert titled("quay again") == []  # nothing stored while the page asks
+    card.locator(".duplicate-keep").click()
+    page.wait_for_selector(".file-card.done")
+    both = titled("quay again")
+    assert len(both) == 1 and both[0]["sha256"] == titled(title)[0]["sha256"]
+
+    # The same pixels with another Artist: "the same picture"; using the existing image stores
+    # nothing and drops the upload.
+    before = pending_uploads(local_stack)
+    add_file(page, local_stack, "quay-retouched.jpg", jpeg(artist="Someone else", color=color))
+    card = page.locator(".file-card").last
+    card.locator(".file-duplicate").wait_for()
+    assert "the same picture" in card.locator(".duplicate-text").inner_text()
+    card.locator(".duplicate-use").click()
+    page.wait_for_selector(".file-card.skipped")
+    assert "Not added" in card.locator(".file-status").inner_text()
+    assert card.locator(".file-status a").get_attribute("href").endswith("/change/")
+    assert "already in the catalog" in page.locator("#upload-summary").inner_text()
+    assert titled("quay retouched") == [] and pending_uploads(local_stack) == before
