@@ -370,6 +370,23 @@ def test_a_match_in_the_trash_shows_its_thumbnail_only_to_its_owner_and_staff(al
     assert match["in_trash"] and match["thumbnail_url"] is None and match["url"] is None
 
 
+def test_a_replacement_file_already_in_the_catalog_is_kept_and_named(alice):
+    existing = create(title="Harbour at dusk")
+    record = create(title="Pier")
+    other = make_image("JPEG", size=(40, 30))
+    response = alice.post(reverse("images:change", args=[record.id]), {
+        "title": "Pier", "description": "", "keywords": "", "author": "Ana", "capture_date": "",
+        "version": record.version, "image": upload("n.jpg", other)}, follow=True)
+    assert not any("the same" in note for note in messages_of(response))  # a new picture: no note
+    changed = catalog.image_get(image_id=record.id)
+    response = alice.post(reverse("images:change", args=[record.id]), {
+        "title": "Pier", "description": "", "keywords": "", "author": "Ana", "capture_date": "",
+        "version": changed.version, "image": upload("p.png", objects.get_object(existing.object_key))}, follow=True)
+    notes = messages_of(response)
+    assert any("was changed" in note for note in notes)
+    assert any("the same file as “Harbour at dusk”" in note for note in notes), notes
+
+
 def test_the_form_without_javascript_keeps_a_duplicate_and_says_so(alice):
     existing = create(title="Harbour at dusk")
     response = alice.post(reverse("images:add"), {"title": "Again", "author": "Ana", "image": upload(
