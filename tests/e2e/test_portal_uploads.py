@@ -208,3 +208,18 @@ def test_a_file_already_in_the_catalog_shows_the_match_to_keep_both_or_use_it(lo
     assert card.locator(".file-status a").get_attribute("href").endswith("/change/")
     assert "already in the catalog" in page.locator("#upload-summary").inner_text()
     assert titled("quay retouched") == [] and pending_uploads(local_stack) == before
+
+
+def test_leaving_with_files_sent_but_not_added_asks_first(local_stack, person, new_context):
+    page = new_context().new_page()
+    page.set_default_timeout(30_000)
+    sign_in(page, local_stack, USER, PASSWORD, next_path="/add/")
+    page.set_input_files("#multi-files", [{"name": "left.jpg", "mimeType": "image/jpeg",
+                                          "buffer": jpeg(artist="Uma", color=tuple(uuid.uuid4().bytes[:3]))}])
+    page.wait_for_selector(".file-card.stored")
+    page.locator(".file-card input[name=author]").fill("Uma")  # the person has used the page
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.close(run_before_unload=True)
+    page.wait_for_timeout(500)
+    assert asked == ["beforeunload"]

@@ -62,6 +62,13 @@
   });
   dropzone.addEventListener("drop", function (e) { if (e.dataTransfer) { addFiles(e.dataTransfer.files); } });
   uploadAll.addEventListener("click", function () { addAll(); });
+  // Files sent to the storage but not added yet would be lost (the storage drops them in a day).
+  window.addEventListener("beforeunload", function (e) {
+    if (cards.some(function (c) { return ["sending", "stored", "saving", "duplicate"].indexOf(c.state) >= 0; })) {
+      e.preventDefault();
+      e.returnValue = "";
+    }
+  });
 
   function fieldRow(name) {
     var original = single.querySelector(".field-" + name);
