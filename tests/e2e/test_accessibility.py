@@ -178,6 +178,13 @@ def test_portal_pages_have_no_serious_or_critical_axe_violations(catalog_user, n
     assert page.locator(".file-card").count() == 2
     page.wait_for_load_state("networkidle")  # the per-file metadata prefill
     audit.check(page, "add (JS, two files)")
+    # A file already in the catalog (the fixture's images): the card asks what to do.
+    page.goto(base + "/add/")
+    page.set_input_files("#multi-files", [{"name": "again.png", "mimeType": "image/png", "buffer": png((40, 90, 160))}])
+    page.locator(".file-card input[name=author]").fill("Ada Axe")
+    page.click("#upload-all")
+    page.locator(".file-card .file-duplicate").wait_for()
+    audit.check(page, "add (JS, already in the catalog)")
 
     # The no-JS form: axe itself needs JavaScript, so the page's own scripts are blocked
     # instead (the templates have no inline scripts or <noscript>: the same DOM as no JS).
