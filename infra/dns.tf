@@ -17,27 +17,9 @@ resource "aws_acm_certificate" "main" {
   }
 }
 
-# The domain and its wildcard share one validation record, hence allow_overwrite.
-resource "aws_route53_record" "main_validation" {
-  for_each = {
-    for dvo in aws_acm_certificate.main.domain_validation_options : dvo.domain_name => {
-      name   = dvo.resource_record_name
-      record = dvo.resource_record_value
-      type   = dvo.resource_record_type
-    }
-  }
-
-  allow_overwrite = true
-  zone_id         = data.aws_route53_zone.main.zone_id
-  name            = each.value.name
-  type            = each.value.type
-  records         = [each.value.record]
-  ttl             = 300
-}
-
 resource "aws_acm_certificate_validation" "main" {
   certificate_arn         = aws_acm_certificate.main.arn
-  validation_record_fqdns = [for record in aws_route53_record.main_validation : record.fqdn]
+  validation_record_fqdns = [for dvo in aws_acm_certificate.main.domain_validation_options : aws_route53_record.validation[dvo.domain_name].fqdn]
 }
 
 # CloudFront's certificate must live in us-east-1.
@@ -53,29 +35,30 @@ resource "aws_acm_certificate" "images" {
   }
 }
 
-resource "aws_route53_record" "images_validation" {
-  for_each = {
-    for dvo in(local.images_host != "" ? aws_acm_certificate.images[0].domain_validation_options : []) : dvo.domain_name => {
-      name   = dvo.resource_record_name
-      record = dvo.resource_record_value
-      type   = dvo.resource_record_type
-    }
-  }
-
-  allow_overwrite = true
-  zone_id         = data.aws_route53_zone.main.zone_id
-  name            = each.value.name
-  type            = each.value.type
-  records         = [each.value.record]
-  ttl             = 300
-}
-
 resource "aws_acm_certificate_validation" "images" {
   count    = local.images_host != "" ? 1 : 0
   provider = aws.us_east_1
 
   certificate_arn         = aws_acm_certificate.images[0].arn
-  validation_record_fqdns = [for record in aws_route53_record.images_validation : record.fqdn]
+  validation_record_fqdns = [for dvo in aws_acm_certificate.images[0].domain_validation_options : aws_route53_record.validation[dvo.domain_name].fqdn]
+}
+
+# Both certificates' DNS validation records, by domain. The domain and its wildcard share
+# one record, hence allow_overwrite.
+resource "aws_route53_record" "validation" {
+  for_each = {
+    for dvo in flatten([
+      for certificate in concat([aws_acm_certificate.main], aws_acm_certificate.images) :
+      [for dvo in certificate.domain_validation_options : dvo]
+    ]) : dvo.domain_name => dvo
+  }
+
+  allow_overwrite = true
+  zone_id         = data.aws_route53_zone.main.zone_id
+  name            = each.value.resource_record_name
+  type            = each.value.resource_record_type
+  records         = [each.value.resource_record_value]
+  ttl             = 300
 }
 
 # The seed's CNAME: image-site.<domain> -> the Beanstalk environment.

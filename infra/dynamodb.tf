@@ -2,14 +2,41 @@
 # accounts/records.py); tests/infra checks the two agree.
 
 locals {
-  provisioned = var.dynamodb_billing_mode == "PROVISIONED"
+  # Capacity units of each table and index, in PROVISIONED mode only.
+  table_read_capacity  = var.dynamodb_billing_mode == "PROVISIONED" ? var.dynamodb_read_capacity : null
+  table_write_capacity = var.dynamodb_billing_mode == "PROVISIONED" ? var.dynamodb_write_capacity : null
+
+  # The tables of one string key whose items expire: DynamoDB's TTL deletes them (readers also
+  # ignore an expired item). Everything else is as for every table.
+  expiring_tables = {
+    # The portal's Django sessions (accounts.records.SessionRecord).
+    sessions = { name = var.sessions_table_name, hash_key = "session_key", ttl_attribute = "expires_at" }
+    # A window's failure counter is useless once the window is over.
+    signin_attempts = { name = var.signin_attempts_table_name, hash_key = "key", ttl_attribute = "expires_at" }
+    # The portal's export jobs (images/export_jobs.py): progress of a CSV or zip being built
+    # into S3 off the request path; a job record is useless once its file has expired.
+    exports = { name = var.exports_table_name, hash_key = "id", ttl_attribute = "expires_at" }
+    # Powertools' idempotency records (images.records.IdempotencyRecord): a retried POST /images
+    # with the same Idempotency-Key is one image. Expire after 24 hours.
+    idempotency = { name = var.idempotency_table_name, hash_key = "id", ttl_attribute = "expiration" }
+  }
+
+  # The ARN a policy names for each table, or index (a Query on an index is authorised on the
+  # index's ARN): the keys of a function's `dynamodb` map (lambda.tf) and of the portal's (iam.tf).
+  table_arns = merge({ for key, _ in local.expiring_tables : key => aws_dynamodb_table.expiring[key].arn }, {
+    images                 = aws_dynamodb_table.images.arn
+    images_by_created      = "${aws_dynamodb_table.images.arn}/index/by_created"
+    image_terms            = aws_dynamodb_table.image_terms.arn
+    image_history          = aws_dynamodb_table.image_history.arn
+    image_history_by_actor = "${aws_dynamodb_table.image_history.arn}/index/by_actor"
+  })
 }
 
 resource "aws_dynamodb_table" "images" {
   name                        = var.images_table_name
   billing_mode                = var.dynamodb_billing_mode
-  read_capacity               = local.provisioned ? var.dynamodb_read_capacity : null
-  write_capacity              = local.provisioned ? var.dynamodb_write_capacity : null
+  read_capacity               = local.table_read_capacity
+  write_capacity              = local.table_write_capacity
   hash_key                    = "id"
   deletion_protection_enabled = var.deletion_protection
 
@@ -34,8 +61,8 @@ resource "aws_dynamodb_table" "images" {
     hash_key        = "listed"
     range_key       = "created_key"
     projection_type = "ALL"
-    read_capacity   = local.provisioned ? var.dynamodb_read_capacity : null
-    write_capacity  = local.provisioned ? var.dynamodb_write_capacity : null
+    read_capacity   = local.table_read_capacity
+    write_capacity  = local.table_write_capacity
   }
 
   point_in_time_recovery {
@@ -51,8 +78,8 @@ resource "aws_dynamodb_table" "images" {
 resource "aws_dynamodb_table" "image_terms" {
   name                        = var.image_terms_table_name
   billing_mode                = var.dynamodb_billing_mode
-  read_capacity               = local.provisioned ? var.dynamodb_read_capacity : null
-  write_capacity              = local.provisioned ? var.dynamodb_write_capacity : null
+  read_capacity               = local.table_read_capacity
+  write_capacity              = local.table_write_capacity
   hash_key                    = "term"
   range_key                   = "sort_key"
   deletion_protection_enabled = var.deletion_protection
@@ -77,101 +104,13 @@ resource "aws_dynamodb_table" "image_terms" {
   }
 }
 
-resource "aws_dynamodb_table" "sessions" {
-  name                        = var.sessions_table_name
-  billing_mode                = var.dynamodb_billing_mode
-  read_capacity               = local.provisioned ? var.dynamodb_read_capacity : null
-  write_capacity              = local.provisioned ? var.dynamodb_write_capacity : null
-  hash_key                    = "session_key"
-  deletion_protection_enabled = var.deletion_protection
-
-  attribute {
-    name = "session_key"
-    type = "S"
-  }
-
-  # Expired sessions disappear by themselves (readers also ignore an expired item).
-  ttl {
-    attribute_name = "expires_at"
-    enabled        = true
-  }
-
-  point_in_time_recovery {
-    enabled = true
-  }
-
-  server_side_encryption {
-    enabled     = true
-    kms_key_arn = aws_kms_key.main.arn
-  }
-}
-
-resource "aws_dynamodb_table" "signin_attempts" {
-  name                        = var.signin_attempts_table_name
-  billing_mode                = var.dynamodb_billing_mode
-  read_capacity               = local.provisioned ? var.dynamodb_read_capacity : null
-  write_capacity              = local.provisioned ? var.dynamodb_write_capacity : null
-  hash_key                    = "key"
-  deletion_protection_enabled = var.deletion_protection
-
-  attribute {
-    name = "key"
-    type = "S"
-  }
-
-  # A window's failure counter is useless once the window is over.
-  ttl {
-    attribute_name = "expires_at"
-    enabled        = true
-  }
-
-  point_in_time_recovery {
-    enabled = true
-  }
-
-  server_side_encryption {
-    enabled     = true
-    kms_key_arn = aws_kms_key.main.arn
-  }
-}
-
-# The portal's export jobs (images/export_jobs.py): progress of a CSV or zip being built
-# into S3 off the request path; a job record is useless once its file has expired.
-resource "aws_dynamodb_table" "exports" {
-  name                        = var.exports_table_name
-  billing_mode                = var.dynamodb_billing_mode
-  read_capacity               = local.provisioned ? var.dynamodb_read_capacity : null
-  write_capacity              = local.provisioned ? var.dynamodb_write_capacity : null
-  hash_key                    = "id"
-  deletion_protection_enabled = var.deletion_protection
-
-  attribute {
-    name = "id"
-    type = "S"
-  }
-
-  ttl {
-    attribute_name = "expires_at"
-    enabled        = true
-  }
-
-  point_in_time_recovery {
-    enabled = true
-  }
-
-  server_side_encryption {
-    enabled     = true
-    kms_key_arn = aws_kms_key.main.arn
-  }
-}
-
 # One entry per change of an image (images.records.ImageHistory), written in the change's own
 # transaction; never updated or deleted by the product.
 resource "aws_dynamodb_table" "image_history" {
   name                        = var.image_history_table_name
   billing_mode                = var.dynamodb_billing_mode
-  read_capacity               = local.provisioned ? var.dynamodb_read_capacity : null
-  write_capacity              = local.provisioned ? var.dynamodb_write_capacity : null
+  read_capacity               = local.table_read_capacity
+  write_capacity              = local.table_write_capacity
   hash_key                    = "image_id"
   range_key                   = "version"
   deletion_protection_enabled = var.deletion_protection
@@ -204,8 +143,8 @@ resource "aws_dynamodb_table" "image_history" {
     hash_key        = "actor_sub"
     range_key       = "at"
     projection_type = "ALL"
-    read_capacity   = local.provisioned ? var.dynamodb_read_capacity : null
-    write_capacity  = local.provisioned ? var.dynamodb_write_capacity : null
+    read_capacity   = local.table_read_capacity
+    write_capacity  = local.table_write_capacity
   }
 
   point_in_time_recovery {
@@ -218,23 +157,23 @@ resource "aws_dynamodb_table" "image_history" {
   }
 }
 
-# Powertools' idempotency records (images.records.IdempotencyRecord): a retried POST /images
-# with the same Idempotency-Key is one image. Expire after 24 hours.
-resource "aws_dynamodb_table" "idempotency" {
-  name                        = var.idempotency_table_name
+resource "aws_dynamodb_table" "expiring" {
+  for_each = local.expiring_tables
+
+  name                        = each.value.name
   billing_mode                = var.dynamodb_billing_mode
-  read_capacity               = local.provisioned ? var.dynamodb_read_capacity : null
-  write_capacity              = local.provisioned ? var.dynamodb_write_capacity : null
-  hash_key                    = "id"
+  read_capacity               = local.table_read_capacity
+  write_capacity              = local.table_write_capacity
+  hash_key                    = each.value.hash_key
   deletion_protection_enabled = var.deletion_protection
 
   attribute {
-    name = "id"
+    name = each.value.hash_key
     type = "S"
   }
 
   ttl {
-    attribute_name = "expiration"
+    attribute_name = each.value.ttl_attribute
     enabled        = true
   }
 

@@ -66,91 +66,52 @@ resource "aws_iam_role_policy_attachment" "portal_platform" {
   policy_arn = "arn:${local.partition}:iam::aws:policy/${each.key}"
 }
 
+locals {
+  # Per table or index (local.table_arns), exactly what the portal's code calls
+  # (tests/infra/test_permissions.py runs the portal's pages and commands against this policy).
+  portal_dynamodb = {
+    # Read one or a page of records, versioned writes (in transactions), the sweep command's Scan.
+    images            = ["GetItem", "BatchGetItem", "PutItem", "DeleteItem", "Scan"]
+    images_by_created = ["Query"]
+    # Postings and facet and term counters (a search reads its clauses' counters in a batch).
+    image_terms = ["Query", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem"]
+    # One history entry per change (in the change's transaction); one read settles a lost
+    # reply; an image's History page queries its entries.
+    image_history = ["PutItem", "GetItem", "Query"]
+    # "Recent actions" on the home page: the signed-in person's latest entries.
+    image_history_by_actor = ["Query"]
+    # The add form's one-time token (Powertools' idempotency records: a conditional put that
+    # hands back a replay's record, the answer saved, the record dropped after a failure).
+    idempotency = ["PutItem", "UpdateItem", "DeleteItem"]
+    sessions    = ["GetItem", "PutItem", "DeleteItem"]
+    # Export jobs (images/export_jobs.py): recorded, their progress updated, read back.
+    exports = ["GetItem", "PutItem", "UpdateItem"]
+    # Sign-in attempts metered per username and address (accounts/throttle.py).
+    signin_attempts = ["UpdateItem", "DeleteItem"]
+  }
+}
+
 data "aws_iam_policy_document" "portal" {
-  # The tables' key, only through DynamoDB (kms.tf).
-  source_policy_documents = [data.aws_iam_policy_document.kms_via_dynamodb.json]
+  # The tables' key, only through DynamoDB, and the secrets' key, only through Secrets
+  # Manager (kms.tf).
+  source_policy_documents = [
+    data.aws_iam_policy_document.kms_via_dynamodb.json,
+    data.aws_iam_policy_document.kms_via_secretsmanager.json,
+  ]
 
-  # Per table, exactly what the portal's code calls (tests/infra/test_permissions.py runs the
-  # portal's pages and commands against this policy).
-  # Images: read one or a page of records, versioned writes (in transactions), the sweep
-  # command's Scan.
-  statement {
-    sid       = "Images"
-    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"]
-    resources = [aws_dynamodb_table.images.arn]
+  dynamic "statement" {
+    for_each = local.portal_dynamodb
+    content {
+      actions   = [for action in statement.value : "dynamodb:${action}"]
+      resources = [local.table_arns[statement.key]]
+    }
   }
 
-  # One history entry per change (in the change's transaction); one read settles a lost reply;
-  # an image's History page queries its entries.
-  statement {
-    sid       = "ImageHistory"
-    actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"]
-    resources = [aws_dynamodb_table.image_history.arn]
-  }
-
-  # "Recent actions" on the home page: the signed-in person's latest entries.
-  statement {
-    sid       = "RecentActions"
-    actions   = ["dynamodb:Query"]
-    resources = ["${aws_dynamodb_table.image_history.arn}/index/by_actor"]
-  }
-
-  # The add form's one-time token (Powertools' idempotency records: a conditional put that
-  # hands back a replay's record, the answer saved, the record dropped after a failure).
-  statement {
-    sid       = "Idempotency"
-    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-    resources = [aws_dynamodb_table.idempotency.arn]
-  }
-
-  statement {
-    sid       = "ImagesNewestFirst"
-    actions   = ["dynamodb:Query"]
-    resources = ["${aws_dynamodb_table.images.arn}/index/by_created"]
-  }
-
-  # Postings and facet and term counters (a search reads its clauses' counters in a batch).
-  statement {
-    sid       = "ImageTerms"
-    actions   = ["dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-    resources = [aws_dynamodb_table.image_terms.arn]
-  }
-
-  statement {
-    sid       = "Sessions"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
-    resources = [aws_dynamodb_table.sessions.arn]
-  }
-
-  # Export jobs (images/export_jobs.py): recorded, their progress updated, read back.
-  statement {
-    sid       = "ExportJobs"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
-    resources = [aws_dynamodb_table.exports.arn]
-  }
-
-  # Sign-in attempts metered per username and address (accounts/throttle.py).
-  statement {
-    sid       = "SignInAttempts"
-    actions   = ["dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-    resources = [aws_dynamodb_table.signin_attempts.arn]
-  }
-
-  # Files and thumbnails: each version stored under its own keys, and deleted once no record
-  # points at it; files are read for the zip download.
+  # Files and thumbnails: each version stored under its own keys, read for the zip download
+  # and copied to the trash by a delete, deleted once no record points at it.
   statement {
     sid     = "Objects"
-    actions = ["s3:PutObject", "s3:DeleteObject"]
-    resources = [
-      "${aws_s3_bucket.images.arn}/images/*",
-      "${aws_s3_bucket.images.arn}/thumbnails/*",
-    ]
-  }
-
-  # Files are read for the zip download; a delete copies files and thumbnails to the trash.
-  statement {
-    sid     = "ReadFiles"
-    actions = ["s3:GetObject"]
+    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     resources = [
       "${aws_s3_bucket.images.arn}/images/*",
       "${aws_s3_bucket.images.arn}/thumbnails/*",
@@ -221,17 +182,6 @@ data "aws_iam_policy_document" "portal" {
     sid       = "EnvironmentSecrets"
     actions   = ["secretsmanager:GetSecretValue"]
     resources = [aws_secretsmanager_secret.django_secret_key.arn, aws_secretsmanager_secret.cursor_secret.arn]
-  }
-
-  statement {
-    sid       = "DecryptDjangoSecretKey"
-    actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.main.arn]
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["secretsmanager.${local.region}.amazonaws.com"]
-    }
   }
 
   statement {

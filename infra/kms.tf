@@ -85,3 +85,18 @@ data "aws_iam_policy_document" "kms_via_dynamodb" {
     }
   }
 }
+
+# What a role needs to read the secrets encrypted with the system's key (only through
+# Secrets Manager).
+data "aws_iam_policy_document" "kms_via_secretsmanager" {
+  statement {
+    sid       = "DecryptSecretsThroughSecretsManager"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.main.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["secretsmanager.${local.region}.amazonaws.com"]
+    }
+  }
+}

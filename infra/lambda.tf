@@ -5,17 +5,6 @@
 locals {
   lambda_prefix = "${var.project}-api"
 
-  # What a function's `dynamodb` map names: a table, or an index (a Query on an index is
-  # authorised on the index's ARN).
-  table_arns = {
-    images            = aws_dynamodb_table.images.arn
-    images_by_created = "${aws_dynamodb_table.images.arn}/index/by_created"
-    image_terms       = aws_dynamodb_table.image_terms.arn
-    signin_attempts   = aws_dynamodb_table.signin_attempts.arn
-    image_history     = aws_dynamodb_table.image_history.arn
-    idempotency       = aws_dynamodb_table.idempotency.arn
-  }
-
   # Per function: the DynamoDB actions on each table or index, the object prefixes it reads,
   # puts and deletes, whether it signs list cursors (reads the cursor secret) and whether it
   # invalidates the CDN (a file version lost its last reference); exactly the calls its handler makes (tests/infra/test_permissions.py
@@ -271,9 +260,13 @@ resource "aws_iam_role" "lambda" {
 data "aws_iam_policy_document" "lambda" {
   for_each = local.functions
 
-  # The tables' key, only through DynamoDB (kms.tf), for the functions that use a table. No
-  # kms:Decrypt for the function's environment: Lambda decrypts it through its own grant.
-  source_policy_documents = length(each.value.dynamodb) > 0 ? [data.aws_iam_policy_document.kms_via_dynamodb.json] : []
+  # The tables' key, only through DynamoDB, for the functions that use a table; the cursor
+  # secret's, only through Secrets Manager (kms.tf). No kms:Decrypt for the function's
+  # environment: Lambda decrypts it through its own grant.
+  source_policy_documents = concat(
+    length(each.value.dynamodb) > 0 ? [data.aws_iam_policy_document.kms_via_dynamodb.json] : [],
+    each.value.cursor_secret ? [data.aws_iam_policy_document.kms_via_secretsmanager.json] : [],
+  )
 
   # Its own log group only (created below, so no logs:CreateLogGroup).
   statement {
@@ -290,30 +283,19 @@ data "aws_iam_policy_document" "lambda" {
     }
   }
 
+  # The object prefixes it reads, puts and deletes: one statement each, where it has any.
   dynamic "statement" {
-    for_each = length(each.value.s3_read) > 0 ? [1] : []
-    content {
-      sid       = "ReadObjects"
-      actions   = ["s3:GetObject"]
-      resources = [for prefix in each.value.s3_read : "${aws_s3_bucket.images.arn}/${prefix}*"]
+    for_each = {
+      for sid, access in {
+        ReadObjects   = { action = "s3:GetObject", prefixes = each.value.s3_read }
+        PutObjects    = { action = "s3:PutObject", prefixes = each.value.s3_put }
+        DeleteObjects = { action = "s3:DeleteObject", prefixes = each.value.s3_delete }
+      } : sid => access if length(access.prefixes) > 0
     }
-  }
-
-  dynamic "statement" {
-    for_each = length(each.value.s3_put) > 0 ? [1] : []
     content {
-      sid       = "PutObjects"
-      actions   = ["s3:PutObject"]
-      resources = [for prefix in each.value.s3_put : "${aws_s3_bucket.images.arn}/${prefix}*"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(each.value.s3_delete) > 0 ? [1] : []
-    content {
-      sid       = "DeleteObjects"
-      actions   = ["s3:DeleteObject"]
-      resources = [for prefix in each.value.s3_delete : "${aws_s3_bucket.images.arn}/${prefix}*"]
+      sid       = statement.key
+      actions   = [statement.value.action]
+      resources = [for prefix in statement.value.prefixes : "${aws_s3_bucket.images.arn}/${prefix}*"]
     }
   }
 
@@ -333,20 +315,6 @@ data "aws_iam_policy_document" "lambda" {
       sid       = "CursorSecret"
       actions   = ["secretsmanager:GetSecretValue"]
       resources = [aws_secretsmanager_secret.cursor_secret.arn]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = each.value.cursor_secret ? [1] : []
-    content {
-      sid       = "DecryptCursorSecret"
-      actions   = ["kms:Decrypt"]
-      resources = [aws_kms_key.main.arn]
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["secretsmanager.${local.region}.amazonaws.com"]
-      }
     }
   }
 

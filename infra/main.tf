@@ -26,12 +26,12 @@ locals {
   core_environment = {
     IMAGES_TABLE                     = aws_dynamodb_table.images.name
     IMAGE_TERMS_TABLE                = aws_dynamodb_table.image_terms.name
-    SESSIONS_TABLE                   = aws_dynamodb_table.sessions.name
-    SIGNIN_ATTEMPTS_TABLE            = aws_dynamodb_table.signin_attempts.name
-    EXPORTS_TABLE                    = aws_dynamodb_table.exports.name
+    SESSIONS_TABLE                   = aws_dynamodb_table.expiring["sessions"].name
+    SIGNIN_ATTEMPTS_TABLE            = aws_dynamodb_table.expiring["signin_attempts"].name
+    EXPORTS_TABLE                    = aws_dynamodb_table.expiring["exports"].name
     HISTORY_TABLE                    = aws_dynamodb_table.image_history.name
     TRASH_RETENTION_DAYS             = tostring(var.trash_retention_days)
-    IDEMPOTENCY_TABLE                = aws_dynamodb_table.idempotency.name
+    IDEMPOTENCY_TABLE                = aws_dynamodb_table.expiring["idempotency"].name
     CLOUDFRONT_DISTRIBUTION_ID       = aws_cloudfront_distribution.images.id
     IMAGES_BUCKET                    = aws_s3_bucket.images.id
     IMAGES_BASE_URL                  = local.images_base_url

@@ -55,17 +55,17 @@ output "image_terms_table" {
 
 output "sessions_table" {
   description = "SESSIONS_TABLE."
-  value       = aws_dynamodb_table.sessions.name
+  value       = aws_dynamodb_table.expiring["sessions"].name
 }
 
 output "signin_attempts_table" {
   description = "SIGNIN_ATTEMPTS_TABLE."
-  value       = aws_dynamodb_table.signin_attempts.name
+  value       = aws_dynamodb_table.expiring["signin_attempts"].name
 }
 
 output "exports_table" {
   description = "EXPORTS_TABLE."
-  value       = aws_dynamodb_table.exports.name
+  value       = aws_dynamodb_table.expiring["exports"].name
 }
 
 output "images_bucket" {

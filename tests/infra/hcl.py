@@ -50,6 +50,22 @@ class Terraform:
     def resource(self, rtype: str, name: str) -> dict:
         return self.resources[rtype][name]
 
+    def instances(self, rtype: str) -> dict[str, dict]:
+        """Every instance of a resource type by address: `name`, or `name["key"]` for each key of
+        a for_each over a local map, its body with `each.key` and `each.value.<x>` put in."""
+        found = {}
+        for name, body in self.resources.get(rtype, {}).items():
+            if "for_each" not in body:
+                found[name] = body
+                continue
+            match = re.fullmatch(r"\$\{local\.([a-z0-9_]+)\}", body["for_each"])
+            assert match and isinstance(self.locals.get(match.group(1)), dict), \
+                f"{rtype}.{name}: for_each is not a local map: {body['for_each']!r}"
+            rest = {k: v for k, v in body.items() if k != "for_each"}
+            for key, value in self.locals[match.group(1)].items():
+                found[f'{name}["{key}"]'] = _put_each(rest, key, value)
+        return found
+
     def default(self, variable: str) -> Any:
         return self.variables[variable]["default"]
 
@@ -61,6 +77,20 @@ class Terraform:
         if match and "default" in self.variables[match.group(1)]:
             return self.default(match.group(1))
         return value
+
+
+def _put_each(value: Any, key: str, each: dict) -> Any:
+    if isinstance(value, list):
+        return [_put_each(item, key, each) for item in value]
+    if isinstance(value, dict):
+        return {k: _put_each(item, key, each) for k, item in value.items()}
+    if isinstance(value, str) and "each." in value:
+        if value == "${each.key}":
+            return key
+        match = re.fullmatch(r"\$\{each\.value\.([a-z0-9_]+)\}", value)
+        assert match, f"only a whole each.key or each.value.<x> is put in, not {value!r}"
+        return each[match.group(1)]
+    return value
 
 
 @functools.cache

@@ -120,7 +120,7 @@ class Model:
         def attribute(attr: str) -> Any:
             return evaluate(block[attr], scope)
 
-        ref = f"{kind}.{name}"
+        ref = f"{kind}.{name}" + (f'["{each["key"]}"]' if each else "")
         arn_prefix = f"arn:aws:{{}}:{self.region}:{ACCOUNT}:"
         if kind == "aws_dynamodb_table":
             table = self._environment(f"{ref}.name") or attribute("name")
@@ -177,7 +177,7 @@ class Model:
             (c["test"], c["variable"], tuple(evaluate(c["values"], scope))) for c in raw.get("condition", [])
         )
         return Statement(
-            sid=raw.get("sid", ""),
+            sid=evaluate(raw.get("sid", ""), scope),
             effect=raw.get("effect", "Allow"),
             actions=tuple(evaluate(raw["actions"], scope)),
             resources=tuple(evaluate(raw["resources"], scope)),

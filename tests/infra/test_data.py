@@ -13,18 +13,19 @@ from images import objects
 from images.export_jobs import EXPORTS_PREFIX
 from images.records import ExportJob, IdempotencyRecord, ImageHistory, ImageRecord, ImageTerm
 from tests.infra.hcl import ROOT, environ_default, single, terraform
+from tests.infra.iam import Model
 
 CONFIG = ROOT / "common" / "config.py"
 
-# model, Terraform table resource, Terraform variable of its name, environment variable
+# model, Terraform table (its address), Terraform variable of its name, environment variable
 TABLES = [
     (ImageRecord, "images", "images_table_name", "IMAGES_TABLE"),
     (ImageTerm, "image_terms", "image_terms_table_name", "IMAGE_TERMS_TABLE"),
-    (SessionRecord, "sessions", "sessions_table_name", "SESSIONS_TABLE"),
-    (SignInAttempts, "signin_attempts", "signin_attempts_table_name", "SIGNIN_ATTEMPTS_TABLE"),
-    (ExportJob, "exports", "exports_table_name", "EXPORTS_TABLE"),
+    (SessionRecord, 'expiring["sessions"]', "sessions_table_name", "SESSIONS_TABLE"),
+    (SignInAttempts, 'expiring["signin_attempts"]', "signin_attempts_table_name", "SIGNIN_ATTEMPTS_TABLE"),
+    (ExportJob, 'expiring["exports"]', "exports_table_name", "EXPORTS_TABLE"),
     (ImageHistory, "image_history", "image_history_table_name", "HISTORY_TABLE"),
-    (IdempotencyRecord, "idempotency", "idempotency_table_name", "IDEMPOTENCY_TABLE"),
+    (IdempotencyRecord, 'expiring["idempotency"]', "idempotency_table_name", "IDEMPOTENCY_TABLE"),
 ]
 
 
@@ -34,7 +35,7 @@ def _keys(key_schema: list[dict]) -> dict[str, str]:
 
 @pytest.mark.parametrize(("model", "resource", "variable", "env"), TABLES, ids=[t[1] for t in TABLES])
 def test_table_matches_its_pynamodb_model(model, resource, variable, env):
-    table = terraform().resource("aws_dynamodb_table", resource)
+    table = terraform().instances("aws_dynamodb_table")[resource]
     schema = model._get_schema()
 
     # Name: the Terraform variable, whose default is the code's default for the same env var.
@@ -77,7 +78,7 @@ def test_table_matches_its_pynamodb_model(model, resource, variable, env):
 def test_tables_are_protected_and_on_demand_by_default():
     assert terraform().default("deletion_protection") is True
     assert terraform().default("dynamodb_billing_mode") == "PAY_PER_REQUEST"
-    assert len(terraform().resources["aws_dynamodb_table"]) == len(TABLES)
+    assert terraform().instances("aws_dynamodb_table").keys() == {resource for _, resource, *_ in TABLES}
 
 
 def test_every_pynamodb_model_has_a_table():
@@ -222,7 +223,7 @@ def test_lambda_permissions_are_per_function_and_scoped():
     functions = tf.locals["functions"]
     assert tf.resource("aws_iam_role", "lambda")["for_each"] == "${local.functions}"
     assert tf.resource("aws_iam_role_policy", "lambda")["for_each"] == "${local.functions}"
-    tables = tf.locals["table_arns"]
+    tables = Model(get_config()).scope["local"].attr("table_arns")
     for key, spec in functions.items():
         assert set(spec["dynamodb"]) <= set(tables), key
         for prefix in spec["s3_read"] + spec["s3_put"] + spec["s3_delete"]:
@@ -234,7 +235,8 @@ def test_lambda_permissions_are_per_function_and_scoped():
         spec = functions[key]
         writes = {a for actions in spec["dynamodb"].values() for a in actions} - {"GetItem", "BatchGetItem", "Query"}
         assert not writes and spec["s3_put"] == spec["s3_delete"] == [], key
-    assert tables["images_by_created"] == "${aws_dynamodb_table.images.arn}/index/by_created"
+    assert tables["images_by_created"] == tables["images"] + "/index/by_created"
+    assert all(arn.startswith(f"arn:aws:dynamodb:{get_config().aws_region}:") for arn in tables.values())
     assert functions["create_user"]["cognito"] == []  # SignUp needs no IAM; the trigger confirms
     # Presigning needs the role's PutObject on uploads/ and nothing else; registering an
     # upload reads and deletes it, never writes there.
@@ -254,6 +256,9 @@ def test_portal_instance_profile_touches_only_this_system():
     for statement in statements:
         for resource in statement["resources"]:
             assert resource.startswith("${aws_"), (statement["sid"], resource)
+    # The tables' statements: each on a table or index of this system (local.table_arns).
+    (tables,) = [d["statement"] for d in terraform().data["aws_iam_policy_document"]["portal"]["dynamic"]]
+    assert single(tables["content"])["resources"] == ["${local.table_arns[statement.key]}"]
     (pool_statement,) = [s for s in statements if s["sid"] == "UserPool"]
     assert {
         "cognito-idp:AdminCreateUser",
