@@ -113,20 +113,10 @@ resource "aws_api_gateway_method_settings" "users" {
 }
 
 # API Gateway writes its logs with one role per account and region.
-data "aws_iam_policy_document" "apigateway_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["apigateway.amazonaws.com"]
-    }
-  }
-}
-
 resource "aws_iam_role" "apigateway_logs" {
   name               = "${var.project}-apigateway-logs"
   description        = "API Gateway writes execution and access logs"
-  assume_role_policy = data.aws_iam_policy_document.apigateway_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["apigateway"].json
 }
 
 resource "aws_iam_role_policy_attachment" "apigateway_logs" {

@@ -1,5 +1,21 @@
-# Roles of Elastic Beanstalk: the service role, and the portal instances' profile, which may
-# touch only this system's tables, bucket, pool and secret.
+# The trust policy of the system's roles, and the roles of Elastic Beanstalk: the service role,
+# and the portal instances' profile, which may touch only this system's tables, bucket, pool
+# and secret.
+
+# A role of an AWS service (Lambda's functions, the portal's instances, API Gateway's logging):
+# only that service may assume it. Beanstalk's service role, which also names an external id,
+# has its own below.
+data "aws_iam_policy_document" "assume" {
+  for_each = toset(["lambda", "ec2", "apigateway"])
+
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["${each.key}.amazonaws.com"]
+    }
+  }
+}
 
 # ---------------------------------------------------------------------------------------
 # Service role (health reporting, managed platform updates, version lifecycle)
@@ -40,20 +56,10 @@ resource "aws_iam_role_policy_attachment" "eb_service" {
 # Instance profile of the portal
 # ---------------------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "ec2_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
 resource "aws_iam_role" "portal" {
   name               = "${var.project}-portal"
   description        = "The portal instances"
-  assume_role_policy = data.aws_iam_policy_document.ec2_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["ec2"].json
 }
 
 # The platform's own needs: log streaming, health, X-Ray daemon, its deployment buckets;

@@ -239,22 +239,12 @@ locals {
 # Roles
 # ---------------------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "lambda_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
 resource "aws_iam_role" "lambda" {
   for_each = local.functions
 
   name               = local.function_names[each.key]
   description        = "Runs ${each.value.route} (${each.value.handler})"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["lambda"].json
 }
 
 data "aws_iam_policy_document" "lambda" {

@@ -22,7 +22,7 @@ locals {
 resource "aws_iam_role" "maintenance" {
   name               = local.maintenance_function_name
   description        = "Runs the scheduled sweep (images.maintenance.lambda_handler)"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["lambda"].json
 }
 
 data "aws_iam_policy_document" "maintenance" {

@@ -14,7 +14,7 @@ resource "aws_iam_role" "pre_sign_up" {
 
   name               = local.pre_sign_up_function_name
   description        = "Runs the Cognito PreSignUp trigger (accounts.triggers.pre_sign_up)"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["lambda"].json
 }
 
 # It only answers Cognito: its own logs, nothing else (Lambda decrypts the environment
