@@ -157,6 +157,7 @@ resource "aws_dynamodb_table" "image_history" {
   }
 }
 
+# Each table of local.expiring_tables: its one key, its TTL attribute.
 resource "aws_dynamodb_table" "expiring" {
   for_each = local.expiring_tables
 
