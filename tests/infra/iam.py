@@ -186,7 +186,7 @@ class Model:
 
     def role_policy(self, name: str, key: str | None = None) -> list[Statement]:
         """The statements of aws_iam_role_policy.<name>[<key>]."""
-        policy = self.scope[f"aws_iam_role_policy"].attr(name)
+        policy = self.scope["aws_iam_role_policy"].attr(name)
         if key is not None:
             policy = policy.attr(key)
         return self.statements(policy.attr("policy"))
