@@ -10,9 +10,11 @@ and a key names its bytes (the sweep can check a record against its object).
 from __future__ import annotations
 
 import functools
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from typing import BinaryIO
 
 import boto3
 from botocore.config import Config as BotoConfig
@@ -73,9 +75,12 @@ def public_url(key: str) -> str:
     return f"{get_config().images_base_url}/{key}"
 
 
-def put_object(key: str, data: bytes, *, content_type: str, filename: str | None = None) -> None:
-    """Store bytes with the Content-Type of their decoded format, cacheable for good."""
+def put_object(key: str, data: bytes | BinaryIO, *, content_type: str, filename: str | None = None) -> None:
+    """Store bytes, or a seekable file streamed from its start, with the Content-Type of their
+    decoded format, cacheable for good (botocore rewinds the file to retry)."""
     extra = {"ContentDisposition": f'inline; filename="{filename}"'} if filename else {}
+    if not isinstance(data, bytes):
+        data.seek(0)
     s3().put_object(
         Bucket=get_config().images_bucket, Key=key, Body=data, ContentType=content_type,
         CacheControl=CACHE_CONTROL, **extra,
@@ -139,6 +144,26 @@ def get_object_head(key: str, size: int) -> bytes:
             return b""
         raise
     return body.read()
+
+
+# Read from S3 and written to disk a chunk at a time, so memory never holds the object.
+SPOOL_CHUNK = 1 << 20
+
+
+def spool_object(key: str) -> BinaryIO:
+    """The object in an anonymous temporary file, at offset 0; the caller closes it (which frees
+    the disk). One GetObject, streamed: memory holds one chunk at a time."""
+    body = s3().get_object(Bucket=get_config().images_bucket, Key=key)["Body"]
+    spool = tempfile.TemporaryFile()
+    try:
+        with body:
+            for chunk in body.iter_chunks(SPOOL_CHUNK):
+                spool.write(chunk)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
 
 
 def exists(key: str) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, BinaryIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import DoesNotExist
@@ -42,7 +42,8 @@ META_FIELDS = ("title", "description", "keywords", "author", "capture_date")
 BULK_ACTIONS = ("set_author", "add_keywords", "remove_keywords")
 
 
-def prepare(data: bytes) -> media.PreparedImage:
+def prepare(data: bytes | BinaryIO) -> media.PreparedImage:
+    """Verify a request's bytes or an upload's file (see media.prepare_image)."""
     config = get_config()
     return media.prepare_image(data, max_bytes=config.image_max_bytes, max_pixels=config.image_max_pixels)
 
@@ -77,7 +78,7 @@ def posting(term: str, record: ImageRecord) -> ImageTerm:
 def _put_file(record: ImageRecord, prepared: media.PreparedImage) -> None:
     """Store a version's file and thumbnail under its own keys (nothing refers to them yet)."""
     try:
-        s3_call("put file", lambda: objects.put_object(record.object_key, prepared.data,
+        s3_call("put file", lambda: objects.put_object(record.object_key, prepared.file,
                                                         content_type=prepared.content_type,
                                                         filename=record.filename))
         s3_call("put thumbnail", lambda: objects.put_object(record.thumbnail_key, prepared.thumbnail,
@@ -133,9 +134,10 @@ def refuse_duplicate(prepared: media.PreparedImage, on_duplicate: str, exclude: 
             raise duplicates.DuplicateImage(match)
 
 
-def image_create(*, owner: Actor, meta: ImageMeta, data: bytes, original_filename: str = "",
+def image_create(*, owner: Actor, meta: ImageMeta, data: bytes | BinaryIO, original_filename: str = "",
                  on_duplicate: str = "keep") -> ImageRecord:
-    """Register an image: verify the bytes, store them, then write record, terms and history at once."""
+    """Register an image: verify the bytes (or the file, which stays open until this returns),
+    store them, then write record, terms and history at once."""
     prepared = prepare(data)
     refuse_duplicate(prepared, on_duplicate)
     created = now()
@@ -182,7 +184,7 @@ def merge_changes(record: ImageRecord, changes: Mapping[str, Any]) -> ImageMeta:
 
 
 def image_edit(*, actor: Actor, image_id: str, changes: Mapping[str, Any], expected_version: int | None = None,
-               data: bytes | None = None, original_filename: str | None = None,
+               data: bytes | BinaryIO | None = None, original_filename: str | None = None,
                action: str | None = None, on_duplicate: str = "keep") -> ImageRecord:
     """Change some metadata fields and/or the file of an image, as ONE new version.
 

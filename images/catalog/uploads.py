@@ -7,6 +7,7 @@ import hmac
 import re
 import uuid
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from botocore.exceptions import ClientError
 
@@ -63,10 +64,11 @@ def _check_upload(owner: Actor, upload_key: str) -> None:
         raise PermissionDenied("That upload belongs to someone else.")
 
 
-def _take_upload(owner: Actor, upload_key: str) -> bytes:
-    """The bytes of the caller's pending upload (the caller deletes it once used)."""
+def _take_upload(owner: Actor, upload_key: str) -> BinaryIO:
+    """The caller's pending upload in a temporary file, streamed from S3 so that memory never
+    holds it (the caller closes the file, and deletes the upload once used)."""
     _check_upload(owner, upload_key)
-    return _read_upload(upload_key, objects.get_object)
+    return _read_upload(upload_key, objects.spool_object)
 
 
 def _read_upload(upload_key: str, read):
@@ -121,10 +123,10 @@ def _consumed(upload_key: str, work, on_duplicate: str):
 def image_create_from_upload(*, owner: Actor, meta: ImageMeta, upload_key: str, original_filename: str = "",
                              on_duplicate: str = "keep") -> ImageRecord:
     """Register a file that `owner` put under uploads/: verified here like any other bytes."""
-    data = _take_upload(owner, upload_key)
-    return _consumed(upload_key, lambda: image_create(owner=owner, meta=meta, data=data,
-                                                      original_filename=original_filename,
-                                                      on_duplicate=on_duplicate), on_duplicate)
+    with _take_upload(owner, upload_key) as data:
+        return _consumed(upload_key, lambda: image_create(owner=owner, meta=meta, data=data,
+                                                          original_filename=original_filename,
+                                                          on_duplicate=on_duplicate), on_duplicate)
 
 
 def image_edit_from_upload(*, actor: Actor, image_id: str, changes: dict, upload_key: str,
@@ -132,8 +134,8 @@ def image_edit_from_upload(*, actor: Actor, image_id: str, changes: dict, upload
                            on_duplicate: str = "keep") -> ImageRecord:
     """image_edit with the file `actor` put under uploads/."""
     load(image_id)  # an unknown image is a 404 before the upload is looked at or consumed
-    data = _take_upload(actor, upload_key)
-    return _consumed(upload_key, lambda: image_edit(actor=actor, image_id=image_id, changes=changes,
-                                                    expected_version=expected_version, data=data,
-                                                    original_filename=original_filename,
-                                                    on_duplicate=on_duplicate), on_duplicate)
+    with _take_upload(actor, upload_key) as data:
+        return _consumed(upload_key, lambda: image_edit(actor=actor, image_id=image_id, changes=changes,
+                                                        expected_version=expected_version, data=data,
+                                                        original_filename=original_filename,
+                                                        on_duplicate=on_duplicate), on_duplicate)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from PIL import Image
 
@@ -51,9 +51,10 @@ XMP_GPS = re.compile(rb"[:<\s\"']GPS[A-Z][A-Za-z]*")
 
 @dataclass(frozen=True)
 class PreparedImage:
-    """A verified image ready to store: bytes without GPS, its real type, size, hash and thumbnail."""
+    """A verified image ready to store: a file without GPS (read it from offset 0), its real
+    type, size, hash and thumbnail."""
 
-    data: bytes
+    file: BinaryIO
     content_type: str
     extension: str
     width: int
@@ -63,6 +64,12 @@ class PreparedImage:
     thumbnail: bytes
     thumbnail_content_type: str
     pixel_hash: str = ""  # sha256 of the decoded pixels (duplicate detection)
+
+    @property
+    def data(self) -> bytes:
+        """The file's bytes, whole: for a small file verified from a request's bytes."""
+        self.file.seek(0)
+        return self.file.read()
 
 
 @dataclass(frozen=True)

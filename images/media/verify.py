@@ -1,10 +1,16 @@
-"""Verify uploaded bytes: the type from decoding (an allow-list), byte, pixel and frame limits,
-location data removed, a thumbnail made. Django-free."""
+"""Verify an uploaded file: the type from decoding (an allow-list), byte, pixel and frame
+limits, location data removed, a thumbnail made. Django-free.
+
+The file is read from a seekable binary file a range at a time (Pillow reads it as it decodes;
+the hash and the location stripping read it in chunks), so memory holds the decoded pixels
+(bounded by the pixel limit), not the file. Bytes from a request's body are wrapped as a file
+and take the same path."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+from typing import BinaryIO
 
 from PIL import Image, ImageCms, ImageOps
 
@@ -20,23 +26,28 @@ from images.media.base import (
     THUMBNAIL_SIZE,
     has_gps,
 )
+from images.media.files import as_file, sha256_of, size_of, spliced
 from images.media.location import strip_location
 from images.media.location.jpeg import mpo_first_picture
 
 
-def prepare_image(data: bytes, *, max_bytes: int, max_pixels: int) -> PreparedImage:
-    """Verify the bytes are an allowed image within the limits; return what to store."""
-    if len(data) > max_bytes:
-        raise ImageTooLarge(_too_large_message(len(data), max_bytes))
-    if not data:
+def prepare_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int) -> PreparedImage:
+    """Verify the bytes, or the seekable binary file, are an allowed image within the limits;
+    return what to store (a file is read, never changed, and must stay open while the result
+    is used: the result's file is the same file, or a view of its ranges)."""
+    source = as_file(data)
+    size = size_of(source)
+    if size > max_bytes:
+        raise ImageTooLarge(_too_large_message(size, max_bytes))
+    if not size:
         raise ImageInvalid("The file is empty.")
 
-    with _open(data) as probe:
+    with _open(source) as probe:
         if probe.format == "MPO":
             # A camera's multi-picture JPEG: keep the first picture only. The others carry
             # their own EXIF (GPS included) and nothing in the catalog shows them.
-            data = mpo_first_picture(data, probe)
-    with _open(data) as probe:
+            source = spliced(source, mpo_first_picture(source, size, probe))
+    with _open(source) as probe:
         fmt = _allowed_format(probe)
         width, height = probe.size
         frames = _frame_count(probe)
@@ -48,7 +59,7 @@ def prepare_image(data: bytes, *, max_bytes: int, max_pixels: int) -> PreparedIm
         except Exception as exc:
             raise ImageInvalid(DAMAGED) from exc
 
-    clean = strip_location(data, fmt)
+    clean = strip_location(source, fmt)
 
     with _open(clean) as im:
         if _allowed_format(im) != fmt or im.size != (width, height):
@@ -57,13 +68,13 @@ def prepare_image(data: bytes, *, max_bytes: int, max_pixels: int) -> PreparedIm
 
     content_type, extension = ALLOWED_FORMATS[fmt]
     return PreparedImage(
-        data=clean,
+        file=clean,
         content_type=content_type,
         extension=extension,
         width=width,
         height=height,
-        byte_size=len(clean),
-        sha256=hashlib.sha256(clean).hexdigest(),
+        byte_size=size_of(clean),
+        sha256=sha256_of(clean),
         thumbnail=thumbnail,
         thumbnail_content_type="image/jpeg",
         pixel_hash=pixel_hash,
@@ -79,11 +90,12 @@ def _too_large_message(size: int, limit: int) -> str:
     return f"The file is {shown} MB; the limit is {allowed} MB."
 
 
-def _open(data: bytes) -> Image.Image:
-    """Open lazily (header only) with just the allowed decoders, mapping failures to ImageInvalid."""
+def _open(f: BinaryIO) -> Image.Image:
+    """Open lazily (header only) with just the allowed decoders, mapping failures to ImageInvalid.
+    Pillow reads the file from its start and, given a file object, never closes it."""
     try:
         # MPO is how Pillow names a multi-picture JPEG; the JPEG opener returns it itself.
-        return Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS))
+        return Image.open(f, formats=list(ALLOWED_FORMATS))
     except Image.DecompressionBombError as exc:
         raise ImageInvalid("The image has too many pixels.") from exc
     except Image.UnidentifiedImageError as exc:

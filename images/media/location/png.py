@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from images.media.base import (
     GPS_IFD,
@@ -13,17 +14,18 @@ from images.media.base import (
     parse_exif,
     raw_profile_bytes,
 )
+from images.media.files import Plan, read_at
 
 
-def _png_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
+def _png_chunks(f: BinaryIO, size: int) -> Iterator[tuple[bytes, int, int]]:
     """Yield (type, start, end) of each PNG chunk."""
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
+    if read_at(f, 0, 8) != b"\x89PNG\r\n\x1a\n":
         raise ValueError("no PNG signature")
     pos = 8
-    while pos + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+    while pos + 8 <= size:
+        length, kind = struct.unpack(">I4s", read_at(f, pos, pos + 8))
         end = pos + 12 + length
-        if end > len(data):
+        if end > size:
             raise ValueError("truncated chunk")
         yield kind, pos, end
         pos = end
@@ -56,30 +58,29 @@ def _png_text(kind: bytes, body: bytes, limit: int) -> tuple[bytes, bytes]:
     return keyword, rest
 
 
-def strip_png(data: bytes) -> bytes:
+def strip_png(f: BinaryIO, size: int) -> Plan | None:
     """Rewrite the eXIf chunk without GPS and drop GPS-bearing XMP or raw EXIF text chunks."""
-    parts: list[bytes] = [data[:8]]
+    parts: Plan = [(0, 8)]
     changed = False
     end = 8
-    for kind, start, end in _png_chunks(data):
-        body = data[start + 8 : end - 4]
+    for kind, start, end in _png_chunks(f, size):
         if kind == b"eXIf":
-            cleaned = clean_exif(body)
+            cleaned = clean_exif(read_at(f, start + 8, end - 4))
             if cleaned is not None:
                 if cleaned:
                     parts.append(_png_chunk(b"eXIf", cleaned[6:]))  # PNG stores it without "Exif\0\0"
                 changed = True
                 continue
         elif kind in (b"tEXt", b"zTXt", b"iTXt"):
-            keyword, text = _png_text(kind, body, len(data) * 4 + 65536)
+            keyword, text = _png_text(kind, read_at(f, start + 8, end - 4), size * 4 + 65536)
             if _png_text_has_gps(keyword, text):
                 changed = True
                 continue
-        parts.append(data[start:end])
+        parts.append((start, end))
     if not changed:
-        return data
-    parts.append(data[end:])
-    return b"".join(parts)
+        return None
+    parts.append((end, size))
+    return parts
 
 
 def _png_text_has_gps(keyword: bytes, text: bytes) -> bool:

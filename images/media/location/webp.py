@@ -3,30 +3,32 @@
 from __future__ import annotations
 
 import struct
+from typing import BinaryIO
 
 from images.media.base import (
     XMP_GPS,
     clean_exif,
 )
+from images.media.files import Plan, piece_size, read_at
 
 
-def strip_webp(data: bytes) -> bytes:
+def strip_webp(f: BinaryIO, size: int) -> Plan | None:
     """Rewrite the RIFF EXIF chunk without GPS and drop a GPS-bearing XMP chunk."""
-    if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+    head = read_at(f, 0, 12)
+    if head[:4] != b"RIFF" or head[8:12] != b"WEBP":
         raise ValueError("not RIFF WEBP")
-    parts: list[bytes] = []
+    parts: Plan = []
     changed = dropped_xmp = dropped_exif = False
     pos = 12
-    while pos + 8 <= len(data):
-        kind, length = struct.unpack("<4sI", data[pos : pos + 8])
+    while pos + 8 <= size:
+        kind, length = struct.unpack("<4sI", read_at(f, pos, pos + 8))
         end = pos + 8 + length + (length & 1)
-        if end > len(data):
-            if pos + 8 + length > len(data):
+        if end > size:
+            if pos + 8 + length > size:
                 raise ValueError("truncated chunk")
-            end = len(data)  # some writers omit the final pad byte
-        body = data[pos + 8 : pos + 8 + length]
+            end = size  # some writers omit the final pad byte
         if kind == b"EXIF":
-            cleaned = clean_exif(body)
+            cleaned = clean_exif(read_at(f, pos + 8, pos + 8 + length))
             if cleaned is not None:
                 tiff = cleaned[6:]
                 if tiff:
@@ -36,17 +38,20 @@ def strip_webp(data: bytes) -> bytes:
                 changed = True
                 pos = end
                 continue
-        elif kind == b"XMP " and XMP_GPS.search(body):
+        elif kind == b"XMP " and XMP_GPS.search(read_at(f, pos + 8, pos + 8 + length)):
             changed = dropped_xmp = True
             pos = end
             continue
-        parts.append(data[pos:end])
+        parts.append((pos, end))
         pos = end
     if not changed:
-        return data
-    if (dropped_xmp or dropped_exif) and parts and parts[0][:4] == b"VP8X":
+        return None
+    first = parts[0] if parts else None
+    # A rewritten piece is an EXIF chunk: only a range of the source can be the VP8X header.
+    if (dropped_xmp or dropped_exif) and isinstance(first, tuple) and read_at(f, first[0], first[0] + 4) == b"VP8X":
         # Clear the "has XMP" / "has EXIF" flags of what is gone, or readers look for it.
-        flags = parts[0][8] & ~(0x04 * dropped_xmp) & ~(0x08 * dropped_exif)
-        parts[0] = parts[0][:8] + bytes([flags]) + parts[0][9:]
-    body = b"WEBP" + b"".join(parts)
-    return b"RIFF" + struct.pack("<I", len(body)) + body
+        vp8x = read_at(f, *first)
+        flags = vp8x[8] & ~(0x04 * dropped_xmp) & ~(0x08 * dropped_exif)
+        parts[0] = vp8x[:8] + bytes([flags]) + vp8x[9:]
+    riff_size = 4 + sum(piece_size(piece) for piece in parts)  # "WEBP" and the chunks
+    return [b"RIFF" + struct.pack("<I", riff_size) + b"WEBP", *parts]
