@@ -163,6 +163,10 @@ def _decode_and_thumbnail(im: Image.Image, fmt: str, frames: int, max_pixels: in
     return thumbnail, pixel_hash
 
 
+# Rows are hashed, converted and reduced a strip of about this many bytes at a time.
+_STRIP_BYTES = 4 << 20
+
+
 def _pixel_hash(im: Image.Image) -> str:
     """sha256 of the decoded first frame: the same picture with other embedded metadata (EXIF,
     XMP, comments) hashes the same. Hashed in strips of rows, so memory stays bounded. A JPEG is
@@ -170,7 +174,7 @@ def _pixel_hash(im: Image.Image) -> str:
     digest = hashlib.sha256(f"{im.mode} {im.width}x{im.height}\n".encode())
     if im.mode == "P":
         digest.update(bytes(im.getpalette() or ()))
-    rows = max(1, (4 << 20) // max(1, im.width * 4))  # about 4 MB a strip
+    rows = max(1, _STRIP_BYTES // max(1, im.width * 4))
     for top in range(0, im.height, rows):
         digest.update(im.crop((0, top, im.width, min(im.height, top + rows))).tobytes())
     return digest.hexdigest()
@@ -179,9 +183,7 @@ def _pixel_hash(im: Image.Image) -> str:
 def _thumbnail(im: Image.Image) -> bytes:
     """Make an upright, sRGB, metadata-free JPEG no larger than THUMBNAIL_SIZE on its longest side."""
     icc = im.info.get("icc_profile")
-    small = _reduced(im)
-    small = ImageOps.exif_transpose(small)
-    small = _to_rgb(small)
+    small = ImageOps.exif_transpose(_reduced_rgb(im))
     small.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     if icc:
         small = _to_srgb(small, icc)
@@ -191,18 +193,21 @@ def _thumbnail(im: Image.Image) -> bytes:
     return out.getvalue()
 
 
-# Modes Image.reduce() takes (palette and 16-bit images go the long way).
-_REDUCIBLE = {"L", "LA", "RGB", "RGBA", "I", "F"}
-
-
-def _reduced(im: Image.Image) -> Image.Image:
-    """A big picture shrunk by a whole factor first (box filter, still at least twice the
-    thumbnail), so the full-size copies that transposing and converting make are small: a
-    35-megapixel PNG otherwise costs two more full copies of its pixels."""
+def _reduced_rgb(im: Image.Image) -> Image.Image:
+    """The picture in RGB (_to_rgb), a big one shrunk by a whole factor on the way (box filter,
+    still at least twice the thumbnail), a strip of rows at a time: done whole, converting a
+    50-megapixel palette or 16-bit image costs several full-size copies (over 500 MB), Pillow
+    reduces RGBA through a full premultiplied copy, and transposing copies it all again."""
     factor = max(im.size) // (THUMBNAIL_SIZE * 2)
-    if factor < 2 or im.mode not in _REDUCIBLE:
-        return im
-    small = im.reduce(factor)
+    if factor < 2:
+        small = _to_rgb(im)
+    else:
+        # Strips of whole factor-high bands, so each output row is what reducing it whole gives.
+        rows = factor * max(1, _STRIP_BYTES // (im.width * 4 * factor))
+        small = Image.new("RGB", (-(-im.width // factor), -(-im.height // factor)))
+        for top in range(0, im.height, rows):
+            strip = im.crop((0, top, im.width, min(im.height, top + rows)))
+            small.paste(_to_rgb(strip).reduce(factor), (0, top // factor))
     small.info = dict(im.info)  # keeps the orientation for exif_transpose
     return small
 

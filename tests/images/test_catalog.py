@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import urllib.parse
 import uuid
 from unittest import mock
 
 import boto3
 import pytest
+from PIL import Image
 
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from images import catalog, objects
@@ -278,6 +281,22 @@ def test_a_file_already_in_s3_is_verified_then_registered(aws):
     record = catalog.image_create_from_upload(owner=ALICE, meta=meta(), upload_key=upload.key)
     assert record.content_type == "image/webp" and objects.get_object(record.object_key) == data
     assert not objects.exists(upload.key)
+
+
+def test_an_upload_is_stored_without_its_location_from_the_file_it_was_spooled_to(aws, monkeypatch):
+    image = Image.new("RGB", (64, 48), (10, 20, 30))
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update({1: "N", 2: (48.0, 51.0, 29.0)})
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    data = buffer.getvalue()
+    monkeypatch.setattr(objects, "SPOOL_CHUNK", 100)  # streamed in many pieces
+    key = catalog.upload_start(ALICE).key
+    boto3.client("s3").put_object(Bucket=aws.images_bucket, Key=key, Body=data)
+    record = catalog.image_create_from_upload(owner=ALICE, meta=meta(), upload_key=key)
+    stored = objects.get_object(record.object_key)
+    assert b"GPS" not in stored and stored[data.index(b"\xff\xda") - len(data):] == data[data.index(b"\xff\xda"):]
+    assert record.sha256 == hashlib.sha256(stored).hexdigest() and record.byte_size == len(stored)
 
 
 def test_a_bad_upload_is_refused_and_removed(aws):

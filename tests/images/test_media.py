@@ -371,6 +371,58 @@ def test_multi_picture_jpeg_keeps_only_the_first_picture():
         assert im.convert("RGB").getpixel((40, 30))[0] > 200
 
 
+# ----------------------------------------------------------------------------- files
+
+
+def test_a_file_is_verified_like_its_bytes_without_being_read_whole(tmp_path):
+    # 16 MiB of filler chunks around a small picture whose eXIf carries GPS: the cleaned file
+    # is a view of the source (no copy), the hash is taken in chunks, Pillow reads as it goes.
+    small = encode(picture(), "PNG", exif=exif_with(gps=True))
+    filler = png_chunk(b"fILl", bytes(64 * 1024)) * 256  # public, unknown: Pillow skips it
+    iend = small.rindex(b"IEND") - 4
+    data = small[:iend] + filler + small[iend:]
+    path = tmp_path / "big.png"
+    path.write_bytes(data)
+    del small, filler
+    with path.open("rb") as f:
+        tracemalloc.start()
+        try:
+            from_file = prepare(f)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        stored = from_file.data
+    from_bytes = prepare(data)
+    assert peak < 4 * MB, peak
+    assert stored == from_bytes.data and b"GPS" not in stored[:4096] and len(stored) < len(data)
+    assert (from_file.sha256, from_file.byte_size) == (hashlib.sha256(stored).hexdigest(), len(stored))
+    assert (from_file.sha256, from_file.pixel_hash) == (from_bytes.sha256, from_bytes.pixel_hash)
+
+
+def test_a_spliced_file_reads_and_seeks_like_the_bytes_it_stands_for():
+    from images.media.files import spliced
+
+    source = io.BytesIO(bytes(range(256)) * 40)
+    plan = [b"head", (0, 100), (100, 300), b"", (5000, 5000), b"mid", (9000, 10240), (7, 8)]
+    expected = b"head" + source.getvalue()[:300] + b"mid" + source.getvalue()[9000:] + source.getvalue()[7:8]
+    view = spliced(source, plan)
+    assert view.read() == expected and view.read() == b""
+    for start, length in ((0, 10), (3, 2), (303, 5), (306, 1500), (len(expected) - 1, 9), (len(expected), 1)):
+        view.seek(start)
+        assert view.read(length) == expected[start:start + length]
+    assert view.seek(-3, io.SEEK_END) == len(expected) - 3 and view.read() == expected[-3:]
+
+
+@pytest.mark.parametrize("where", range(12))
+def test_a_gps_name_that_straddles_two_reads_is_found(monkeypatch, where):
+    from images.media import base, files
+
+    monkeypatch.setattr(files, "CHUNK", 16)
+    data = b"x" * (10 + where) + b" GPSLatitude" + b"x" * 20
+    assert files.contains(io.BytesIO(data), base.XMP_GPS, overlap=4)
+    assert not files.contains(io.BytesIO(data.replace(b"GPS", b"GQS")), base.XMP_GPS, overlap=4)
+
+
 # ----------------------------------------------------------------------------- thumbnails
 
 
@@ -599,3 +651,17 @@ def test_a_big_picture_is_reduced_before_its_thumbnail_keeping_its_orientation()
     thumbnail = Image.open(io.BytesIO(_thumbnail(source)))
     assert thumbnail.size == (107, 320)  # upright: portrait, as the camera meant
     assert thumbnail.getpixel((50, 160))[1] > 180  # the colour survives the reduction
+
+
+@pytest.mark.parametrize("mode", ["RGB", "P", "RGBA", "I;16"])
+def test_a_big_picture_is_converted_and_reduced_a_strip_at_a_time_as_if_whole(monkeypatch, mode):
+    from images.media import verify
+
+    monkeypatch.setattr(verify, "_STRIP_BYTES", 64 * 1024)  # many strips, the last one short
+    channels = {"RGB": 3, "P": 1, "RGBA": 4, "I;16": 2}[mode]
+    size = (2003, 1301)  # 3x reduction, neither side a multiple of 3
+    source = Image.frombytes(mode, size, bytes((i * 7919) % 251 for i in range(size[0] * size[1] * channels)))
+    if mode == "P":
+        source.putpalette(bytes(range(256)) * 3)
+        source.info["transparency"] = 5
+    assert verify._reduced_rgb(source).tobytes() == verify._to_rgb(source).reduce(3).tobytes()
