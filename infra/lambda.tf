@@ -5,6 +5,20 @@
 locals {
   lambda_prefix = "${var.project}-api"
 
+  # create_image and update_image register uploads of up to IMAGE_MAX_BYTES (200 MiB): the
+  # object is streamed from S3 into a file in /tmp and verified from it (the cleaned file is a
+  # view of that file, not a copy), so memory holds the decoded pixels (at most
+  # IMAGE_MAX_PIXELS, 4 bytes each, converted for the thumbnail a strip at a time), not the
+  # file. scripts/measure_verify_memory.py (the real path, in a fresh process) measures a peak
+  # RSS of 269 MiB registering a 199 MB, 49.8 MP RGBA PNG (both limits) and 221 MiB for a
+  # 110 MiB, 38 MP one, from a process of 65 MiB. 3008 MB leaves ten times that, and is for
+  # the CPU (memory-proportional): the 199 MB file took 4 to 8 s end to end on the shared test
+  # machine (read from S3, verified, stored), inside API Gateway's 29 s, which no function
+  # timeout can extend.
+  upload_memory_size = 3008
+  # In MB: one upload's file (IMAGE_MAX_BYTES) and room to spare; 512 is Lambda's default.
+  upload_ephemeral_storage = max(512, ceil(var.image_max_bytes / 1048576) + 256)
+
   # Per function: the DynamoDB actions on each table or index, the object prefixes it reads,
   # puts and deletes, whether it signs list cursors (reads the cursor secret) and whether it
   # invalidates the CDN (a file version lost its last reference); exactly the calls its handler makes (tests/infra/test_permissions.py
@@ -43,12 +57,10 @@ locals {
     create_image = {
       route   = "POST /images"
       handler = "images.api.create_image"
-      # They verify uploads of up to IMAGE_MAX_BYTES (200 MiB): the file and its decoded
-      # pixels (at most IMAGE_MAX_PIXELS); scripts/measure_verify_memory.py measures 285 MiB
-      # peak for a 110 MiB, 38 MP PNG, so about 0.5 GB at the limits. 3008 MB is for the CPU
-      # (memory-proportional) that decoding 50 megapixels needs inside API Gateway's 29 s.
-      memory_size = 3008
-      timeout     = 29
+      # Registers uploads: see upload_memory_size.
+      memory_size       = local.upload_memory_size
+      timeout           = 29
+      ephemeral_storage = local.upload_ephemeral_storage
       # Record, postings and history entry in one transaction, then the facet counters; a
       # lost reply is settled by reading the history entry. Idempotency-Key: Powertools'
       # records (a conditional put that hands back a replay's record, the answer saved, the
@@ -72,12 +84,10 @@ locals {
     update_image = {
       route   = "PUT /images"
       handler = "images.api.update_image"
-      # They verify uploads of up to IMAGE_MAX_BYTES (200 MiB): the file and its decoded
-      # pixels (at most IMAGE_MAX_PIXELS); scripts/measure_verify_memory.py measures 285 MiB
-      # peak for a 110 MiB, 38 MP PNG, so about 0.5 GB at the limits. 3008 MB is for the CPU
-      # (memory-proportional) that decoding 50 megapixels needs inside API Gateway's 29 s.
-      memory_size = 3008
-      timeout     = 29
+      # Registers uploads: see upload_memory_size.
+      memory_size       = local.upload_memory_size
+      timeout           = 29
+      ephemeral_storage = local.upload_ephemeral_storage
       # Read, then one transaction: versioned save, changed postings, history entry and (for a
       # new file) a cleanup item; counters; the cleanup item goes once the old file is gone.
       dynamodb = {
@@ -376,6 +386,10 @@ resource "aws_lambda_function" "api" {
   memory_size      = each.value.memory_size
   timeout          = each.value.timeout
   kms_key_arn      = aws_kms_key.main.arn
+
+  ephemeral_storage {
+    size = lookup(each.value, "ephemeral_storage", 512)
+  }
 
   environment {
     variables = local.lambda_environment

@@ -1,11 +1,12 @@
 """Evaluate the Terraform expressions python-hcl2 leaves as "${...}" strings, for the subset
 infra/ uses in policies and locals: references, templates, indexes, function calls, for
-expressions, conditionals and comparisons. Anything else raises, so a test reading a policy
-can never pass by skipping what it does not understand (HashiCorp ships no Python evaluator;
-this one is small and strict on purpose)."""
+expressions, conditionals, comparisons and arithmetic. Anything else raises, so a test reading
+a policy can never pass by skipping what it does not understand (HashiCorp ships no Python
+evaluator; this one is small and strict on purpose)."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -24,10 +25,14 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "replace": lambda s, old, new: re.sub(old[1:-1], new, s) if old.startswith("/") else s.replace(old, new),
     "split": lambda sep, s: s.split(sep),
     "join": lambda sep, items: sep.join(items),
+    "max": max,
+    "ceil": math.ceil,
+    "lookup": lambda mapping, key, default: mapping.get(key, default),
 }
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "==": lambda a, b: a == b, "!=": lambda a, b: a != b, ">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b,
     ">": lambda a, b: a > b, "<": lambda a, b: a < b, "+": lambda a, b: a + b, "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b, "/": lambda a, b: a / b,  # Terraform's numbers: / never truncates
 }
 
 
@@ -80,7 +85,7 @@ class _Parser:
             return lambda s: yes(s) if test(s) else no(s)
         return test
 
-    _LEVELS = [("||",), ("&&",), ("==", "!="), (">=", "<=", ">", "<"), ("+", "-")]
+    _LEVELS = [("||",), ("&&",), ("==", "!="), (">=", "<=", ">", "<"), ("+", "-"), ("*", "/")]
 
     def _binary(self, level: int) -> Node:
         if level == len(self._LEVELS):

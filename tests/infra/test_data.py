@@ -12,6 +12,7 @@ from common.config import get_config
 from images import objects
 from images.export_jobs import EXPORTS_PREFIX
 from images.records import ExportJob, IdempotencyRecord, ImageHistory, ImageRecord, ImageTerm
+from tests.infra.expr import evaluate
 from tests.infra.hcl import ROOT, environ_default, single, terraform
 from tests.infra.iam import Model
 
@@ -249,6 +250,25 @@ def test_lambda_permissions_are_per_function_and_scoped():
         assert objects.UPLOADS_PREFIX not in spec["s3_put"], key
     document = json.dumps(tf.data["aws_iam_policy_document"]["lambda"])
     assert '"*"' not in document
+
+
+def test_the_functions_that_register_uploads_hold_one_at_the_limits():
+    """create_image and update_image stream an upload (at most image_max_bytes) into /tmp and
+    hold its decoded pixels (4 bytes each, at most image_max_pixels) in memory, inside API
+    Gateway's 29 s; the other functions keep Lambda's default /tmp."""
+    tf = terraform()
+    model = Model(get_config(), tf)
+    function = tf.resource("aws_lambda_function", "api")
+    mib = 1 << 20
+    for key, spec in evaluate("${local.functions}", model.scope).items():
+        each = {**model.scope, "each": {"key": key, "value": spec}}
+        storage = evaluate(single(function["ephemeral_storage"])["size"], each)
+        if key in ("create_image", "update_image"):
+            assert storage * mib >= tf.default("image_max_bytes") + 128 * mib, key
+            assert spec["memory_size"] * mib >= 2 * 4 * tf.default("image_max_pixels"), key  # and as much again
+            assert spec["timeout"] == 29, key
+        else:
+            assert storage == 512, key
 
 
 def test_portal_instance_profile_touches_only_this_system():
