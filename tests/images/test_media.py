@@ -176,6 +176,17 @@ def test_png_with_a_bad_checksum_is_refused_as_damaged():
         prepare(bytes(data))
 
 
+
+def test_png_with_a_bad_checksum_after_its_pixels_is_refused_as_damaged():
+    data = encode(picture(), "PNG")
+    iend = data.rindex(b"IEND") - 4
+    text = bytearray(png_chunk(b"tEXt", b"Comment\x00hello"))
+    text[-1] ^= 0xFF
+    with pytest.raises(ImageInvalid, match="damaged or incomplete"):
+        prepare(data[:iend] + bytes(text) + data[iend:])
+    with pytest.raises(ImageInvalid, match="damaged or incomplete"):
+        prepare(data[:iend])  # no IEND
+
 # ----------------------------------------------------------------------------- limits
 
 
@@ -397,6 +408,28 @@ def test_a_file_is_verified_like_its_bytes_without_being_read_whole(tmp_path):
     assert stored == from_bytes.data and b"GPS" not in stored[:4096] and len(stored) < len(data)
     assert (from_file.sha256, from_file.byte_size) == (hashlib.sha256(stored).hexdigest(), len(stored))
     assert (from_file.sha256, from_file.pixel_hash) == (from_bytes.sha256, from_bytes.pixel_hash)
+
+
+def test_a_png_written_as_one_idat_chunk_is_checked_without_reading_it_whole():
+    # PNG optimisers write one IDAT chunk: Pillow's own verify() would read it whole, twice.
+    raw = (bytes(range(256)) * 62000)[:2300 * 2300 * 3]
+    noisy = encode(Image.frombytes("RGB", (2300, 2300), raw), "PNG", compress_level=0)  # stored, not deflated
+    first, last = noisy.index(b"IDAT") - 4, noisy.rindex(b"IEND") - 4
+    pixels, pos = [], first
+    while pos < last:
+        (length,) = struct.unpack(">I", noisy[pos:pos + 4])
+        pixels.append(noisy[pos + 8:pos + 8 + length])
+        pos += 12 + length
+    data = noisy[:first] + png_chunk(b"IDAT", b"".join(pixels)) + noisy[last:]
+    assert data.count(b"IDAT") == 1 and len(data) > 15 * MB
+    tracemalloc.start()
+    try:
+        prepared = prepare(io.BytesIO(data))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * MB, peak  # the pixel hash's strips of rows; the chunk is 15 MB
+    assert prepared.sha256 == hashlib.sha256(data).hexdigest()
 
 
 def test_a_spliced_file_reads_and_seeks_like_the_bytes_it_stands_for():

@@ -17,7 +17,7 @@ from images.media.base import (
 from images.media.files import Plan, read_at
 
 
-def _png_chunks(f: BinaryIO, size: int) -> Iterator[tuple[bytes, int, int]]:
+def png_chunks(f: BinaryIO, size: int) -> Iterator[tuple[bytes, int, int]]:
     """Yield (type, start, end) of each PNG chunk."""
     if read_at(f, 0, 8) != b"\x89PNG\r\n\x1a\n":
         raise ValueError("no PNG signature")
@@ -63,7 +63,7 @@ def strip_png(f: BinaryIO, size: int) -> Plan | None:
     parts: Plan = [(0, 8)]
     changed = False
     end = 8
-    for kind, start, end in _png_chunks(f, size):
+    for kind, start, end in png_chunks(f, size):
         if kind == b"eXIf":
             cleaned = clean_exif(read_at(f, start + 8, end - 4))
             if cleaned is not None:
