@@ -432,6 +432,23 @@ def test_a_png_written_as_one_idat_chunk_is_checked_without_reading_it_whole():
     assert prepared.sha256 == hashlib.sha256(data).hexdigest()
 
 
+def test_a_compressed_text_bomb_in_a_big_png_is_inflated_only_so_far():
+    # 15 MB of file, so inflating "4 times the file" (the old bound) would be 60 MB.
+    data = encode(picture(), "PNG")
+    iend = data.rindex(b"IEND") - 4
+    bomb = png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(bytes(64 * MB), 9))
+    filler = png_chunk(b"fILl", bytes(64 * 1024)) * 240
+    data = data[:iend] + bomb + filler + data[iend:]
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageInvalid, match="damaged"):  # Pillow refuses such a text
+            prepare(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < len(data) + 24 * MB, peak
+
+
 def test_a_spliced_file_reads_and_seeks_like_the_bytes_it_stands_for():
     from images.media.files import spliced
 

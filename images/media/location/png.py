@@ -17,6 +17,12 @@ from images.media.base import (
 from images.media.files import Plan, read_at
 
 
+# How far a compressed text chunk is inflated to look for GPS: a fixed bound, not one that grows
+# with the file. Pillow refuses a file with a compressed text chunk over 1 MiB when it decodes
+# it, and the check after decoding fails closed, so nothing cut off here is ever published.
+_TEXT_LIMIT = 16 << 20
+
+
 def png_chunks(f: BinaryIO, size: int) -> Iterator[tuple[bytes, int, int]]:
     """Yield (type, start, end) of each PNG chunk."""
     if read_at(f, 0, 8) != b"\x89PNG\r\n\x1a\n":
@@ -72,7 +78,7 @@ def strip_png(f: BinaryIO, size: int) -> Plan | None:
                 changed = True
                 continue
         elif kind in (b"tEXt", b"zTXt", b"iTXt"):
-            keyword, text = _png_text(kind, read_at(f, start + 8, end - 4), size * 4 + 65536)
+            keyword, text = _png_text(kind, read_at(f, start + 8, end - 4), _TEXT_LIMIT)
             if _png_text_has_gps(keyword, text):
                 changed = True
                 continue
