@@ -57,8 +57,9 @@ def prepare_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int) ->
         frames = _frame_count(probe)
         _check_pixels(width, height, frames, max_pixels)
         try:
-            # verify() checks what load() does not (e.g. every PNG chunk CRC) and leaves the
-            # image unusable, hence the second open below.
+            # Check what load() does not (e.g. every PNG chunk CRC: _verify_png does what
+            # Pillow's verify() does, a chunk at a time). verify() leaves the image unusable,
+            # hence the second open below.
             if fmt == "PNG":
                 _verify_png(source)
             else:
