@@ -17,6 +17,20 @@ def make_image(fmt: str = "PNG", size: tuple[int, int] = (64, 48), color=(200, 3
     return buffer.getvalue()
 
 
+def jpeg_with_artist(picture: Image.Image, artist: str | None = None) -> bytes:
+    """The picture as a JPEG, with an EXIF Artist when given: the same picture with another
+    Artist differs only in its EXIF segment (the encoder is deterministic, so the coded data,
+    and the decoded pixels, are the same) — a duplicate by pixels, not by bytes."""
+    out = io.BytesIO()
+    extra = {}
+    if artist is not None:
+        exif = Image.Exif()
+        exif[0x013B] = artist  # Artist
+        extra["exif"] = exif.tobytes()
+    picture.save(out, "JPEG", quality=90, **extra)
+    return out.getvalue()
+
+
 def claims_for(sub: str = "sub-alice", username: str = "alice", groups: str | None = None) -> dict:
     """Claims as API Gateway's Cognito authorizer passes them to Lambda (strings)."""
     found = {"sub": sub, "cognito:username": username, "token_use": "id"}

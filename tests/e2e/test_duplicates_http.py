@@ -17,7 +17,7 @@ import requests
 from PIL import Image
 
 from tests.e2e.conftest import create_user
-from tests.helpers import b64
+from tests.helpers import b64, jpeg_with_artist
 
 pytestmark = pytest.mark.e2e
 
@@ -43,19 +43,6 @@ def users(local_stack):
 def noise() -> Image.Image:
     """A picture no other test of the session has (the catalog, and so its duplicates, is shared)."""
     return Image.frombytes("RGB", (48, 32), os.urandom(48 * 32 * 3))
-
-
-def jpeg(picture: Image.Image, artist: str | None = None) -> bytes:
-    """The picture as a JPEG; the same picture with another Artist differs only in its EXIF
-    segment (the encoder is deterministic, so the coded data is the same)."""
-    out = io.BytesIO()
-    extra = {}
-    if artist is not None:
-        exif = Image.Exif()
-        exif[0x013B] = artist  # Artist
-        extra["exif"] = exif.tobytes()
-    picture.save(out, "JPEG", quality=90, **extra)
-    return out.getvalue()
 
 
 def _pixels(data: bytes) -> bytes:
@@ -124,7 +111,7 @@ def _mine(stack, owner: str, auth: dict) -> list[str]:
 
 def test_the_same_bytes_twice_are_reported_and_both_kept(local_stack, users, send):
     owner, auth, _ = users
-    data = jpeg(noise())
+    data = jpeg_with_artist(noise())
     first = _created(send.create(auth, data))
     assert first["duplicate_of"] is None
     second = _created(send.create(auth, data))  # "keep", the default: stored, and told
@@ -142,23 +129,23 @@ def test_the_same_bytes_twice_are_reported_and_both_kept(local_stack, users, sen
 def test_the_same_pixels_with_another_exif_are_reported(local_stack, users, send):
     owner, auth, _ = users
     picture = noise()
-    plain, tagged = jpeg(picture), jpeg(picture, artist="Someone Else")
+    plain, tagged = jpeg_with_artist(picture), jpeg_with_artist(picture, artist="Someone Else")
     assert plain != tagged and _pixels(plain) == _pixels(tagged)
     first = _created(send.create(auth, plain))
     second = _created(send.create(auth, tagged))
     assert second["duplicate_of"]["id"] == first["id"] and second["duplicate_of"]["match"] == "same_pixels"
     assert second["image"]["sha256"] != first["image"]["sha256"]
     assert {first["id"], second["id"]} <= set(_mine(local_stack, owner, auth))
-    other = _created(send.create(auth, jpeg(noise())))
+    other = _created(send.create(auth, jpeg_with_artist(noise())))
     assert other["duplicate_of"] is None
 
 
 def test_refuse_is_a_409_with_duplicate_of_and_stores_nothing(local_stack, users, send):
     owner, auth, _ = users
     picture = noise()
-    first = _created(send.create(auth, jpeg(picture)))
+    first = _created(send.create(auth, jpeg_with_artist(picture)))
     listed, stored = _mine(local_stack, owner, auth), _stored_keys(local_stack)
-    for data, match in ((jpeg(picture), "same_bytes"), (jpeg(picture, artist="Other"), "same_pixels")):
+    for data, match in ((jpeg_with_artist(picture), "same_bytes"), (jpeg_with_artist(picture, artist="Other"), "same_pixels")):
         refused = send.create(auth, data, on_duplicate="refuse")
         assert refused.status_code == 409, refused.text
         body = refused.json()
@@ -167,13 +154,13 @@ def test_refuse_is_a_409_with_duplicate_of_and_stores_nothing(local_stack, users
         assert _mine(local_stack, owner, auth) == listed and _stored_keys(local_stack) == stored
         if send.route == "upload":  # as documented: a registered upload is removed, refused or not
             assert not _bucket_keys(local_stack, send.upload_key)
-    kept = _created(send.create(auth, jpeg(noise()), on_duplicate="refuse"))  # no match: stored
+    kept = _created(send.create(auth, jpeg_with_artist(noise()), on_duplicate="refuse"))  # no match: stored
     assert kept["duplicate_of"] is None and kept["id"] in _mine(local_stack, owner, auth)
 
 
 def test_a_match_in_the_trash_says_so(local_stack, users, send):
     owner, auth, _ = users
-    data = jpeg(noise())
+    data = jpeg_with_artist(noise())
     deleted = _created(send.create(auth, data))
     reply = requests.delete(f"{local_stack.api_url}/images", headers=auth, json={"id": deleted["id"]}, timeout=30)
     assert reply.status_code == 200, reply.text
@@ -190,10 +177,10 @@ def test_a_match_in_the_trash_says_so(local_stack, users, send):
 def test_another_users_image_is_a_duplicate_too(local_stack, users, send):
     owner, auth, other = users
     picture = noise()
-    theirs = _created(send.create(other, jpeg(picture, artist="Otto")))
-    mine = _created(send.create(auth, jpeg(picture)))
+    theirs = _created(send.create(other, jpeg_with_artist(picture, artist="Otto")))
+    mine = _created(send.create(auth, jpeg_with_artist(picture)))
     assert mine["duplicate_of"]["id"] == theirs["id"] and mine["duplicate_of"]["match"] == "same_pixels"
-    refused = send.create(auth, jpeg(picture, artist="Otto"), on_duplicate="refuse")
+    refused = send.create(auth, jpeg_with_artist(picture, artist="Otto"), on_duplicate="refuse")
     assert refused.status_code == 409 and refused.json()["duplicate_of"]["match"] == "same_bytes"
     assert refused.json()["duplicate_of"]["id"] == theirs["id"]
 
@@ -201,10 +188,10 @@ def test_another_users_image_is_a_duplicate_too(local_stack, users, send):
 def test_a_replaced_file_is_checked_too(local_stack, users, send):
     owner, auth, _ = users
     picture = noise()
-    original = _created(send.create(auth, jpeg(picture)))
-    target = _created(send.create(auth, jpeg(noise())))["image"]
+    original = _created(send.create(auth, jpeg_with_artist(picture)))
+    target = _created(send.create(auth, jpeg_with_artist(noise())))["image"]
     stored = _stored_keys(local_stack)
-    refused = send.replace(auth, target["id"], jpeg(picture, artist="Other"), on_duplicate="refuse")
+    refused = send.replace(auth, target["id"], jpeg_with_artist(picture, artist="Other"), on_duplicate="refuse")
     assert refused.status_code == 409, refused.text
     body = refused.json()
     assert body["status"] == "ERROR" and body["duplicate_of"]["id"] == original["id"]
@@ -216,10 +203,10 @@ def test_a_replaced_file_is_checked_too(local_stack, users, send):
     if send.route == "upload":
         assert not _bucket_keys(local_stack, send.upload_key)
 
-    replaced = send.replace(auth, target["id"], jpeg(picture, artist="Other"))
+    replaced = send.replace(auth, target["id"], jpeg_with_artist(picture, artist="Other"))
     assert replaced.status_code == 200, replaced.text
     assert replaced.json()["duplicate_of"]["id"] == original["id"]
-    assert replaced.json()["image"]["sha256"] == hashlib.sha256(jpeg(picture, artist="Other")).hexdigest()
+    assert replaced.json()["image"]["sha256"] == hashlib.sha256(jpeg_with_artist(picture, artist="Other")).hexdigest()
     edited = requests.put(f"{local_stack.api_url}/images", headers=auth, timeout=30,
                           json={"id": target["id"], "title": "No new file"})
     assert edited.status_code == 200 and "duplicate_of" not in edited.json()  # no file, nothing to compare

@@ -16,6 +16,7 @@ import requests
 from PIL import Image
 
 from tests.e2e.conftest import create_user, images_bucket, s3_client, sign_in
+from tests.helpers import jpeg_with_artist
 
 pytestmark = pytest.mark.e2e
 
@@ -141,11 +142,7 @@ def test_an_image_of_more_than_100_mb_through_both_faces(local_stack, person, ne
 
 def jpeg(*, artist: str, color) -> bytes:
     """A small JPEG; the same colour with another Artist is the same picture in other bytes."""
-    exif = Image.Exif()
-    exif[0x013B] = artist
-    out = io.BytesIO()
-    Image.new("RGB", (96, 64), color).save(out, "JPEG", quality=90, exif=exif.tobytes())
-    return out.getvalue()
+    return jpeg_with_artist(Image.new("RGB", (96, 64), color), artist)
 
 
 def add_file(page, stack, name: str, data: bytes, title: str | None = None):

@@ -4,29 +4,20 @@ duplicate_of; on_duplicate "refuse" is a 409 with nothing stored; images in the 
 
 from __future__ import annotations
 
-import io
 import json
 
 from PIL import Image
 
 from images import api, catalog, objects
 from images.records import ImageRecord, ImageTerm
-from tests.helpers import api_event, b64, claims_for
+from tests.helpers import api_event, b64, claims_for, jpeg_with_artist
 
 ALICE = catalog.Actor(sub="sub-alice", username="alice")
 CLAIMS = claims_for()
 
 
 def jpeg(exif_artist: str | None = None, color=(200, 90, 30)) -> bytes:
-    picture = Image.new("RGB", (64, 48), color)
-    out = io.BytesIO()
-    extra = {}
-    if exif_artist is not None:
-        exif = Image.Exif()
-        exif[0x013B] = exif_artist  # Artist
-        extra["exif"] = exif.tobytes()
-    picture.save(out, "JPEG", quality=90, **extra)
-    return out.getvalue()
+    return jpeg_with_artist(Image.new("RGB", (64, 48), color), exif_artist)
 
 
 def post(data: bytes, **fields):
