@@ -65,6 +65,8 @@ def test_a_file_goes_to_the_storage_endpoint_not_the_portal(local_stack, person,
     page.wait_for_selector(".file-card.done")
     status = page.locator(".file-card .file-status").inner_text()
     assert "Uploaded and checked" in status
+    for done_with in (".file-retry", ".file-remove"):  # nothing left to do with this file
+        assert page.locator(f".file-card {done_with}").is_hidden()
 
     to_storage = [s for s in sent if s[0].startswith(local_stack.emulator_url) and s[1] == "POST"]
     to_portal = [s for s in sent if s[0].startswith(local_stack.portal_url) and s[1] == "POST"]
@@ -201,6 +203,7 @@ def test_a_file_already_in_the_catalog_shows_the_match_to_keep_both_or_use_it(lo
     assert "the same picture" in card.locator(".duplicate-text").inner_text()
     card.locator(".duplicate-use").click()
     page.wait_for_selector(".file-card.skipped")
+    assert card.locator(".file-duplicate").is_hidden() and card.locator(".file-retry").is_hidden()
     assert "Not added" in card.locator(".file-status").inner_text()
     assert card.locator(".file-status a").get_attribute("href").endswith("/change/")
     assert "already in the catalog" in page.locator("#upload-summary").inner_text()
