@@ -17,7 +17,7 @@ from images.catalog.base import (
     Page,
     can_change,
 )
-from images.catalog.duplicates import SAME_BYTES, Duplicate, DuplicateImage, duplicate_of, find_duplicate
+from images.catalog.duplicates import Duplicate, DuplicateImage, duplicate_of, find_duplicate
 from images.catalog.facets import (
     FACET_FIELDS,
     FACET_PREFIX,
@@ -72,5 +72,5 @@ __all__ = [
     "upload_start",
     "validate_meta", "HistoryPage", "history_page", "recent_actions", "current_or_none", "image_purge",
     "image_restore", "image_trash_list", "purge_expired", "trash_get", "trash_retention_days", "trashed_to_dict",
-    "SAME_BYTES", "Duplicate", "DuplicateImage", "duplicate_of", "find_duplicate",
+    "Duplicate", "DuplicateImage", "duplicate_of", "find_duplicate",
 ]

@@ -33,6 +33,11 @@ class Duplicate:
     def in_trash(self) -> bool:
         return self.record.state == TRASHED
 
+    def describe(self) -> str:
+        """In words: "the same file as “Dune” (in the trash)"."""
+        what = "the same file" if self.match == SAME_BYTES else "the same picture"
+        return f"{what} as “{self.record.title}”" + (" (in the trash)" if self.in_trash else "")
+
     def to_dict(self) -> dict:
         """The API's duplicate_of: which image, how it matches, whether it is in the trash."""
         listed = not self.in_trash
@@ -47,9 +52,7 @@ class DuplicateImage(Conflict):
     """The client asked to refuse duplicates and the content is already in the catalog."""
 
     def __init__(self, duplicate: Duplicate):
-        where = " (in the trash)" if duplicate.in_trash else ""
-        what = "the same file" if duplicate.match == SAME_BYTES else "the same picture"
-        super().__init__(f"This is {what} as “{duplicate.record.title}”{where}; nothing was stored.")
+        super().__init__(f"This is {duplicate.describe()}; nothing was stored.")
         self.duplicate = duplicate
         self.body_extra = {"duplicate_of": duplicate.to_dict()}
 

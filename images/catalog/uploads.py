@@ -83,15 +83,12 @@ def _read_upload(upload_key: str, read):
         raise
 
 
-# EXIF, IPTC and XMP sit near the start of a file: what a form prefill reads of a pending upload.
-METADATA_HEAD_BYTES = 2 * 1024 * 1024
-
-
 def upload_metadata(owner: Actor, upload_key: str) -> media.FileMetadata:
     """What the caller's pending upload says about itself (EXIF/IPTC/XMP), from the head of the
     stored object: the portal prefills its form from it without the file passing through it."""
     _check_upload(owner, upload_key)
-    return media.read_metadata(_read_upload(upload_key, lambda key: objects.get_object_head(key, METADATA_HEAD_BYTES)))
+    head = _read_upload(upload_key, lambda key: objects.get_object_head(key, media.METADATA_HEAD_BYTES))
+    return media.read_metadata(head)
 
 
 def upload_discard(owner: Actor, upload_key: str) -> None:

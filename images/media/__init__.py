@@ -13,12 +13,13 @@ from images.media.base import (
     ImageTooLarge,
     PreparedImage,
 )
-from images.media.metadata import read_metadata
+from images.media.metadata import METADATA_HEAD_BYTES, read_metadata
 from images.media.verify import prepare_image
 
 __all__ = [
     "ALLOWED_FORMATS",
     "MAX_FRAMES",
+    "METADATA_HEAD_BYTES",
     "THUMBNAIL_SIZE",
     "FileMetadata",
     "ImageInvalid",

@@ -45,8 +45,13 @@ _NS = {
 }
 
 
+# EXIF, IPTC and XMP sit near the start of a file: how much of it a form prefill reads.
+METADATA_HEAD_BYTES = 2 * 1024 * 1024
+
+
 def read_metadata(data: bytes) -> FileMetadata:
-    """Read title, description, author, keywords and capture date from EXIF, IPTC and XMP."""
+    """Read title, description, author, keywords and capture date from EXIF, IPTC and XMP (in
+    the first METADATA_HEAD_BYTES of a file, for a prefill)."""
     try:
         im = Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS))
     except Exception:

@@ -119,7 +119,5 @@ def duplicate_note(record) -> str | None:
     match = catalog.duplicate_of(record)
     if match is None:
         return None
-    what = "the same file" if match.match == catalog.SAME_BYTES else "the same picture"
-    where = " (in the trash)" if match.in_trash else ""
-    return (f"Note: “{record.title}” is {what} as “{match.record.title}”{where}, added by {match.record.creator} "
+    return (f"Note: “{record.title}” is {match.describe()}, added by {match.record.creator} "
             f"on {match.record.storage_date}. Both are kept; delete one if you meant the other.")

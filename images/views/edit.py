@@ -21,10 +21,6 @@ from images.views.common import added_json, duplicate_note, form_errors, load, r
 
 log = logging.getLogger(__name__)
 
-# The metadata prefill reads at most this much of a file (EXIF/IPTC/XMP sit near the start).
-PREFILL_MAX_BYTES = 2 * 1024 * 1024
-
-
 @login_required
 def image_add(request):
     """One image without JavaScript; with it, one POST per file answered in JSON."""
@@ -38,7 +34,7 @@ def image_add(request):
             too_large = data is None
             if data is not None:
                 # Without JavaScript nothing was prefilled: empty fields take the file's own metadata.
-                file_meta = None if json_wanted else media.read_metadata(data[:PREFILL_MAX_BYTES])
+                file_meta = None if json_wanted else media.read_metadata(data[:media.METADATA_HEAD_BYTES])
                 meta = form.apply_core(file_meta=file_meta)
                 if meta is not None:
                     try:

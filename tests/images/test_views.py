@@ -364,10 +364,13 @@ def test_a_match_in_the_trash_shows_its_thumbnail_only_to_its_owner_and_staff(al
     match = alice.post(reverse("images:upload_register"),
                        {"upload_key": stored_upload(alice, data), "title": "T", "author": "A"}).json()["duplicate_of"]
     assert match["in_trash"] and match["thumbnail_url"] == reverse("images:trash_thumbnail", args=[mine.id])
-    client.force_login(user(BOB))
-    match = client.post(reverse("images:upload_register"),
-                        {"upload_key": stored_upload(client, data), "title": "T", "author": "A"}).json()["duplicate_of"]
-    assert match["in_trash"] and match["thumbnail_url"] is None and match["url"] is None
+    assert alice.get(match["thumbnail_url"])["Content-Type"] == "image/jpeg"
+    for who, sees in ((catalog.Actor(sub="sub-sam", username="sam", is_staff=True), True), (BOB, False)):
+        client.force_login(user(who))
+        match = client.post(reverse("images:upload_register"), {
+            "upload_key": stored_upload(client, data), "title": "T", "author": "A"}).json()["duplicate_of"]
+        assert match["in_trash"] and (match["thumbnail_url"] is not None) == sees, who
+        assert (match["url"] == reverse("images:trash")) == sees, who
 
 
 def test_a_replacement_file_already_in_the_catalog_is_kept_and_named(alice):

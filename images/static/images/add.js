@@ -64,7 +64,7 @@
   uploadAll.addEventListener("click", function () { addAll(); });
   // Files sent to the storage but not added yet would be lost (the storage drops them in a day).
   window.addEventListener("beforeunload", function (e) {
-    if (cards.some(function (c) { return ["sending", "stored", "saving", "duplicate"].indexOf(c.state) >= 0; })) {
+    if (cards.some(function (c) { return ["queued", "sending", "stored", "saving", "duplicate"].indexOf(c.state) >= 0; })) {
       e.preventDefault();
       e.returnValue = "";
     }
@@ -108,7 +108,7 @@
     Array.prototype.forEach.call(files, function (file) {
       counter += 1;
       var node = template.content.firstElementChild.cloneNode(true);
-      var card = { file: file, node: node, inputs: {}, state: "sending", uploadKey: null, saveWanted: false };
+      var card = { file: file, node: node, inputs: {}, state: "queued", uploadKey: null, saveWanted: false };
       node.querySelector(".file-name").textContent = file.name;
       var preview = node.querySelector(".file-preview");
       if (/^image\//.test(file.type)) {
@@ -132,7 +132,7 @@
         if (card.uploadKey) { save(card); } else { queueSend(card); }
       });
       node.querySelector(".file-remove").addEventListener("click", function () {
-        if (card.state === "sending" || card.state === "saving") { return; }
+        if (card.state === "queued" || card.state === "sending" || card.state === "saving") { return; }
         if (card.uploadKey) { discard(card); }
         cards.splice(cards.indexOf(card), 1);
         node.remove();
@@ -163,7 +163,7 @@
     return box;
   }
 
-  function waiting(c) { return c.state === "sending" || c.state === "stored" || c.state === "failed"; }
+  function waiting(c) { return ["queued", "sending", "stored", "failed"].indexOf(c.state) >= 0; }
 
   function refresh() {
     var count = cards.filter(function (c) { return waiting(c) && !c.saveWanted; }).length;
@@ -174,7 +174,9 @@
     var skipped = cards.filter(function (c) { return c.state === "skipped"; }).length;
     var failed = cards.filter(function (c) { return c.state === "failed"; }).length;
     var asking = cards.filter(function (c) { return c.state === "duplicate"; }).length;
-    var busy = cards.filter(function (c) { return c.state === "saving" || (c.state === "sending" && c.saveWanted); }).length;
+    var busy = cards.filter(function (c) {
+      return c.state === "saving" || ((c.state === "queued" || c.state === "sending") && c.saveWanted);
+    }).length;
     if (!busy && (done || failed || skipped || asking)) {
       var parts = [done + " added"];
       if (skipped) { parts.push(skipped + " not added (already in the catalog)"); }
@@ -238,7 +240,7 @@
 
   function setState(card, state, text) {
     card.state = state;
-    ["sending", "stored", "saving", "duplicate", "done", "skipped", "failed"].forEach(function (s) {
+    ["queued", "sending", "stored", "saving", "duplicate", "done", "skipped", "failed"].forEach(function (s) {
       card.node.classList.toggle(s, s === state);
     });
     var status = card.node.querySelector(".file-status");
@@ -284,7 +286,7 @@
   // Step 1, as soon as a file is chosen (a few at a time): a presigned form from the portal,
   // then the file straight to the storage with its progress bar; then its own metadata.
   function queueSend(card) {
-    setState(card, "sending", "Waiting to upload…");
+    setState(card, "queued", "Waiting to upload…");
     card.node.querySelector(".file-progress").value = 0;
     sending.push(card);
     pump();
@@ -292,7 +294,7 @@
   }
 
   function pump() {
-    var running = cards.filter(function (c) { return c.state === "sending" && c.sendingNow; }).length;
+    var running = cards.filter(function (c) { return c.state === "sending"; }).length;
     while (running < SENDING_AT_ONCE && sending.length) {
       running += 1;
       sendFile(sending.shift()).then(function () { pump(); refresh(); });
@@ -301,7 +303,6 @@
 
   function sendFile(card) {
     var progress = card.node.querySelector(".file-progress");
-    card.sendingNow = true;
     setState(card, "sending", "Preparing…");
     return send(uploadUrl, portalForm()).then(function (asked) {
       if (asked.status !== 201 || !asked.body || !asked.body.fields) { return fail(card, asked); }
@@ -328,7 +329,7 @@
           if (card.saveWanted) { return save(card); }
         });
       });
-    }).then(function () { card.sendingNow = false; });
+    });
   }
 
   function prefill(card) {
