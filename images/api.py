@@ -206,9 +206,11 @@ def create_image(event: Event) -> Response:
 def _on_duplicate(body: dict) -> str:
     """What to do when the file is already in the catalog: "keep" (store it too: the seed's
     behaviour, the default) or "refuse" (409 with duplicate_of, nothing stored)."""
-    value = body.get("on_duplicate")
-    if value in (None, "keep", "refuse"):
-        return value or "keep"
+    if "on_duplicate" not in body:
+        return "keep"
+    value = body["on_duplicate"]
+    if isinstance(value, str) and value in ("keep", "refuse"):  # null is not absent: the spec says string
+        return value
     raise catalog.InvalidField("on_duplicate", 'on_duplicate must be "keep" or "refuse".')
 
 

@@ -55,8 +55,10 @@ def test_refuse_is_a_409_with_duplicate_of_and_nothing_stored(aws):
     assert ImageRecord.count() == 1 and set(objects.list_objects("images/")) == before
     status, body = post(jpeg(color=(1, 2, 3)), on_duplicate="refuse")
     assert status == 201, body  # not a duplicate: stored
-    status, body = post(jpeg(), on_duplicate="sometimes")
-    assert status == 400, body
+    for wrong in ("sometimes", None, True, ["refuse"]):  # the spec says a string of two values: null too is a 400
+        status, body = post(jpeg(color=(9, 9, 9)), on_duplicate=wrong)
+        assert status == 400 and "on_duplicate" in body["msg"], body
+    assert ImageRecord.count() == 2
 
 
 def test_images_in_the_trash_count_and_say_so_and_a_purge_forgets_them(aws):
