@@ -207,12 +207,13 @@ def image_edit(*, actor: Actor, image_id: str, changes: Mapping[str, Any], expec
 
 
 def image_update(*, actor: Actor, image_id: str, meta: ImageMeta, expected_version: int | None = None,
-                 data: bytes | None = None, original_filename: str | None = None) -> ImageRecord:
+                 data: bytes | None = None, original_filename: str | None = None,
+                 on_duplicate: str = "keep") -> ImageRecord:
     """Set all the metadata (a validated ImageMeta) and, with `data`, the file: one new version."""
     fields = {"title": meta.title, "description": meta.description, "keywords": list(meta.keywords),
               "author": meta.author, "capture_date": meta.capture_date}
     return image_edit(actor=actor, image_id=image_id, changes=fields, expected_version=expected_version,
-                      data=data, original_filename=original_filename)
+                      data=data, original_filename=original_filename, on_duplicate=on_duplicate)
 
 
 def image_bulk_change(*, actor: Actor, image_id: str, action: str, value: Any,

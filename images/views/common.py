@@ -111,13 +111,3 @@ def added_json(record) -> JsonResponse:
         "change_url": reverse("images:change", args=[record.id]),
         "message": f"“{record.title}” was added.",
     }, status=201)
-
-
-def duplicate_note(record) -> str | None:
-    """A warning when a stored file is already in the catalog as another image (pages that
-    store first: the form without JavaScript and the change page's file replacement)."""
-    match = catalog.duplicate_of(record)
-    if match is None:
-        return None
-    return (f"Note: “{record.title}” is {match.describe()}, added by {match.record.creator} "
-            f"on {match.record.storage_date}. Both are kept; delete one if you meant the other.")

@@ -17,7 +17,8 @@ from images import catalog, media
 from images.catalog import idempotency
 from images.forms import META_FIELDS, AddImageForm, ChangeImageForm
 from images.identity import actor_for
-from images.views.common import added_json, duplicate_note, form_errors, load, read_upload, row, wants_json
+from images.views.common import added_json, form_errors, load, read_upload, row, wants_json
+from images.views.uploads import duplicate_json
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 def image_add(request):
     """One image without JavaScript; with it, one POST per file answered in JSON."""
     json_wanted = wants_json(request)
+    duplicate = None
     if request.method == "POST":
         form = AddImageForm(request.POST, request.FILES)
         record, too_large = None, False
@@ -38,7 +40,10 @@ def image_add(request):
                 meta = form.apply_core(file_meta=file_meta)
                 if meta is not None:
                     try:
-                        record = _create_once(request, form, meta, data, upload.name or "")
+                        record = _create_once(request, form, meta, data, upload.name or "",
+                                              "keep" if json_wanted else _on_duplicate(request))
+                    except catalog.DuplicateImage as exc:
+                        duplicate = _ask_about(form, exc, actor_for(request.user))
                     except (media.ImageInvalid, media.ImageTooLarge) as exc:
                         too_large = isinstance(exc, media.ImageTooLarge)
                         form.add_error("image", exc.message)
@@ -51,9 +56,6 @@ def image_add(request):
             if json_wanted:
                 return added_json(record)
             messages.success(request, f"The image “{record.title}” was added.")
-            note = duplicate_note(record)
-            if note:
-                messages.warning(request, note)
             if "_addanother" in request.POST:
                 return redirect("images:add")
             return redirect("images:list")
@@ -62,15 +64,30 @@ def image_add(request):
                                 status=413 if too_large else 400)
     else:
         form = AddImageForm()
-    return render(request, "images/image_add.html", {"form": form, "meta_fields": META_FIELDS})
+    return render(request, "images/image_add.html", {"form": form, "meta_fields": META_FIELDS,
+                                                     "duplicate": duplicate})
 
 
-def _create_once(request, form, meta, data: bytes, filename: str):
+def _on_duplicate(request) -> str:
+    """The forms store a file already in the catalog only once the person ticked "Keep both"
+    (the add page's JavaScript asks the same question after the upload, see views.uploads)."""
+    return "keep" if request.POST.get("on_duplicate") == "keep" else "refuse"
+
+
+def _ask_about(form, exc: catalog.DuplicateImage, actor: catalog.Actor) -> dict:
+    """Nothing was stored: the file field says so and the page shows the match to choose."""
+    form.add_error("image", f"Already in the catalog: this is {exc.duplicate.describe()}. Nothing was stored: "
+                            "use the existing image, or tick “Keep both”, choose the file again and save.")
+    return duplicate_json(exc.duplicate, actor)
+
+
+def _create_once(request, form, meta, data: bytes, filename: str, on_duplicate: str):
     """Create the image once per form token and file, however often the form is sent."""
     actor = actor_for(request.user)
 
     def create() -> dict:
-        return {"id": catalog.image_create(owner=actor, meta=meta, data=data, original_filename=filename).id}
+        return {"id": catalog.image_create(owner=actor, meta=meta, data=data, original_filename=filename,
+                                           on_duplicate=on_duplicate).id}
 
     token = form.cleaned_data.get("request_token")
     if not token:
@@ -89,7 +106,7 @@ def image_change(request, image_id: str):
     record = load(image_id)
     actor = actor_for(request.user)
     allowed = catalog.can_change(actor, record)
-    conflict = None
+    conflict = duplicate = None
     if request.method == "POST":
         if not allowed:
             raise PermissionDenied("Only the image's owner or staff may change it.")
@@ -104,7 +121,10 @@ def image_change(request, image_id: str):
                         actor=actor, image_id=record.id, meta=meta,
                         expected_version=form.cleaned_data["version"], data=data,
                         original_filename=(upload.name or "") if upload else None,
+                        on_duplicate=_on_duplicate(request),
                     )
+                except catalog.DuplicateImage as exc:
+                    duplicate = _ask_about(form, exc, actor)
                 except catalog.ImageConflict as exc:
                     log.info("conflict: image %s was changed by someone else first", record.id)
                     if exc.current is None:
@@ -124,9 +144,6 @@ def image_change(request, image_id: str):
                     replaced = updated.object_key != record.object_key
                     note = " and its file was replaced" if replaced else ""
                     messages.success(request, f"The image “{updated.title}” was changed{note}.")
-                    same = duplicate_note(updated) if replaced else None
-                    if same:
-                        messages.warning(request, same)
                     if "_continue" in request.POST:
                         return redirect("images:change", image_id=updated.id)
                     return redirect("images:list")
@@ -138,6 +155,7 @@ def image_change(request, image_id: str):
         "form": form,
         "allowed": allowed,
         "conflict": row(conflict, actor) if conflict else None,
+        "duplicate": duplicate,
     }
     return render(request, "images/image_change.html", context)
 

@@ -203,6 +203,14 @@ def test_portal_pages_have_no_serious_or_critical_axe_violations(catalog_user, n
         no_js.click("input[name=_save]")
     assert no_js.locator(".errornote").count() == 1 and no_js.locator(".errorlist").count() >= 1
     audit.check(no_js, "add (no JS, error)")
+    # The same question without JavaScript: the match, "use the existing image", "keep both".
+    no_js.set_input_files("#id_image", {"name": "again.png", "mimeType": "image/png", "buffer": png((40, 90, 160))})
+    no_js.fill("#id_title", "Again")
+    no_js.fill("#id_author", "Ada Axe")
+    with no_js.expect_navigation():
+        no_js.click("input[name=_save]")
+    assert no_js.locator(".duplicate-question input[name=on_duplicate]").count() == 1
+    audit.check(no_js, "add (no JS, already in the catalog)")
 
     page.goto(base + "/?creator=" + USER)
     row(page, TITLES[0]).locator("a.changelink").click()

@@ -302,6 +302,7 @@ def test_add_change_and_delete_work_without_javascript(people, new_context, arti
     added = row(page, "Plain form picture")
     assert added.locator("td.field-author").inner_text() == "Lee Wong"
     assert added.locator("td.field-capture_date").inner_text() == "2019-08-07"
+    added_link = added.locator("a.changelink").get_attribute("href")
     # A refused file says why, on the file field.
     page.goto(stack.portal_url + "/add/")
     page.set_input_files("#id_image", payload("fake.png", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/png"))
@@ -309,6 +310,21 @@ def test_add_change_and_delete_work_without_javascript(people, new_context, arti
     page.fill("#id_author", "X")
     page.click("input[name=_save]")
     assert "JPEG, PNG, GIF or WebP" in page.locator(".field-image .errorlist").inner_text()
+    # The same file again: the match is shown and nothing is stored until "Keep both" is ticked.
+    page.goto(stack.portal_url + "/add/")
+    page.set_input_files("#id_image", payload("again.jpg", jpeg_with_exif(), "image/jpeg"))
+    page.fill("#id_title", "Second copy")
+    page.click("input[name=_save]")
+    question = page.locator(".duplicate-question")
+    assert "the same file as “Plain form picture”" in question.inner_text()
+    assert question.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert question.locator("a.duplicate-use").get_attribute("href") == added_link
+    page.screenshot(path=str(artifacts_dir / "portal-add-duplicate-no-js.png"), full_page=True)
+    page.check("input[name=on_duplicate]")
+    page.set_input_files("#id_image", payload("again.jpg", jpeg_with_exif(), "image/jpeg"))
+    page.click("input[name=_save]")
+    assert "was added" in page.locator(".messagelist").inner_text()
+    assert row(page, "Second copy").count() == 1
     # Change, then delete through the confirmation page.
     page.goto(stack.portal_url + "/")
     row(page, "Plain form picture").locator("a.changelink").click()

@@ -373,29 +373,41 @@ def test_a_match_in_the_trash_shows_its_thumbnail_only_to_its_owner_and_staff(al
         assert (match["url"] == reverse("images:trash")) == sees, who
 
 
-def test_a_replacement_file_already_in_the_catalog_is_kept_and_named(alice):
+def test_a_replacement_file_already_in_the_catalog_asks_first_then_keeps_both_when_ticked(alice):
     existing = create(title="Harbour at dusk")
     record = create(title="Pier")
-    other = make_image("JPEG", size=(40, 30))
-    response = alice.post(reverse("images:change", args=[record.id]), {
-        "title": "Pier", "description": "", "keywords": "", "author": "Ana", "capture_date": "",
-        "version": record.version, "image": upload("n.jpg", other)}, follow=True)
-    assert not any("the same" in note for note in messages_of(response))  # a new picture: no note
+    url = reverse("images:change", args=[record.id])
+    fields = {"title": "Pier, edited", "description": "", "keywords": "", "author": "Ana", "capture_date": ""}
+    response = alice.post(url, {**fields, "version": record.version,
+                                "image": upload("n.jpg", make_image("JPEG", size=(40, 30)))}, follow=True)
+    assert response.context.get("duplicate") is None  # a new picture: no question
     changed = catalog.image_get(image_id=record.id)
-    response = alice.post(reverse("images:change", args=[record.id]), {
-        "title": "Pier", "description": "", "keywords": "", "author": "Ana", "capture_date": "",
-        "version": changed.version, "image": upload("p.png", objects.get_object(existing.object_key))}, follow=True)
-    notes = messages_of(response)
-    assert any("was changed" in note for note in notes)
-    assert any("the same file as “Harbour at dusk”" in note for note in notes), notes
+    same = objects.get_object(existing.object_key)
+    asked = alice.post(url, {**fields, "title": "Pier again", "version": changed.version,
+                             "image": upload("p.png", same)})
+    after = catalog.image_get(image_id=record.id)
+    assert asked.status_code == 200 and (after.version, after.title) == (changed.version, changed.title)  # nothing stored
+    html = asked.content.decode()
+    assert "the same file as" in asked.context["form"].errors["image"][0] and 'value="Pier again"' in html
+    assert objects.public_url(existing.thumbnail_key) in html and 'name="on_duplicate"' in html
+    assert reverse("images:change", args=[existing.id]) in html  # use the existing image
+    kept = alice.post(url, {**fields, "version": changed.version, "image": upload("p.png", same),
+                            "on_duplicate": "keep"}, follow=True)
+    assert any("its file was replaced" in note for note in messages_of(kept))
+    assert catalog.image_get(image_id=record.id).sha256 == existing.sha256
 
 
-def test_the_form_without_javascript_keeps_a_duplicate_and_says_so(alice):
+def test_the_form_without_javascript_asks_before_storing_a_duplicate(alice):
     existing = create(title="Harbour at dusk")
-    response = alice.post(reverse("images:add"), {"title": "Again", "author": "Ana", "image": upload(
-        "again.png", objects.get_object(existing.object_key))}, follow=True)
-    notes = messages_of(response)
-    assert any("the same file as “Harbour at dusk”" in note for note in notes), notes
+    same = objects.get_object(existing.object_key)
+    asked = alice.post(reverse("images:add"), {"title": "Again", "author": "Ana", "image": upload("again.png", same)})
+    assert asked.status_code == 200 and len(catalog.image_list().items) == 1
+    html = asked.content.decode()
+    assert "the same file as “Harbour at dusk”" in html and objects.public_url(existing.thumbnail_key) in html
+    assert "Keep both" in html and "Use the existing image" in html
+    kept = alice.post(reverse("images:add"), {"title": "Again", "author": "Ana", "on_duplicate": "keep",
+                                              "image": upload("again.png", same)}, follow=True)
+    assert any("was added" in note for note in messages_of(kept)) and len(catalog.image_list().items) == 2
 
 
 # ------------------------------------------------------------ change
