@@ -46,6 +46,7 @@ def prepare_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int) ->
     if not size:
         raise ImageInvalid("The file is empty.")
 
+    _check_png_chunk_sizes(source, size)
     with _open(source) as probe:
         if probe.format == "MPO":
             # A camera's multi-picture JPEG: keep the first picture only. The others carry
@@ -110,6 +111,30 @@ def _open(f: BinaryIO) -> Image.Image:
         raise ImageInvalid(NOT_AN_IMAGE) from exc
     except Exception as exc:
         raise ImageInvalid(DAMAGED) from exc
+
+
+# Pillow reads each PNG chunk but the picture's own (IDAT, and APNG's fdAT) whole, some twice
+# over, so one crafted 200 MB chunk of text or private data would cost twice its size. No real
+# metadata (EXIF, XMP, an ICC profile, text) comes near this; the location stripping reads text
+# chunks with the same limit.
+PNG_MAX_METADATA_CHUNK = 16 << 20
+
+
+def _check_png_chunk_sizes(f: BinaryIO, size: int) -> None:
+    """Refuse a PNG with a metadata chunk over PNG_MAX_METADATA_CHUNK before Pillow reads it
+    (only the 8-byte chunk headers are read here; a damaged file is left to the checks after)."""
+    if read_at(f, 0, 8) != b"\x89PNG\r\n\x1a\n":
+        return
+    try:
+        for kind, start, end in png_chunks(f, size):
+            length = end - start - 12
+            if kind not in (b"IDAT", b"fdAT") and length > PNG_MAX_METADATA_CHUNK:
+                name = kind.decode("latin-1") if _CHUNK_TYPE.fullmatch(kind) else "metadata"
+                raise ImageInvalid(
+                    f"The PNG file holds a {name} chunk of {length / (1 << 20):.1f} MB; chunks other than "
+                    f"the picture (metadata, text, profiles) may have at most {PNG_MAX_METADATA_CHUNK >> 20} MB.")
+    except ValueError:
+        return
 
 
 def _verify_png(f: BinaryIO) -> None:

@@ -410,6 +410,39 @@ def test_a_file_is_verified_like_its_bytes_without_being_read_whole(tmp_path):
     assert (from_file.sha256, from_file.pixel_hash) == (from_bytes.sha256, from_bytes.pixel_hash)
 
 
+def test_a_png_metadata_chunk_over_the_limit_is_refused_before_pillow_reads_it(tmp_path, monkeypatch):
+    # Pillow reads every chunk but IDAT whole: a crafted 17 MiB private chunk is refused from
+    # its 8-byte header, on a file, without reading it.
+    from images.media import verify
+
+    small = encode(picture(), "PNG")
+    idat = small.index(b"IDAT") - 4  # the chunk goes before it: Pillow would read it while opening
+    path = tmp_path / "crafted.png"
+    with path.open("wb") as out:
+        out.write(small[:idat])
+        body = bytes(17 << 20)
+        out.write(png_chunk(b"prVt", body))
+        del body
+        out.write(small[idat:])
+    with path.open("rb") as f:
+        tracemalloc.start()
+        try:
+            with pytest.raises(ImageInvalid, match=r"a prVt chunk of 17\.0 MB; .* at most 16 MB"):
+                prepare(f)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 1 * MB, peak
+    # The boundary, on a smaller limit: at the limit passes (text, after the pixels too), over it does not.
+    monkeypatch.setattr(verify, "PNG_MAX_METADATA_CHUNK", 4096)
+    iend = small.rindex(b"IEND") - 4
+    at_limit = png_chunk(b"tEXt", b"Comment\x00" + b"x" * (4096 - 8))
+    assert prepare(small[:iend] + at_limit + small[iend:]).width == 64
+    over = png_chunk(b"tEXt", b"Comment\x00" + b"x" * (4097 - 8))
+    with pytest.raises(ImageInvalid, match="a tEXt chunk of "):
+        prepare(small[:iend] + over + small[iend:])
+
+
 def test_a_png_written_as_one_idat_chunk_is_checked_without_reading_it_whole():
     # PNG optimisers write one IDAT chunk: Pillow's own verify() would read it whole, twice.
     raw = (bytes(range(256)) * 62000)[:2300 * 2300 * 3]
