@@ -4,8 +4,9 @@
 .PHONY: bench
 
 SIZES ?= 1000 10000 100000
+BENCH_OUT ?= benchmarks/search.json
 
 # Items read by lists and searches, ours beside the seed's full-table Scan, for each size:
-# benchmarks/search.json and a table (scripts/bench_search.py says how).
+# $(BENCH_OUT) and a table (scripts/bench_search.py says how).
 bench: venv
-	$(PY) scripts/bench_search.py --sizes $(SIZES) --out benchmarks/search.json
+	$(PY) scripts/bench_search.py --sizes $(SIZES) --out $(BENCH_OUT)

@@ -377,8 +377,9 @@ def portal_pages(act: Act, client) -> None:
     def code(username: str) -> str:
         return [m["code"] for m in mailbox.messages(username) if m["code"]][-1]
 
-    def upload(fmt: str = "PNG") -> SimpleUploadedFile:
-        return SimpleUploadedFile("p.png", make_image(fmt), content_type="image/png")
+    def upload(fmt: str = "PNG", color=(12, 120, 201)) -> SimpleUploadedFile:
+        # A picture of its own: the form asks before storing one already in the catalog.
+        return SimpleUploadedFile("p.png", make_image(fmt, color=color), content_type="image/png")
 
     cognito.admin_create_user("alice", "alice@example.com", PASSWORD)
     with act():
@@ -420,7 +421,7 @@ def portal_pages(act: Act, client) -> None:
         change = reverse("images:change", args=[record.id])
         assert client.get(change).status_code == 200
         changed = client.post(change, {"title": "Harbour 2", "author": "Ana", "version": record.version,
-                                       "image": upload("JPEG")})
+                                       "image": upload("JPEG", color=(31, 161, 92))})
         assert changed.status_code == 302, changed
         with replies_lost():  # the commit's reply is lost: one read of the history entry settles it
             settled = client.post(change, {"title": "Harbour 3", "author": "Ana", "version": record.version + 1})
