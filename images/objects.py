@@ -1,10 +1,10 @@
 """The S3 side of the catalog: one key scheme, put/get/delete with boto3, and the CDN
 invalidation that makes a delete or a replacement take effect at once. Django-free.
 
-Key scheme: every file version has its own key, never overwritten, named by the image and the
-sha256 of the stored bytes: images/<id>/<sha256>.<ext> and thumbnails/<id>/<sha256>.jpg. So an
-object can be served `immutable` (caches never hold a stale picture: a new file is a new URL),
-and a key names its bytes (the sweep can check a record against its object).
+Key scheme: every file version has its own key, never overwritten, named by the image and a
+random token made for that version: images/<id>/<token>.<ext> and thumbnails/<id>/<token>.jpg.
+So an object can be served `immutable` (caches never hold a stale picture: a new file is a new
+URL); the record keeps the file's sha256 beside its key.
 """
 
 from __future__ import annotations
@@ -31,14 +31,14 @@ TRASH_PREFIX = "trash/"
 PUBLIC_PREFIXES = (IMAGES_PREFIX, THUMBNAILS_PREFIX)
 
 
-def image_key(image_id: str, sha256: str, extension: str) -> str:
+def image_key(image_id: str, token: str, extension: str) -> str:
     """The key of one version of an image's file."""
-    return f"{IMAGES_PREFIX}{image_id}/{sha256}.{extension}"
+    return f"{IMAGES_PREFIX}{image_id}/{token}.{extension}"
 
 
-def thumbnail_key(image_id: str, sha256: str) -> str:
-    """The key of the thumbnail of one version of an image's file (named by the file's hash)."""
-    return f"{THUMBNAILS_PREFIX}{image_id}/{sha256}.jpg"
+def thumbnail_key(image_id: str, token: str) -> str:
+    """The key of the thumbnail of one version of an image's file (named by the same token)."""
+    return f"{THUMBNAILS_PREFIX}{image_id}/{token}.jpg"
 
 
 def trash_key(key: str) -> str:
