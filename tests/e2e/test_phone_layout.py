@@ -142,6 +142,13 @@ def test_every_page_fits_a_phone(phone_user, new_context, artifacts_dir):
     assert "YYYY-MM-DD" in page.locator("#id_capture_date_helptext").inner_text()
     on_screen(page, "#id_title")
     on_screen(page, ".submit-row input[name=_save]")
+    # A replacement file already in the catalog (the first image's): the question fits too.
+    page.set_input_files("#id_image", {"name": "p0.png", "mimeType": "image/png", "buffer": png((0, 90, 160))})
+    page.click(".submit-row input[name=_continue]")
+    assert "Already in the catalog" in page.locator(".duplicate-question").inner_text()
+    fits(page, "phone-change-duplicate", artifacts_dir)
+    on_screen(page, ".duplicate-question a.duplicate-use")
+    on_screen(page, ".duplicate-question input[name=on_duplicate]")
 
     page.click(".submit-row a.deletelink")
     fits(page, "phone-delete", artifacts_dir)
