@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import create_user, sign_in
-from tests.helpers import b64, make_image
+from tests.helpers import b64, make_image, unique_color
 
 pytestmark = pytest.mark.e2e
 
@@ -167,7 +167,7 @@ def test_a_replaced_file_shows_at_once_in_the_browser(local_stack, owner, new_co
     old_url = image["object_url"]
     page = new_context().new_page()
     sign_in(page, local_stack, username, PASSWORD, next_path=f"/{image['id']}/change/")
-    replacement = make_image("JPEG", size=(90, 30), color=(0, 0, 250))
+    replacement = make_image("JPEG", size=(90, 30), color=unique_color())
     page.set_input_files("input[name=image]", files=[{"name": "blue.jpg", "mimeType": "image/jpeg",
                                                       "buffer": replacement}])
     with page.expect_navigation():

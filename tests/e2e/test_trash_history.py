@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import create_user, sign_in
-from tests.helpers import make_image
+from tests.helpers import make_image, unique_color
 
 pytestmark = pytest.mark.e2e
 
@@ -32,8 +32,8 @@ def test_one_image_through_a_whole_life_on_both_faces(local_stack, new_context, 
     api = local_stack.api_url
     title = f"Tidepool {uuid.uuid4().hex[:8]}"
     first, second = tmp_path / "first.png", tmp_path / "second.jpg"
-    first.write_bytes(make_image("PNG", size=(40, 30)))
-    second.write_bytes(make_image("JPEG", size=(50, 40)))
+    first.write_bytes(make_image("PNG", size=(40, 30), color=unique_color()))
+    second.write_bytes(make_image("JPEG", size=(50, 40), color=unique_color()))
 
     # The pages' plain forms (the add page's multi-file script is issue 11's, tested there).
     page = new_context(java_script_enabled=False).new_page()
