@@ -87,6 +87,9 @@ class LocalStack:
     api_port: int = 8001
     quiet: bool = False
     emulator_args: tuple[str, ...] = ()  # e.g. ("--s3-list-bucket", "deny")
+    # Keep the emulator's state in state_dir across restarts (`make run`). Test stacks that are
+    # never restarted skip it: each save pickles every object, 100 MB images included.
+    persist: bool = True
     env: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen] = field(default_factory=list)
 
@@ -129,9 +132,9 @@ class LocalStack:
             # trigger confirms; no mail); AWS requires the emailed code by default.
             "API_SIGNUP_REQUIRES_CONFIRMATION": os.environ.get("API_SIGNUP_REQUIRES_CONFIRMATION", "false"),
         }
+        keep = ("--state", str(self.state_dir / "emulator-state.pickle")) if self.persist else ()
         process = self._spawn(
-            "emulator", "-m", "local.emulator", "--port", str(self.emulator_port),
-            "--state", str(self.state_dir / "emulator-state.pickle"), *self.emulator_args,
+            "emulator", "-m", "local.emulator", "--port", str(self.emulator_port), *keep, *self.emulator_args,
         )
         wait_for_http(f"{self.emulator_url}/_local/health", process=process)
         # Resources are made by a child so this process's config stays untouched.

@@ -26,9 +26,10 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 @contextlib.contextmanager
 def running_stack(state_dir: Path, **options) -> Iterator[LocalStack]:
-    """The emulator, the portal and the REST API on free ports, stopped on exit."""
+    """The emulator, the portal and the REST API on free ports, stopped on exit (never
+    restarted, so the emulator keeps its state in memory only)."""
     stack = LocalStack(state_dir=state_dir, emulator_port=free_port(), portal_port=free_port(),
-                       api_port=free_port(), quiet=True, **options)
+                       api_port=free_port(), quiet=True, persist=False, **options)
     try:
         stack.start_emulator()
         stack.start_faces()

@@ -41,7 +41,7 @@ def procfile_command(port: int) -> list[str]:
 @pytest.fixture(scope="module")
 def slow_stack(tmp_path_factory):
     stack = LocalStack(state_dir=tmp_path_factory.mktemp("slow-stack"), emulator_port=free_port(),
-                       portal_port=free_port(), api_port=free_port(), quiet=True)
+                       portal_port=free_port(), api_port=free_port(), quiet=True, persist=False)
     os.environ[READ_DELAY_ENV] = str(READ_DELAY)
     try:
         stack.start_emulator()

@@ -16,8 +16,8 @@ import pytest
 import requests
 from PIL import Image
 
-from local.stack import ROOT, LocalStack, free_port
-from tests.e2e.conftest import create_user, sign_in
+from local.stack import ROOT
+from tests.e2e.conftest import create_user, running_stack, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -58,14 +58,8 @@ def choose_action(page, titles: list[str], action: str) -> None:
 def own_stack(tmp_path_factory):
     """A stack of this module's own: its pages count and search the whole catalog (sidebar
     counts, "harbour" finds one row), which other modules' images would change."""
-    stack = LocalStack(state_dir=tmp_path_factory.mktemp("portal-stack"), emulator_port=free_port(),
-                       portal_port=free_port(), api_port=free_port(), quiet=True)
-    try:
-        stack.start_emulator()
-        stack.start_faces()
+    with running_stack(tmp_path_factory.mktemp("portal-stack")) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(scope="module")
