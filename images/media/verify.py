@@ -32,7 +32,7 @@ from images.media.base import (
 from images.media.files import CHUNK, as_file, read_at, sha256_of, size_of, spliced
 from images.media.location import strip_location
 from images.media.location.jpeg import mpo_first_picture
-from images.media.location.png import png_chunks
+from images.media.location.png import PNG_MAX_METADATA_CHUNK, png_chunks
 
 
 def prepare_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int) -> PreparedImage:
@@ -113,16 +113,11 @@ def _open(f: BinaryIO) -> Image.Image:
         raise ImageInvalid(DAMAGED) from exc
 
 
-# Pillow reads each PNG chunk but the picture's own (IDAT, and APNG's fdAT) whole, some twice
-# over, so one crafted 200 MB chunk of text or private data would cost twice its size. No real
-# metadata (EXIF, XMP, an ICC profile, text) comes near this; the location stripping reads text
-# chunks with the same limit.
-PNG_MAX_METADATA_CHUNK = 16 << 20
-
-
 def _check_png_chunk_sizes(f: BinaryIO, size: int) -> None:
-    """Refuse a PNG with a metadata chunk over PNG_MAX_METADATA_CHUNK before Pillow reads it
-    (only the 8-byte chunk headers are read here; a damaged file is left to the checks after)."""
+    """Refuse a PNG with a metadata chunk over PNG_MAX_METADATA_CHUNK before Pillow reads it:
+    Pillow reads every chunk but the pixels' (IDAT, APNG's fdAT) whole, some twice, and no real
+    metadata comes near the limit. Only the 8-byte chunk headers are read here; a damaged file
+    is left to the checks after."""
     if read_at(f, 0, 8) != b"\x89PNG\r\n\x1a\n":
         return
     try:

@@ -20,7 +20,8 @@ from images.media.files import Plan, read_at
 # How far a compressed text chunk is inflated to look for GPS: a fixed bound, not one that grows
 # with the file. Pillow refuses a file with a compressed text chunk over 1 MiB when it decodes
 # it, and the check after decoding fails closed, so nothing cut off here is ever published.
-_TEXT_LIMIT = 16 << 20
+# The same bound caps any PNG metadata chunk (images.media.verify refuses bigger ones).
+PNG_MAX_METADATA_CHUNK = 16 << 20
 
 
 def png_chunks(f: BinaryIO, size: int) -> Iterator[tuple[bytes, int, int]]:
@@ -78,7 +79,7 @@ def strip_png(f: BinaryIO, size: int) -> Plan | None:
                 changed = True
                 continue
         elif kind in (b"tEXt", b"zTXt", b"iTXt"):
-            keyword, text = _png_text(kind, read_at(f, start + 8, end - 4), _TEXT_LIMIT)
+            keyword, text = _png_text(kind, read_at(f, start + 8, end - 4), PNG_MAX_METADATA_CHUNK)
             if _png_text_has_gps(keyword, text):
                 changed = True
                 continue
