@@ -24,6 +24,7 @@ EDIT_SECONDS = 3.0  # at least this long, and until each face saved at least twi
 MAX_SECONDS = 45.0  # but never longer (a slow, shared machine)
 MAX_EDITS = 300
 API_PAUSE = 0.1
+PORTAL_TURN = 2.0  # the longest the API writer waits for the portal's next save
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +89,7 @@ def test_two_faces_editing_one_image_at_once_lose_no_update(local_stack, owner):
     change_url = f"{local_stack.portal_url}/{image_id}/change/"
     won = {"api": [], "portal": []}
     refused = {"api": 0, "portal": 0}
+    portal_won = threading.Event()  # set on each portal save, cleared when the API yields for one
     start = time.monotonic()
 
     def done() -> bool:
@@ -98,6 +100,11 @@ def test_two_faces_editing_one_image_at_once_lose_no_update(local_stack, owner):
         for n in range(MAX_EDITS):
             if done():
                 return
+            if not won["portal"] or refused["portal"] >= 3 * len(won["portal"]):
+                # The portal's read-edit-save takes longer than a program's pause: on a loaded
+                # machine it can lose every race. Give it a turn now and then, bounded.
+                portal_won.clear()
+                portal_won.wait(PORTAL_TURN)
             title = f"api {n}"
             reply = requests.put(f"{local_stack.api_url}/images", headers=auth, timeout=30,
                                  json={"id": image_id, "title": title})
@@ -120,6 +127,7 @@ def test_two_faces_editing_one_image_at_once_lose_no_update(local_stack, owner):
                 "version": _field(page.text, "version"), "_save": "Save"})
             if reply.status_code == 302:
                 won["portal"].append(description)
+                portal_won.set()
             else:
                 assert reply.status_code == 200 and "Someone else changed this image" in reply.text, reply.text[:300]
                 refused["portal"] += 1
