@@ -32,8 +32,12 @@ run: venv
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# Both cores (pytest-xdist), a test file per worker at a time: each worker starts its own local
+# stack and browser when a test needs one. PYTEST_WORKERS=0 runs serially.
+PYTEST_WORKERS ?= 2
+
 test: venv browser $(TEST_PREREQUISITES)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .local test-artifacts dist

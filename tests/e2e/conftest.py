@@ -4,6 +4,7 @@ Debian Chromium driven by Playwright, and helpers to make Cognito users and sign
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,8 +48,13 @@ def local_stack(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def playwright_instance():
+    """Playwright's sync API keeps an asyncio loop running in this thread until the session
+    ends, and Django refuses ORM calls while a loop runs. Under pytest-xdist a worker that ran
+    a browser test goes on to Django tests (the fault matrix's portal face), so the test process
+    allows them: no async code runs in it (stacks started later inherit the flag, unused there)."""
     from playwright.sync_api import sync_playwright
 
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as p:
         yield p
 
