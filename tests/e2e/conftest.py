@@ -4,7 +4,6 @@ Debian Chromium driven by Playwright, and helpers to make Cognito users and sign
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,20 +45,19 @@ def local_stack(tmp_path_factory):
         yield stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_instance():
-    """Playwright's sync API keeps an asyncio loop running in this thread until the session
-    ends, and Django refuses ORM calls while a loop runs. Under pytest-xdist a worker that ran
-    a browser test goes on to Django tests (the fault matrix's portal face), so the test process
-    allows them: no async code runs in it (stacks started later inherit the flag, unused there)."""
+    """Playwright's sync API keeps an asyncio loop running in this thread while it is open, and
+    Django refuses ORM calls while a loop runs; under pytest-xdist a worker goes on from a
+    browser module to Django tests (the fault matrix's portal face). So the loop lives for one
+    module, not the session (a browser starts in about a second)."""
     from playwright.sync_api import sync_playwright
 
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_instance):
     """Debian's Chromium, headless (never a downloaded browser). Playwright's launch() gives
     it a fresh temporary profile of its own, deleted on close."""
