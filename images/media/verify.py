@@ -33,6 +33,7 @@ from images.media.files import CHUNK, as_file, read_at, sha256_of, size_of, spli
 from images.media.location import strip_location
 from images.media.location.jpeg import mpo_first_picture
 from images.media.location.png import PNG_MAX_METADATA_CHUNK, png_chunks
+from images.media.structure import check_structure
 
 
 def prepare_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int) -> PreparedImage:
@@ -46,6 +47,8 @@ def prepare_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int) ->
     if not size:
         raise ImageInvalid("The file is empty.")
 
+    # The structure first: its walk stops at its limits, the chunk-size check's does not.
+    check_structure(source, size)
     _check_png_chunk_sizes(source, size)
     with _open(source) as probe:
         if probe.format == "MPO":
