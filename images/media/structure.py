@@ -28,6 +28,7 @@ PNG_MAX_OTHER_CHUNKS = 256
 # PNG: pixel chunks. libpng writes 8 KiB IDATs (25,600 in a 200 MiB file), other writers
 # 32 KiB to whole-file ones; 64 Ki chunks even at 4 KiB each is 256 MiB, past the byte limit.
 PNG_MAX_PIXEL_CHUNKS = 65_536
+PNG_MAX_CHUNKS = PNG_MAX_OTHER_CHUNKS + PNG_MAX_PIXEL_CHUNKS + MAX_FRAMES + 1
 
 # JPEG: marker segments in the whole file, scans' segments included. A camera JPEG has about 15
 # (APPn, DQT, SOF, DHT, SOS); a progressive one adds a DHT and an SOS per scan; extended XMP and
