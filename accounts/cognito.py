@@ -6,6 +6,7 @@ pool's group. Cognito's refusals come out as AppError subclasses. Django-free.""
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from accounts.pool import PASSWORD_RULES_TEXT
 from common.claims import groups as claim_groups
 from common.config import get_config
 from common.errors import AppError, Conflict, InvalidInput, NotAuthenticated, ServiceUnavailable
+
+log = logging.getLogger(__name__)
 
 
 class InvalidCredentials(NotAuthenticated):
@@ -122,6 +125,21 @@ _ERRORS: dict[str, type[AppError]] = {
     "CodeDeliveryFailureException": ServiceUnavailable,
 }
 
+# Cognito being busy or failing on its side, or our trigger failing (it refuses when DynamoDB
+# does, and nothing was changed): try again later (503).
+_BUSY = {"InternalErrorException", "ServiceUnavailable", "ServiceUnavailableException", "RequestTimeout",
+         "RequestTimeoutException", "ThrottlingException", "UserLambdaValidationException",
+         "UnexpectedLambdaException"}
+
+
+class CognitoFault(AppError):
+    """Cognito refused in a way this code does not expect: a fault to fix, not a busy service."""
+
+    code = "fault"
+    status = 500
+    default_message = "Sign-in is not working right now because of an error on our side; it has been logged."
+
+
 _clients: dict[tuple[str, str | None], object] = {}
 _clients_lock = threading.Lock()
 
@@ -152,7 +170,13 @@ def _boundary(**overrides: type[AppError]) -> Iterator[None]:
             raise mapped() from exc
         if code in ("InvalidParameterException", "ValidationException"):
             raise InvalidInput(message) from exc
-        raise ServiceUnavailable() from exc
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        if code in _BUSY or "Throttl" in code or status >= 500:
+            raise ServiceUnavailable() from exc
+        # Anything else (an unknown code: a misconfigured pool or client, missing permission)
+        # is our fault, not a busy service: logged with its code, answered as a 500.
+        log.error("cognito refused with %s (HTTP %s): %s", code, status, message)
+        raise CognitoFault() from exc
     except BotoCoreError as exc:
         raise ServiceUnavailable() from exc
 
