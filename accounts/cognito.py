@@ -17,6 +17,7 @@ from pycognito.aws_srp import AWSSRP
 from pycognito.exceptions import ForceChangePasswordException
 
 from accounts.pool import PASSWORD_RULES_TEXT
+from accounts.usernames import new_username, sign_in_name
 from common.claims import groups as claim_groups
 from common.config import get_config
 from common.errors import AppError, Conflict, InvalidInput, NotAuthenticated, ServiceUnavailable
@@ -205,6 +206,7 @@ def sign_up(username: str, email: str, password: str, *, metadata: dict[str, str
     """Register a user; Cognito emails the confirmation code unless the PreSignUp trigger
     (accounts.triggers) confirms the user, given `metadata`."""
     config = get_config()
+    username = new_username(username)
     extra = {"ClientMetadata": metadata} if metadata else {}
     with _boundary():
         result = _client().sign_up(
@@ -240,6 +242,7 @@ def resend_code(username: str) -> str | None:
 def sign_in(username: str, password: str) -> Tokens:
     """Sign in with SRP; InvalidCredentials for a wrong password or an unknown user."""
     config = get_config()
+    username = sign_in_name(username)
     srp = AWSSRP(username=username, password=password, pool_id=config.cognito_user_pool_id,
                  client_id=config.cognito_client_id, client=_client())
     try:
@@ -319,6 +322,7 @@ def admin_create_user(username: str, email: str, password: str, staff: bool = Fa
     """Create a confirmed user with a permanent password (optionally staff); return its sub."""
     config = get_config()
     cognito = _client()
+    username = new_username(username)
     with _boundary():
         user = cognito.admin_create_user(
             UserPoolId=config.cognito_user_pool_id,
