@@ -102,3 +102,17 @@ def test_the_local_cognito_stand_in_refuses_what_the_rule_refuses(aws, name):
         idp.sign_up(ClientId=aws.cognito_client_id, Username=name, Password=PASSWORD,
                     UserAttributes=[{"Name": "email", "Value": "x@example.com"}])
     assert _local_users(aws) == []
+
+
+@pytest.mark.parametrize("name", ["demo", "Carol.B", "a@b+c-d_e", "x" * 128, "x" * 129, "", *LOOK_ALIKES])
+def test_the_contract_pattern_for_new_usernames_is_the_rule(name):
+    # infra/openapi.yaml is what Schemathesis and clients read: as strict as the handler.
+    import re
+
+    import yaml
+
+    from accounts.usernames import is_new_username
+    from tests.infra.hcl import OPENAPI
+
+    pattern = yaml.safe_load(OPENAPI.read_text())["components"]["schemas"]["NewUsername"]["pattern"]
+    assert bool(re.search(pattern, name)) == is_new_username(name.lower())
