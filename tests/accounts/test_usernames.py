@@ -116,3 +116,16 @@ def test_the_contract_pattern_for_new_usernames_is_the_rule(name):
 
     pattern = yaml.safe_load(OPENAPI.read_text())["components"]["schemas"]["NewUsername"]["pattern"]
     assert bool(re.search(pattern, name)) == is_new_username(name.lower())
+
+
+@pytest.mark.parametrize("name,allowed", [("demo", True), ("ＤＥＭＯ", False), ("dеmo", False), ("Demo", False)])
+def test_the_pre_sign_up_trigger_refuses_what_the_rule_refuses(aws, name, allowed):
+    # Where the trigger is attached it also holds for a direct call to Cognito's public SignUp.
+    from accounts import triggers
+
+    event = {"triggerSource": "PreSignUp_SignUp", "userName": name, "request": {}, "response": {}}
+    if allowed:
+        assert triggers.pre_sign_up(event) is event
+    else:
+        with pytest.raises(ValueError, match="ASCII"):
+            triggers.pre_sign_up(event)
