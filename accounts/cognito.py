@@ -6,6 +6,7 @@ pool's group. Cognito's refusals come out as AppError subclasses. Django-free.""
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,9 +17,12 @@ from pycognito.aws_srp import AWSSRP
 from pycognito.exceptions import ForceChangePasswordException
 
 from accounts.pool import PASSWORD_RULES_TEXT
+from accounts.usernames import new_username, sign_in_name
 from common.claims import groups as claim_groups
 from common.config import get_config
 from common.errors import AppError, Conflict, InvalidInput, NotAuthenticated, ServiceUnavailable
+
+log = logging.getLogger(__name__)
 
 
 class InvalidCredentials(NotAuthenticated):
@@ -122,6 +126,21 @@ _ERRORS: dict[str, type[AppError]] = {
     "CodeDeliveryFailureException": ServiceUnavailable,
 }
 
+# Cognito being busy or failing on its side, or our trigger failing (it refuses when DynamoDB
+# does, and nothing was changed): try again later (503).
+_BUSY = {"InternalErrorException", "ServiceUnavailable", "ServiceUnavailableException", "RequestTimeout",
+         "RequestTimeoutException", "ThrottlingException", "UserLambdaValidationException",
+         "UnexpectedLambdaException"}
+
+
+class CognitoFault(AppError):
+    """Cognito refused in a way this code does not expect: a fault to fix, not a busy service."""
+
+    code = "fault"
+    status = 500
+    default_message = "Sign-in is not working right now because of an error on our side; it has been logged."
+
+
 _clients: dict[tuple[str, str | None], object] = {}
 _clients_lock = threading.Lock()
 
@@ -152,7 +171,13 @@ def _boundary(**overrides: type[AppError]) -> Iterator[None]:
             raise mapped() from exc
         if code in ("InvalidParameterException", "ValidationException"):
             raise InvalidInput(message) from exc
-        raise ServiceUnavailable() from exc
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        if code in _BUSY or "Throttl" in code or status >= 500:
+            raise ServiceUnavailable() from exc
+        # Anything else (an unknown code: a misconfigured pool or client, missing permission)
+        # is our fault, not a busy service: logged with its code, answered as a 500.
+        log.error("cognito refused with %s (HTTP %s): %s", code, status, message)
+        raise CognitoFault() from exc
     except BotoCoreError as exc:
         raise ServiceUnavailable() from exc
 
@@ -181,6 +206,7 @@ def sign_up(username: str, email: str, password: str, *, metadata: dict[str, str
     """Register a user; Cognito emails the confirmation code unless the PreSignUp trigger
     (accounts.triggers) confirms the user, given `metadata`."""
     config = get_config()
+    username = new_username(username)
     extra = {"ClientMetadata": metadata} if metadata else {}
     with _boundary():
         result = _client().sign_up(
@@ -216,6 +242,7 @@ def resend_code(username: str) -> str | None:
 def sign_in(username: str, password: str) -> Tokens:
     """Sign in with SRP; InvalidCredentials for a wrong password or an unknown user."""
     config = get_config()
+    username = sign_in_name(username)
     srp = AWSSRP(username=username, password=password, pool_id=config.cognito_user_pool_id,
                  client_id=config.cognito_client_id, client=_client())
     try:
@@ -295,6 +322,7 @@ def admin_create_user(username: str, email: str, password: str, staff: bool = Fa
     """Create a confirmed user with a permanent password (optionally staff); return its sub."""
     config = get_config()
     cognito = _client()
+    username = new_username(username)
     with _boundary():
         user = cognito.admin_create_user(
             UserPoolId=config.cognito_user_pool_id,

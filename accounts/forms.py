@@ -8,6 +8,7 @@ from django.core.validators import RegexValidator
 
 from accounts import cognito, throttle
 from accounts.pool import PASSWORD_POLICY, PASSWORD_RULES_TEXT
+from accounts.usernames import new_username
 from common.config import get_config
 from common.errors import AppError
 
@@ -112,6 +113,12 @@ class SignUpForm(PasswordsMatchMixin, forms.Form):
     email = forms.EmailField(label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     password1 = _new_password()
     password2 = _confirmation()
+
+    def clean_username(self) -> str:
+        try:
+            return new_username(self.cleaned_data["username"])
+        except AppError as exc:
+            raise forms.ValidationError(exc.message, code="invalid") from exc
 
 
 class ConfirmForm(forms.Form):

@@ -37,7 +37,8 @@ class SessionsEnded(Model):
 
     session_key = UnicodeAttribute(hash_key=True)
     at = NumberAttribute()
-    expires_at = TTLAttribute()
+    # Unset from now on (accounts.sessions.end_sessions); marks written before still carry one.
+    expires_at = TTLAttribute(null=True)
 
 
 class SignInAttempts(Model):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 
-from django.conf import settings
 from django.contrib.sessions.backends.base import CreateError, SessionBase, UpdateError
 from pynamodb.exceptions import DoesNotExist, PutError
 
@@ -20,14 +19,14 @@ def _ended_key(username: str) -> str:
 
 def end_sessions(username: str) -> None:
     """Mark every current session of the user as ended: the user's session auth hash
-    (accounts.models.User) changes, so Django signs each one out at its next request."""
-    now = time.time()
-    SessionsEnded(_ended_key(username), at=now,
-                  expires_at=datetime.fromtimestamp(now + settings.SESSION_COOKIE_AGE, timezone.utc)).save()
+    (accounts.models.User) changes, so Django signs each one out at its next request.
+    The mark never expires: every session made after it carries a hash built from it, and
+    would be signed out if it went (one small item per user who ever changed a password)."""
+    SessionsEnded(_ended_key(username), at=time.time()).save()
 
 
 def sessions_ended_at(username: str) -> float | None:
-    """When the user's sessions were last ended, if within a session's lifetime."""
+    """When the user's sessions were last ended, if ever."""
     try:
         return SessionsEnded.get(_ended_key(username), consistent_read=True).at
     except DoesNotExist:

@@ -12,13 +12,18 @@ from __future__ import annotations
 import logging
 
 from accounts.pool import INSTANT_SIGN_UP_METADATA
+from accounts.usernames import USERNAME_RULES, is_new_username
 from common.config import get_config
 
 log = logging.getLogger(__name__)
 
 
 def pre_sign_up(event: dict, context: object = None) -> dict:
-    """PreSignUp trigger: auto-confirm an instant API sign-up (email left unverified)."""
+    """PreSignUp trigger: refuse a username outside the rule (accounts.usernames: a direct call
+    to Cognito's public SignUp skips the portal and the API); auto-confirm an instant API
+    sign-up (email left unverified)."""
+    if not is_new_username(event.get("userName") or ""):
+        raise ValueError(f"The username must have {USERNAME_RULES}")
     request = event.get("request") or {}
     metadata = request.get("clientMetadata") or {}
     instant = (

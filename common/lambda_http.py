@@ -7,6 +7,7 @@ import base64
 import functools
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,18 +29,66 @@ def response(status: int, body: Any, headers: dict[str, str] | None = None) -> R
     }
 
 
+# How deep a body's arrays and objects may nest: every documented body is one flat object (its
+# deepest value a list of strings), and json.loads recurses once per level, so 100,000 "[" would
+# end in RecursionError (a 500) rather than a 400.
+MAX_JSON_DEPTH = 8
+# A JSON string, escapes included; possessive, so a 6 MB base64 string is one run (~30 ms,
+# not ~500 ms char by char) and nothing backtracks.
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_INNERMOST = re.compile(r"\[\]|\{\}")
+_OPEN_RUN = re.compile(r"[\[{]{%d}" % (MAX_JSON_DEPTH + 1))
+BAD_BODY = "The body must be a JSON object."
+
+
 def json_body(event: Event) -> dict:
     """The request's JSON object, or an AppError (400) naming what is wrong."""
     raw = event.get("body") or ""
     if event.get("isBase64Encoded"):
         raw = base64.b64decode(raw).decode("utf-8", "replace")
+    if not isinstance(raw, str):
+        raise AppError(BAD_BODY)
+    if _too_deep(raw):
+        raise AppError(f"{BAD_BODY[:-1]}, nested at most {MAX_JSON_DEPTH} levels deep.")
     try:
         body = json.loads(raw)
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise AppError("The body must be a JSON object.") from exc
+    except (json.JSONDecodeError, TypeError, RecursionError) as exc:
+        raise AppError(BAD_BODY) from exc
     if not isinstance(body, dict):
-        raise AppError("The body must be a JSON object.")
+        raise AppError(BAD_BODY)
+    if not _valid_text(body):
+        # "\ud800" is valid JSON but no Unicode text: it cannot be stored (UTF-8) nor shown.
+        raise AppError("The body holds text that is not valid Unicode (a lone surrogate \\ud800-\\udfff).")
     return body
+
+
+def _too_deep(raw: str) -> bool:
+    """Tell whether the brackets outside strings nest deeper than MAX_JSON_DEPTH: each pass
+    removes the innermost pairs (in C, linear), so the check costs MAX_JSON_DEPTH passes at most.
+    Brackets that do not pair up are left to json.loads to refuse."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", raw))
+    for _ in range(MAX_JSON_DEPTH):
+        brackets, found = _INNERMOST.subn("", brackets)
+        if not found:
+            # Unpaired brackets (json.loads refuses them): still too deep if they open a run.
+            return bool(_OPEN_RUN.search(brackets))
+    return bool(brackets)
+
+
+def _valid_text(value: Any) -> bool:
+    """Tell whether every string in a parsed body (keys included) encodes as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_valid_text(key) and _valid_text(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_valid_text(item) for item in value)
+    return True
 
 
 def claims(event: Event) -> dict:

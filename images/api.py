@@ -214,8 +214,8 @@ def _on_duplicate(body: dict) -> str:
     raise catalog.InvalidField("on_duplicate", 'on_duplicate must be "keep" or "refuse".')
 
 
-def _duplicate_of(record) -> dict | None:
-    match = catalog.duplicate_of(record)
+def _duplicate_of(record, actor: catalog.Actor) -> dict | None:
+    match = catalog.duplicate_of(record, viewer=actor)
     return match.to_dict() if match else None
 
 
@@ -238,7 +238,7 @@ def _create(actor: catalog.Actor, body: dict) -> Response:
     return response(
         201,
         {"status": "success", "msg": "Image registered.", "id": record.id, "object_url": image["object_url"],
-         "image": image, "duplicate_of": _duplicate_of(record)},
+         "image": image, "duplicate_of": _duplicate_of(record, actor)},
     )
 
 
@@ -280,7 +280,7 @@ def update_image(event: Event) -> Response:
         )
     answer = {"status": "OK", "message": "Image updated.", "image": catalog.image_to_dict(record)}
     if data is not None or upload_key is not None:  # a file was sent: say whether it is a duplicate
-        answer["duplicate_of"] = _duplicate_of(record)
+        answer["duplicate_of"] = _duplicate_of(record, actor)
     return response(200, answer)
 
 

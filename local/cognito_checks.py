@@ -31,6 +31,7 @@ from moto.cognitoidp.exceptions import (
 )
 from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.responses import ActionResult, EmptyResult
+from accounts import usernames
 from local import cognito_pool, mailbox
 from pycognito.aws_srp import G_HEX, N_HEX, compute_hkdf, hash_sha256, hex_hash, hex_to_long, long_to_hex, pad_hex
 
@@ -186,6 +187,10 @@ def _check_code(user, kind: str, code: str | None) -> None:
 def sign_up(self, client_id, username, password, attributes, client_metadata=None):
     """Sign up as moto does, run the pool's PreSignUp trigger, then mail the confirmation
     code unless the trigger confirmed the user (no mail then, as in Cognito)."""
+    if not usernames.is_new_username(username):
+        # The project's rule (accounts.usernames), held here too so a client calling the
+        # stand-in directly cannot make a look-alike name the portal and the API would refuse.
+        raise InvalidParameterException(f"Username must have {usernames.USERNAME_RULES}")
     user, details = _original_sign_up(self, client_id, username, password, attributes)
     user_pool = _pool_for_client(self, client_id)
     try:

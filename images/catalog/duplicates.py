@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from common.errors import Conflict
 from images import objects
+from images.catalog.base import Actor, can_change
 from images.records import READY, TRASHED, ImageRecord, ImageTerm
 
 SAME_BYTES = "same_bytes"
@@ -65,8 +66,11 @@ def content_terms(record: ImageRecord) -> set[str]:
     return terms
 
 
-def find_duplicate(*, sha256: str, pixel_hash: str | None, exclude: str | None = None) -> Duplicate | None:
-    """The image (listed or in the trash) with the same bytes, else the same pixels; or None."""
+def find_duplicate(*, sha256: str, pixel_hash: str | None, exclude: str | None = None,
+                   viewer: Actor | None = None) -> Duplicate | None:
+    """The image (listed or in the trash) with the same bytes, else the same pixels; or None.
+    Given a viewer, only a trash the viewer may see (their own; staff: all) counts: a match in
+    someone else's trash is not reported at all, not even that there is one."""
     wanted = [(f"sha256:{sha256}", SAME_BYTES)]
     if pixel_hash:
         wanted.append((f"pixels:{pixel_hash}", SAME_PIXELS))
@@ -80,11 +84,15 @@ def find_duplicate(*, sha256: str, pixel_hash: str | None, exclude: str | None =
         for state in (READY, TRASHED):
             for image_id in ids:
                 record = found.get(image_id)
-                if record is not None and record.state == state:
-                    return Duplicate(record, match)
+                if record is None or record.state != state:
+                    continue
+                if state == TRASHED and viewer is not None and not can_change(viewer, record):
+                    continue
+                return Duplicate(record, match)
     return None
 
 
-def duplicate_of(record: ImageRecord) -> Duplicate | None:
-    """Another image with the same content as this stored one."""
-    return find_duplicate(sha256=record.sha256, pixel_hash=getattr(record, "pixel_hash", None), exclude=record.id)
+def duplicate_of(record: ImageRecord, viewer: Actor | None = None) -> Duplicate | None:
+    """Another image with the same content as this stored one (see find_duplicate's viewer)."""
+    return find_duplicate(sha256=record.sha256, pixel_hash=getattr(record, "pixel_hash", None), exclude=record.id,
+                          viewer=viewer)

@@ -125,11 +125,13 @@ def postings_of(record: ImageRecord) -> set[str]:
     return terms_of(record) | duplicates.content_terms(record)
 
 
-def refuse_duplicate(prepared: media.PreparedImage, on_duplicate: str, exclude: str | None = None) -> None:
+def refuse_duplicate(prepared: media.PreparedImage, on_duplicate: str, exclude: str | None = None,
+                     viewer: Actor | None = None) -> None:
     """With on_duplicate "refuse" (or "ask": refuse, the upload kept for the person's choice, see
     images.catalog.uploads), a DuplicateImage (409) when the content is already stored."""
     if on_duplicate in ("refuse", "ask"):
-        match = duplicates.find_duplicate(sha256=prepared.sha256, pixel_hash=prepared.pixel_hash, exclude=exclude)
+        match = duplicates.find_duplicate(sha256=prepared.sha256, pixel_hash=prepared.pixel_hash, exclude=exclude,
+                                          viewer=viewer)
         if match is not None:
             raise duplicates.DuplicateImage(match)
 
@@ -139,7 +141,7 @@ def image_create(*, owner: Actor, meta: ImageMeta, data: bytes | BinaryIO, origi
     """Register an image: verify the bytes (or the file, which stays open until this returns),
     store them, then write record, terms and history at once."""
     prepared = prepare(data)
-    refuse_duplicate(prepared, on_duplicate)
+    refuse_duplicate(prepared, on_duplicate, viewer=owner)
     created = now()
     image_id = uuid.uuid4().hex
     record = ImageRecord(
@@ -202,7 +204,7 @@ def image_edit(*, actor: Actor, image_id: str, changes: Mapping[str, Any], expec
     if prepared is not None and prepared.sha256 == record.sha256:
         prepared = None  # the same bytes again: nothing to store
     if prepared is not None:
-        refuse_duplicate(prepared, on_duplicate, exclude=record.id)
+        refuse_duplicate(prepared, on_duplicate, exclude=record.id, viewer=actor)
     return _save(actor, record, meta, prepared, original_filename, action)
 
 

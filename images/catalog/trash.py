@@ -126,7 +126,8 @@ def image_restore(*, actor: Actor, image_id: str) -> ImageRecord:
     new keys, so no cache can hold an answer from while it was gone)."""
     record = load_trashed(image_id)
     if not can_change(actor, record):
-        raise PermissionDenied("Only the image's owner or staff may restore it.")
+        # As if unknown: someone else's trash is not theirs to learn about (ids included).
+        raise NotFound(_GONE)
     hidden = [record.object_key, record.thumbnail_key]
     token = uuid.uuid4().hex  # the new file version's keys
     extension = record.filename.rsplit(".", 1)[-1]

@@ -9,6 +9,7 @@ and take the same path."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import io
 import re
 import struct
@@ -33,6 +34,7 @@ from images.media.files import CHUNK, as_file, read_at, sha256_of, size_of, spli
 from images.media.location import strip_location
 from images.media.location.jpeg import mpo_first_picture
 from images.media.location.png import PNG_MAX_METADATA_CHUNK, png_chunks
+from images.media.structure import PNG_MAX_CHUNKS, check_structure
 
 
 def prepare_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int) -> PreparedImage:
@@ -47,6 +49,7 @@ def prepare_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int) ->
         raise ImageInvalid("The file is empty.")
 
     _check_png_chunk_sizes(source, size)
+    check_structure(source, size)
     with _open(source) as probe:
         if probe.format == "MPO":
             # A camera's multi-picture JPEG: keep the first picture only. The others carry
@@ -121,7 +124,8 @@ def _check_png_chunk_sizes(f: BinaryIO, size: int) -> None:
     if read_at(f, 0, 8) != b"\x89PNG\r\n\x1a\n":
         return
     try:
-        for kind, start, end in png_chunks(f, size):
+        # No further than check_structure's limits allow (it refuses a file with more chunks).
+        for kind, start, end in itertools.islice(png_chunks(f, size), PNG_MAX_CHUNKS):
             length = end - start - 12
             if kind not in (b"IDAT", b"fdAT") and length > PNG_MAX_METADATA_CHUNK:
                 name = kind.decode("latin-1") if _CHUNK_TYPE.fullmatch(kind) else "metadata"

@@ -185,3 +185,27 @@ def test_id_token_carries_the_email(aws):
     cognito.admin_create_user("hal", "hal@example.com", "Hal-pass-1")
     claims = verify_id_token(cognito.sign_in("hal", "Hal-pass-1").id_token)
     assert claims["email"] == "hal@example.com"
+
+
+def _client_error(code: str, status: int = 400):
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": f"{code} happened"},
+                        "ResponseMetadata": {"HTTPStatusCode": status}}, "SignUp")
+
+
+@pytest.mark.parametrize("code,status", [("ThrottlingException", 400), ("InternalErrorException", 500),
+                                         ("SomethingNew", 503), ("TooManyRequestsException", 400)])
+def test_cognito_busy_or_throttling_stays_a_503_or_429(code, status):
+    with pytest.raises(AppError) as raised, cognito._boundary():
+        raise _client_error(code, status)
+    assert raised.value.status in (503, 429)
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "ResourceNotFoundException", "SomethingNew"])
+def test_an_unknown_cognito_error_is_a_500_logged_with_its_code(code, caplog):
+    # It was a 503 "nothing changed, try again", which hides a misconfiguration as a busy service.
+    with pytest.raises(AppError) as raised, cognito._boundary():
+        raise _client_error(code)
+    assert raised.value.status == 500
+    assert any(code in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)

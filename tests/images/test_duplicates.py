@@ -87,3 +87,26 @@ def test_a_replacement_moves_the_content_postings_and_can_be_refused(aws):
     terms = {t.term for t in ImageTerm.scan() if t.image_id == second["id"]}
     assert f"sha256:{record.sha256}" in terms and f"pixels:{record.pixel_hash}" in terms
     assert len([t for t in terms if t.startswith("sha256:")]) == 1  # the old file's posting is gone
+
+
+def test_a_match_in_someone_elses_trash_is_not_reported_on_either_face(aws):
+    # The probe: bob's upload matching alice's trashed image answered its id, title and in_trash.
+    _, first = post(jpeg(color=(1, 200, 3)), title="Alice's secret")
+    catalog.image_delete(actor=ALICE, image_id=first["id"])
+    bob, bob_actor = claims_for(sub="sub-bob", username="bob"), catalog.Actor(sub="sub-bob", username="bob")
+    body = {"title": "Mine", "author": "Bo", "image_content": b64(jpeg(color=(1, 200, 3))), "on_duplicate": "refuse"}
+    reply = api.create_image(api_event("POST", "/images", body, claims=bob), None)
+    answer = json.loads(reply["body"])
+    assert reply["statusCode"] == 201 and answer["duplicate_of"] is None, answer
+    assert "secret" not in reply["body"] and first["id"] not in reply["body"]
+    # A trashed copy of his own he does hear of.
+    catalog.image_delete(actor=bob_actor, image_id=answer["id"])
+    again = catalog.image_create(owner=bob_actor, meta=catalog.validate_meta(title="Again", author="Bo", description="", keywords="",
+                                                                      capture_date=""),
+                                 data=jpeg(color=(1, 200, 3)), on_duplicate="keep")
+    seen = catalog.duplicate_of(again, viewer=bob_actor)
+    assert seen is not None and seen.record.id == answer["id"]  # bob's own trash, not alice's
+    # Its owner still hears of it (bob's copies, all in his trash now, are not hers to see).
+    catalog.image_delete(actor=bob_actor, image_id=again.id)
+    mine = catalog.duplicate_of(again, viewer=ALICE)
+    assert mine is not None and mine.record.id == first["id"] and mine.in_trash

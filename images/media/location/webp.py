@@ -17,6 +17,9 @@ def strip_webp(f: BinaryIO, size: int) -> Plan | None:
     head = read_at(f, 0, 12)
     if head[:4] != b"RIFF" or head[8:12] != b"WEBP":
         raise ValueError("not RIFF WEBP")
+    # Chunks end where the RIFF says: bytes after it (readers ignore them) are not walked as
+    # 8-byte chunks, millions of them in a padded file.
+    size = min(size, 8 + struct.unpack("<I", head[4:8])[0])
     parts: Plan = []
     changed = dropped_xmp = dropped_exif = False
     pos = 12
