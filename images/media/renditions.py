@@ -7,7 +7,9 @@ function finds the original from the path alone, and a version's renditions shar
 
 The set: WIDTHS × (webp, avif, and one fallback: jpg for a JPEG original, png for the others,
 which may carry transparency). A width is the upright picture's width (EXIF orientation
-applied); a width over the original's is not in its set (404, nothing is made: no upscaling).
+applied). A width over the stored original's width is not in its set (404, nothing is made);
+nothing is upscaled: a quarter-turned picture (EXIF orientation 5-8) asked for a width between
+its upright width and its stored width gets its upright width.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def formats_for(extension: str) -> tuple[str, ...]:
 
 
 def widths_for(original_width: int) -> tuple[int, ...]:
-    """The widths offered for an original this wide (upright): never wider than it."""
+    """The widths offered for an original this wide (as stored, as the record says): never wider."""
     return tuple(w for w in WIDTHS if w <= original_width)
 
 
@@ -130,9 +132,10 @@ def render(source: BinaryIO, width: int, fmt: str, *, max_pixels: int) -> bytes:
         raise ImageInvalid(DAMAGED) from exc
     with im:
         _check_pixels(im.width, im.height, _frame_count(im), max_pixels)
+        if width > im.width:
+            raise NotOffered(f"the original is {im.width} pixels wide, narrower than {width}")
         up_w, up_h = upright_size(im)
-        if width > up_w:
-            raise NotOffered(f"the original is {up_w} pixels wide, narrower than {width}")
+        width = min(width, up_w)
         height = max(1, round(up_h * width / up_w))
         # The target in the stored (not yet turned) orientation.
         raw = (width, height) if (up_w, up_h) == im.size else (height, width)

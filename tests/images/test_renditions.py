@@ -92,8 +92,10 @@ def test_width_is_the_upright_width():
     original = encode(photo(), "JPEG", exif=exif)
     with Image.open(io.BytesIO(render(io.BytesIO(original), 640, "webp", max_pixels=MAX))) as out:
         assert out.size == (640, 1024)
+    with Image.open(io.BytesIO(render(io.BytesIO(original), 1280, "webp", max_pixels=MAX))) as out:
+        assert out.size == (1000, 1600)  # never upscaled
     with pytest.raises(NotOffered):
-        render(io.BytesIO(original), 1280, "webp", max_pixels=MAX)
+        render(io.BytesIO(original), 2560, "webp", max_pixels=MAX)
 
 
 def test_wider_than_the_original_and_refused_files_make_nothing():
