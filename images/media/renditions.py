@@ -96,6 +96,13 @@ def renditions_prefix(original_key: str) -> str:
     return f"{RENDITIONS_PREFIX}{original_key.removeprefix('images/')}/"
 
 
+def all_keys(original_key: str) -> list[str]:
+    """Every key a rendition of this version may have (the whole fixed set: 15), for removal
+    without listing the bucket."""
+    extension = original_key.rsplit(".", 1)[-1]
+    return [rendition_key(original_key, w, f) for w in WIDTHS for f in formats_for(extension)]
+
+
 def parse_key(key: str) -> Rendition:
     """Read a rendition key; NotOffered when it is outside the fixed set."""
     match = _KEY.fullmatch(key)

@@ -158,3 +158,50 @@ def test_the_render_function_refuses_without_storing(aws):
         assert answer["headers"]["Cache-Control"] == "no-store"
     assert render_function.lambda_handler(event("/renditions/i1/t1.jpg/320.webp", "POST"), None)["statusCode"] == 405
     assert stored_keys(aws) == []
+
+
+def _made(config, record, width=160, fmt="webp") -> str:
+    """Render one rendition of the record's file through the render function; its key."""
+    from images.media.renditions import rendition_key
+
+    key = rendition_key(record.object_key, width, fmt)
+    assert render_function.serve(s3(), config.images_bucket, key, max_pixels=MAX).status == 200
+    return key
+
+
+def test_trash_cuts_renditions_and_restore_makes_new_ones(aws):
+    from images import catalog
+    from images.catalog.serialise import image_to_dict
+
+    alice = catalog.Actor(sub="sub-alice", username="alice")
+    meta = catalog.validate_meta(title="Quay", description="Night", keywords="sea", author="Ana",
+                                 capture_date="2021-06-01")
+    record = catalog.image_create(owner=alice, meta=meta, data=encode(photo((400, 300)), "PNG"),
+                                  original_filename="q.png")
+    assert {(r["width"], r["format"]) for r in image_to_dict(record)["renditions"]} == {
+        (w, f) for w in (160, 320) for f in ("avif", "webp", "png")}
+    key = _made(aws, record)
+    assert stored_keys(aws) == [key]
+    assert catalog.image_delete(actor=alice, image_id=record.id) is True
+    assert stored_keys(aws) == []  # gone with the public file, in the same cleanup
+    restored = catalog.image_restore(actor=alice, image_id=record.id)
+    assert _made(aws, restored) != key  # a new version: new URLs, made on demand
+
+
+def test_the_sweep_removes_renditions_of_no_ready_version(aws):
+    from datetime import datetime, timedelta, timezone
+
+    from images import catalog
+    from images.sweep import sweep
+
+    alice = catalog.Actor(sub="sub-alice", username="alice")
+    meta = catalog.validate_meta(title="Quay", description="Night", keywords="sea", author="Ana",
+                                 capture_date="2021-06-01")
+    record = catalog.image_create(owner=alice, meta=meta, data=encode(photo((400, 300)), "PNG"),
+                                  original_filename="q.png")
+    kept = _made(aws, record)
+    for orphan in ("renditions/gone/t.png/160.webp", "renditions/junk"):
+        s3().put_object(Bucket=aws.images_bucket, Key=orphan, Body=b"x")
+    report = sweep(repair=True, now=datetime.now(timezone.utc) + timedelta(hours=2))
+    assert sorted(report.deleted) == ["renditions/gone/t.png/160.webp", "renditions/junk"]
+    assert stored_keys(aws) == [kept]

@@ -241,7 +241,8 @@ def test_lambda_permissions_are_per_function_and_scoped():
     for key, spec in functions.items():
         assert set(spec["dynamodb"]) <= set(tables), key
         for prefix in spec["s3_read"] + spec["s3_put"] + spec["s3_delete"]:
-            assert prefix in {objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.UPLOADS_PREFIX, objects.TRASH_PREFIX}
+            assert prefix in {objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.UPLOADS_PREFIX, objects.TRASH_PREFIX,
+                                  objects.RENDITIONS_PREFIX}
         if not key.endswith("_user"):
             assert spec["cognito"] == [], key
     # Readers never write; only the image functions touch S3.
