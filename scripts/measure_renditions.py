@@ -88,6 +88,22 @@ print(json.dumps(out))
 """
 
 
+def list_page(images: int = 50) -> dict:
+    """The list page's picture bytes for `images` rows (4000x3000 photographs, each its own):
+    before, every row loads the 320-px JPEG thumbnail; after, Chromium picks from the srcset
+    with sizes="96px": 160 AVIF at 1x, 320 AVIF at 2x (tests/e2e/test_renditions_browser.py)."""
+    from images import media
+
+    totals = {"before_thumbnail_jpeg": 0, "after_1x_avif_160": 0, "after_2x_avif_320": 0}
+    for seed in range(images):
+        original = encode(photo((4000, 3000), 100 + seed), "JPEG", quality=90)
+        prepared = media.prepare_image(original, max_bytes=200 << 20, max_pixels=MAX_PIXELS)
+        totals["before_thumbnail_jpeg"] += len(prepared.thumbnail)
+        totals["after_1x_avif_160"] += len(render(io.BytesIO(original), 160, "avif", max_pixels=MAX_PIXELS))
+        totals["after_2x_avif_320"] += len(render(io.BytesIO(original), 320, "avif", max_pixels=MAX_PIXELS))
+    return {"images": images, **totals}
+
+
 def fifty_megapixels() -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -152,8 +168,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-50mp", action="store_true")
     parser.add_argument("--skip-hit", action="store_true")
+    parser.add_argument("--skip-list", action="store_true")
     args = parser.parse_args()
     print(json.dumps({"sizes": sizes()}, indent=1))
+    if not args.skip_list:
+        print(json.dumps({"list_page": list_page()}, indent=1))
     if not args.skip_50mp:
         print(json.dumps({"fifty_megapixels": fifty_megapixels()}, indent=1))
     if not args.skip_hit:
