@@ -205,3 +205,11 @@ def test_the_sweep_removes_renditions_of_no_ready_version(aws):
     report = sweep(repair=True, now=datetime.now(timezone.utc) + timedelta(hours=2))
     assert sorted(report.deleted) == ["renditions/gone/t.png/160.webp", "renditions/junk"]
     assert stored_keys(aws) == [kept]
+
+
+def test_a_second_store_of_one_key_leaves_the_first(aws):
+    # Across Lambda instances the per-process lock does not help: the conditional put does.
+    key = "renditions/i1/t1.jpg/160.webp"
+    render_function._store(s3(), aws.images_bucket, key, b"first", "image/webp")
+    render_function._store(s3(), aws.images_bucket, key, b"second", "image/webp")
+    assert s3().get_object(Bucket=aws.images_bucket, Key=key)["Body"].read() == b"first"
