@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from botocore.exceptions import ClientError
 
 from images.media import ImageInvalid
-from images.media.renditions import NotOffered, parse_key
+from images.media.renditions import NotOffered, parse_key, render
 from images.objects import CACHE_CONTROL
 
 log = logging.getLogger(__name__)
@@ -95,8 +95,7 @@ def serve(s3, bucket: str, key: str, *, max_pixels: int) -> Answer:
 
 
 def _render(original, wanted, max_pixels: int) -> bytes:
-    from images.media.renditions import render
-
+    """Draw the spooled original as the wanted rendition."""
     original.seek(0)
     return render(original, wanted.width, wanted.format, max_pixels=max_pixels)
 
