@@ -25,10 +25,12 @@ from common.config import Config, get_config
 IMAGES_PREFIX = "images/"
 THUMBNAILS_PREFIX = "thumbnails/"
 UPLOADS_PREFIX = "uploads/"
+# Renditions of a version (images/media/renditions.py), made on first request.
+RENDITIONS_PREFIX = "renditions/"
 # Objects of images in the trash: private (neither the CDN nor the bucket policy serves them).
 TRASH_PREFIX = "trash/"
 # Prefixes anyone may GET by URL (through the CDN in production, the bucket policy locally).
-PUBLIC_PREFIXES = (IMAGES_PREFIX, THUMBNAILS_PREFIX)
+PUBLIC_PREFIXES = (IMAGES_PREFIX, THUMBNAILS_PREFIX, RENDITIONS_PREFIX)
 
 
 def image_key(image_id: str, token: str, extension: str) -> str:

@@ -6,7 +6,7 @@ What it looks for (see the write order in images.catalog.services):
   from the bucket and CDN was interrupted) -> finish them;
 - images in the trash longer than the retention period -> purge (with repair and retention_days);
 - objects under images/, thumbnails/, uploads/ and trash/ that no READY or TRASHED record
-  points at (a write
+  points at, and renditions/ of no READY record's file version (a write
   that died before its transaction, a presigned upload never registered) -> delete;
 - READY or TRASHED records whose file or thumbnail is missing -> report (nothing to repair from);
 - facet counters (images.catalog.facets_of) that differ from a count of the READY records
@@ -27,9 +27,19 @@ from pynamodb.exceptions import DeleteError, UpdateError
 from images import catalog, objects
 from images.catalog import cleanup
 from images.catalog.facets import COUNTED_FIELDS
+from images.media import renditions
 from images.records import READY, TRASHED, ImageRecord, ImageTerm
 
-SWEPT_PREFIXES = (objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.UPLOADS_PREFIX, objects.TRASH_PREFIX)
+SWEPT_PREFIXES = (objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.UPLOADS_PREFIX, objects.TRASH_PREFIX,
+                  objects.RENDITIONS_PREFIX)
+
+
+def _original_of(key: str) -> str | None:
+    """The file version a rendition key was made from (None: not a rendition of the set)."""
+    try:
+        return renditions.parse_key(key).original_key
+    except renditions.NotOffered:
+        return None
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,8 @@ def sweep(*, repair: bool = False, grace: timedelta = timedelta(minutes=60), now
             present.add(key)
             if key in referenced or key in queued:
                 continue
+            if key.startswith(objects.RENDITIONS_PREFIX) and _original_of(key) in referenced:
+                continue  # a READY version's rendition (a trashed one's original is under trash/)
             if now - modified < grace:
                 report.recent_objects.append(key)
             else:

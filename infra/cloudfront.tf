@@ -49,7 +49,7 @@ resource "aws_cloudfront_distribution" "images" {
   #checkov:skip=CKV_AWS_86:Access logging of public image GETs is left to the operator (standard logging v2 to the logs bucket) to keep the default cost at zero.
   #checkov:skip=CKV_AWS_310:One origin: S3 is itself multi-AZ; a failover origin would need a replicated bucket (see CKV_AWS_144).
   #checkov:skip=CKV_AWS_374:No geo restriction: the catalog is public by design.
-  #checkov:skip=CKV_AWS_305:No root object on purpose: only images/* and thumbnails/* are readable, the root answers 403.
+  #checkov:skip=CKV_AWS_305:No root object on purpose: only images/*, thumbnails/* and renditions/* are readable, the root answers 403.
   #checkov:skip=CKV2_AWS_42:A custom certificate is used whenever images_subdomain is set (the default); with it empty the CloudFront domain and its certificate are used.
   enabled         = true
   is_ipv6_enabled = true
@@ -62,6 +62,46 @@ resource "aws_cloudfront_distribution" "images" {
     origin_id                = "images-bucket"
     domain_name              = aws_s3_bucket.images.bucket_regional_domain_name
     origin_access_control_id = aws_cloudfront_origin_access_control.images.id
+  }
+
+  # Renditions (infra/renditions.tf): the bucket first, the render function on a miss.
+  origin {
+    origin_id                = "render-function"
+    domain_name              = local.render_origin_domain
+    origin_access_control_id = aws_cloudfront_origin_access_control.render.id
+
+    custom_origin_config {
+      http_port              = 80
+      https_port             = 443
+      origin_protocol_policy = "https-only"
+      origin_ssl_protocols   = ["TLSv1.2"]
+      origin_read_timeout    = var.render_timeout
+    }
+  }
+
+  origin_group {
+    origin_id = "renditions"
+
+    failover_criteria {
+      status_codes = [403, 404]
+    }
+    member {
+      origin_id = "images-bucket"
+    }
+    member {
+      origin_id = "render-function"
+    }
+  }
+
+  ordered_cache_behavior {
+    path_pattern               = "renditions/*"
+    target_origin_id           = "renditions"
+    viewer_protocol_policy     = "redirect-to-https"
+    allowed_methods            = ["GET", "HEAD"]
+    cached_methods             = ["GET", "HEAD"]
+    compress                   = false # AVIF, WebP, JPEG and PNG are compressed already
+    cache_policy_id            = data.aws_cloudfront_cache_policy.caching_optimized.id
+    response_headers_policy_id = aws_cloudfront_response_headers_policy.images.id
   }
 
   default_cache_behavior {

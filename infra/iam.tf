@@ -124,6 +124,13 @@ data "aws_iam_policy_document" "portal" {
     ]
   }
 
+  # A removed file version's renditions (images/media/renditions.py) go with it.
+  statement {
+    sid       = "Renditions"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${aws_s3_bucket.images.arn}/renditions/*"]
+  }
+
   # The trash (private): copies put by a delete, read back by a restore and the Trash page's
   # thumbnails, removed by a restore or a purge.
   statement {

@@ -100,7 +100,7 @@ locals {
       # upload is read and deleted.
       s3_read         = ["uploads/"]
       s3_put          = ["images/", "thumbnails/"]
-      s3_delete       = ["images/", "thumbnails/", "uploads/"]
+      s3_delete       = ["images/", "thumbnails/", "uploads/", "renditions/"]
       cognito         = []
       cursor_secret   = false
       invalidates_cdn = true
@@ -138,7 +138,7 @@ locals {
       # transaction fails).
       s3_read         = ["images/", "thumbnails/"]
       s3_put          = ["trash/"]
-      s3_delete       = ["images/", "thumbnails/", "trash/"]
+      s3_delete       = ["images/", "thumbnails/", "trash/", "renditions/"]
       cognito         = []
       cursor_secret   = false
       invalidates_cdn = true

@@ -94,6 +94,7 @@ data "aws_iam_policy_document" "maintenance" {
       "${aws_s3_bucket.images.arn}/thumbnails/*",
       "${aws_s3_bucket.images.arn}/uploads/*",
       "${aws_s3_bucket.images.arn}/trash/*",
+      "${aws_s3_bucket.images.arn}/renditions/*",
     ]
   }
 }

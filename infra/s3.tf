@@ -81,6 +81,7 @@ data "aws_iam_policy_document" "images_bucket" {
     resources = [
       "${aws_s3_bucket.images.arn}/images/*",
       "${aws_s3_bucket.images.arn}/thumbnails/*",
+      "${aws_s3_bucket.images.arn}/renditions/*",
     ]
     principals {
       type        = "Service"

@@ -57,8 +57,9 @@ def ensure_bucket(portal_origin: str) -> bool:
             Bucket=config.images_bucket,
             OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
         )
-        s3.put_bucket_policy(Bucket=config.images_bucket, Policy=json.dumps(bucket_policy(config.images_bucket)))
         created = True
+    # Every start: a newer version of the code may make more prefixes public (renditions/).
+    s3.put_bucket_policy(Bucket=config.images_bucket, Policy=json.dumps(bucket_policy(config.images_bucket)))
     # Every start: the portal's port may differ from the last one.
     s3.put_bucket_cors(
         Bucket=config.images_bucket,

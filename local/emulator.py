@@ -12,6 +12,8 @@ On top of stock moto it adds what the local stack needs to behave like AWS:
   checks none of it;
 - real password checks in the Cognito SRP flow (local/cognito_checks.py);
 - ClientRequestToken honoured by TransactWriteItems, as DynamoDB does (local/dynamodb_checks.py);
+- renditions made on demand, as CloudFront's fallback origin does in AWS: a GET of a missing
+  renditions/ key runs the render function (images/render.py) in process, which stores it;
 - GET /_local/health and GET /_local/mailbox (the mail the local Cognito would send);
 - with --s3-list-bucket deny, a missing object answers 403 AccessDenied instead of 404, as
   S3 answers a caller without s3:ListBucket on the bucket (the API's create/update roles);
@@ -195,6 +197,12 @@ def _object_path(path: str) -> bool:
     return len(parts) == 2 and bool(parts[1]) and not path.startswith(("/moto-api", "/_local/"))
 
 
+def _is_rendition_path(path: str) -> bool:
+    """GET /<bucket>/renditions/...: a key the render function may make."""
+    parts = unquote(path).lstrip("/").split("/", 1)
+    return len(parts) == 2 and parts[1].startswith("renditions/")
+
+
 class Emulator:
     """WSGI app: moto behind one lock, plus the local additions."""
 
@@ -246,6 +254,10 @@ class Emulator:
             if method != "GET" and environ.get("HTTP_X_AMZ_TARGET") not in _READ_ONLY_TARGETS:
                 self.dirty.set()
         headers = captured["headers"]
+        # Anonymous only, as through the CDN: the render function's own signed GETs see the 404.
+        if (anonymous and method in ("GET", "HEAD") and captured["status"].startswith("404") and b"NoSuchKey" in body
+                and _is_rendition_path(path)):
+            return self._render(environ, start_response)
         if (not self.s3_list_bucket and method in ("GET", "HEAD") and captured["status"].startswith("404")
                 and _object_path(path) and (method == "HEAD" or b"NoSuchKey" in body)):
             return _xml_error(start_response, "403 Forbidden", "AccessDenied", "Access Denied")
@@ -253,6 +265,24 @@ class Emulator:
             headers.append(("X-Content-Type-Options", "nosniff"))
         start_response(captured["status"], headers)
         return [body]
+
+    @staticmethod
+    def _render(environ: dict, start_response) -> list[bytes]:
+        """Answer a missing rendition from the render function, which reads and stores through
+        this emulator (its own signed calls, outside the request lock)."""
+        import boto3
+
+        from common.config import get_config
+        from images import render
+
+        bucket, key = unquote(environ["PATH_INFO"]).lstrip("/").split("/", 1)
+        client = boto3.client("s3", endpoint_url=f"http://{environ['HTTP_HOST']}", region_name="us-east-1",
+                              aws_access_key_id="local", aws_secret_access_key="local")  # nosec B106 - the emulator's own
+        answer = render.serve(client, bucket, key, max_pixels=get_config().image_max_pixels)
+        headers = [*answer.headers.items(), ("Content-Length", str(len(answer.body))),
+                   ("X-Content-Type-Options", "nosniff")]
+        start_response(f"{answer.status} {'OK' if answer.status == 200 else 'Error'}", headers)
+        return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else answer.body]
 
     @staticmethod
     def _check_presigned_post(environ: dict) -> tuple[str, str, str] | None:

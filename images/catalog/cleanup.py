@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
 from images import objects
+from images.media import renditions
 from images.records import ImageTerm
 
 log = logging.getLogger(__name__)
@@ -29,9 +30,14 @@ def cleanup_item(image_id: str, token: str, keys: list[str]) -> ImageTerm:
 def finish(item: ImageTerm) -> bool:
     """Delete the objects, invalidate the CDN, drop the item; False (logged) if a step failed."""
     keys = list(item.object_keys or [])
+    # A file version's renditions go with it (the fixed set: no listing); made again on demand
+    # for a restored image's new version.
+    versions = [k for k in keys if k.startswith(objects.IMAGES_PREFIX)]
+    made = [r for k in versions for r in renditions.all_keys(k)]
     try:
-        objects.delete_objects(*keys)
-        objects.invalidate(*keys)
+        for start in range(0, len(keys) + len(made), 1000):
+            objects.delete_objects(*(keys + made)[start:start + 1000])
+        objects.invalidate(*keys, *(renditions.renditions_prefix(k) + "*" for k in versions))
         item.delete()
         return True
     except (ClientError, BotoCoreError, objects.DeleteFailed, PynamoDBException) as exc:

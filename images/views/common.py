@@ -13,6 +13,8 @@ from common import errors
 from common.config import get_config
 from images import catalog, media, objects
 from images.filenames import record_download_name
+from images.catalog.serialise import rendition_urls
+from images.media.renditions import FORMATS
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
@@ -35,9 +37,22 @@ def thumb_size(record, box: int = media.THUMBNAIL_SIZE) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def picture(record) -> dict:
+    """srcset strings of the version's renditions: <source>s (AVIF, WebP) and the <img>'s fallback."""
+    by_format: dict[str, list[str]] = {}
+    for r in rendition_urls(record.object_key, int(record.width or 0)):
+        by_format.setdefault(r["format"], []).append(f"{r['url']} {r['width']}w")
+    fallback = [f for f in by_format if f not in ("avif", "webp")]
+    return {
+        "sources": [{"type": FORMATS[f][1], "srcset": ", ".join(by_format[f])} for f in ("avif", "webp") if f in by_format],
+        "srcset": ", ".join(by_format[fallback[0]]) if fallback else "",
+    }
+
+
 def row(record, actor) -> dict:
     thumb_w, thumb_h = thumb_size(record)
     return {
+        "picture": picture(record),
         "record": record,
         "id": record.id,
         "title": record.title,

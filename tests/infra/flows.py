@@ -445,3 +445,17 @@ def portal_pages(act: Act, client) -> None:
         done = client.post(reset.url, {"username": "alice", "code": code("alice"), "password1": "New-pass-3!",
                                        "password2": "New-pass-3!"})
         assert done.status_code == 302, done
+
+
+def render(act: Act) -> None:
+    from images import render as render_function
+    from images.media.renditions import rendition_key
+
+    record = catalog.image_create(owner=ACTOR, meta=meta("Wide"), data=make_image(size=(400, 300)),
+                                  original_filename="w.png")
+    event = {"rawPath": "/" + rendition_key(record.object_key, 320, "webp"),
+             "requestContext": {"http": {"method": "GET"}}}
+    with act():
+        # A miss (403 without ListBucket), the original read, the rendition stored; then a hit.
+        assert render_function.lambda_handler(event, None)["statusCode"] == 200
+        assert render_function.lambda_handler(event, None)["statusCode"] == 200

@@ -151,9 +151,22 @@ def test_only_cloudfront_reads_and_only_the_public_prefixes():
 def test_cloudfront_uses_an_origin_access_control_and_nosniff():
     tf = terraform()
     distribution = tf.resource("aws_cloudfront_distribution", "images")
-    origin = single(distribution["origin"])
+    origins = {o["origin_id"]: o for o in distribution["origin"]}
+    origin = origins.pop("images-bucket")
     assert origin["origin_access_control_id"] == "${aws_cloudfront_origin_access_control.images.id}"
     assert "s3_origin_config" not in origin  # no legacy origin access identity
+    # Renditions: the bucket, then on a miss the render function's URL, signed by its own OAC.
+    assert origins.pop("render-function")["origin_access_control_id"] == "${aws_cloudfront_origin_access_control.render.id}"
+    assert origins == {}
+    group = single(distribution["origin_group"])
+    assert [m["origin_id"] for m in group["member"]] == ["images-bucket", "render-function"]
+    assert single(group["failover_criteria"])["status_codes"] == [403, 404]
+    renditions = single(distribution["ordered_cache_behavior"])
+    assert (renditions["path_pattern"], renditions["target_origin_id"]) == ("renditions/*", group["origin_id"])
+    assert renditions["response_headers_policy_id"] == "${aws_cloudfront_response_headers_policy.images.id}"
+    render_oac = tf.resource("aws_cloudfront_origin_access_control", "render")
+    assert (render_oac["origin_access_control_origin_type"], render_oac["signing_behavior"]) == ("lambda", "always")
+    assert tf.resource("aws_lambda_function_url", "render")["authorization_type"] == "AWS_IAM"
     behaviour = single(distribution["default_cache_behavior"])
     assert behaviour["viewer_protocol_policy"] == "redirect-to-https"
     assert behaviour["allowed_methods"] == ["GET", "HEAD"]
@@ -228,7 +241,8 @@ def test_lambda_permissions_are_per_function_and_scoped():
     for key, spec in functions.items():
         assert set(spec["dynamodb"]) <= set(tables), key
         for prefix in spec["s3_read"] + spec["s3_put"] + spec["s3_delete"]:
-            assert prefix in {objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.UPLOADS_PREFIX, objects.TRASH_PREFIX}
+            assert prefix in {objects.IMAGES_PREFIX, objects.THUMBNAILS_PREFIX, objects.UPLOADS_PREFIX, objects.TRASH_PREFIX,
+                                  objects.RENDITIONS_PREFIX}
         if not key.endswith("_user"):
             assert spec["cognito"] == [], key
     # Readers never write; only the image functions touch S3.

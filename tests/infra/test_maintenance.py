@@ -82,7 +82,7 @@ def test_the_role_allows_exactly_the_sweeps_calls():
     }
     assert object_actions == {
         "s3:ListBucket": {bucket},
-        "s3:DeleteObject": {"images/*", "thumbnails/*", "uploads/*", "trash/*"},
+        "s3:DeleteObject": {"images/*", "thumbnails/*", "uploads/*", "trash/*", "renditions/*"},
     }
     # Every prefix the sweep lists, and nothing else, is deleted under; it never reads or writes objects.
     assert object_actions["s3:DeleteObject"] == {p + "*" for p in SWEPT_PREFIXES}

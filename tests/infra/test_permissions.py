@@ -1,5 +1,5 @@
 """Permissions checked by running the code, not by reading it: each deployable (every Lambda
-function of infra/lambda.tf, the sweep of infra/maintenance.tf, the portal's instance role of
+function of infra/lambda.tf, the sweep of infra/maintenance.tf, the render function of infra/renditions.tf, the portal's instance role of
 infra/iam.tf) runs its representative flows (tests/infra/flows.py) on the in-process AWS,
 with every AWS call recorded through botocore's events and answered as AWS would answer that
 role (tests/infra/calls.py). Every call must be allowed by the role's policy as parsed from
@@ -45,7 +45,7 @@ def aws(aws, monkeypatch, request):
         monkeypatch.setenv("CURSOR_SECRET_ARN", secret["ARN"])
     get_config.cache_clear()
     return get_config()
-DEPLOYABLES = [*(f"lambda:{key}" for key in FUNCTIONS), "maintenance", "pre_sign_up", "portal"]
+DEPLOYABLES = [*(f"lambda:{key}" for key in FUNCTIONS), "maintenance", "render", "pre_sign_up", "portal"]
 
 
 def _flows(name: str, request) -> list:
@@ -56,6 +56,8 @@ def _flows(name: str, request) -> list:
         return [flows.maintenance_sweep]
     if name == "pre_sign_up":
         return [flows.pre_sign_up]
+    if name == "render":
+        return [flows.render]
     return [getattr(flows, name.split(":", 1)[1])]
 
 
