@@ -338,7 +338,7 @@ resource "aws_iam_role_policy" "lambda" {
 }
 
 resource "aws_iam_role_policy_attachment" "lambda_xray" {
-  for_each = var.lambda_tracing_mode == "Active" ? local.functions : {}
+  for_each = var.lambda_tracing_mode == "Active" ? toset(keys(local.functions)) : toset([])
 
   role       = aws_iam_role.lambda[each.key].name
   policy_arn = "arn:${local.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess"

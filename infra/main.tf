@@ -7,7 +7,7 @@ data "aws_region" "current" {}
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
+  region     = data.aws_region.current.name
 
   portal_host = "${var.portal_subdomain}.${var.domain_name}"
   images_host = var.images_subdomain == "" ? "" : "${var.images_subdomain}.${var.domain_name}"

@@ -2,9 +2,10 @@
 # Beanstalk's environment secrets. Ephemeral + write-only: the value never reaches the plan
 # or the state, and never the repository.
 
-ephemeral "random_password" "django_secret_key" {
-  length  = 64
-  special = true
+# Secrets Manager's own generator (GetRandomPassword): no second provider to install.
+ephemeral "aws_secretsmanager_random_password" "django_secret_key" {
+  password_length     = 64
+  exclude_punctuation = false
 }
 
 resource "aws_secretsmanager_secret" "django_secret_key" {
@@ -18,15 +19,15 @@ resource "aws_secretsmanager_secret" "django_secret_key" {
 
 resource "aws_secretsmanager_secret_version" "django_secret_key" {
   secret_id                = aws_secretsmanager_secret.django_secret_key.id
-  secret_string_wo         = ephemeral.random_password.django_secret_key.result
+  secret_string_wo         = ephemeral.aws_secretsmanager_random_password.django_secret_key.random_password
   secret_string_wo_version = var.django_secret_key_version
 }
 
 # Signs list cursors (images/catalog/cursors.py): the Lambdas read it by ARN (CURSOR_SECRET_ARN,
 # cached), Beanstalk passes it to the portal as CURSOR_SECRET.
-ephemeral "random_password" "cursor_secret" {
-  length  = 64
-  special = false
+ephemeral "aws_secretsmanager_random_password" "cursor_secret" {
+  password_length     = 64
+  exclude_punctuation = true
 }
 
 resource "aws_secretsmanager_secret" "cursor_secret" {
@@ -34,11 +35,11 @@ resource "aws_secretsmanager_secret" "cursor_secret" {
   name                    = "${var.project}/cursor-secret"
   description             = "HMAC key of list cursors (CURSOR_SECRET)."
   kms_key_id              = aws_kms_key.main.arn
-  recovery_window_in_days = 7
+  recovery_window_in_days = var.secret_recovery_window_days
 }
 
 resource "aws_secretsmanager_secret_version" "cursor_secret" {
   secret_id                = aws_secretsmanager_secret.cursor_secret.id
-  secret_string_wo         = ephemeral.random_password.cursor_secret.result
+  secret_string_wo         = ephemeral.aws_secretsmanager_random_password.cursor_secret.random_password
   secret_string_wo_version = var.cursor_secret_version
 }

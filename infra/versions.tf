@@ -5,11 +5,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "6.25.0" # exactly the version tests/infra/aws_provider_schema.json checks
-    }
-    random = {
-      source  = "hashicorp/random"
-      version = "~> 3.7"
+      version = "5.100.0" # the one `make test` validates and applies (tests/infra/test_terraform.py)
     }
   }
 }

@@ -91,7 +91,7 @@ def test_django_secret_is_never_a_plain_value():
     assert tf.locals["portal_secrets"]["DJANGO_SECRET_KEY"] == "${aws_secretsmanager_secret.django_secret_key.arn}"
     version = tf.resource("aws_secretsmanager_secret_version", "django_secret_key")
     assert "secret_string" not in version  # write-only: never in the state
-    assert version["secret_string_wo"] == "${ephemeral.random_password.django_secret_key.result}"
+    assert version["secret_string_wo"] == "${ephemeral.aws_secretsmanager_random_password.django_secret_key.random_password}"
 
 
 def imported_modules(module: str) -> dict[str, object]:
