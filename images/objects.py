@@ -41,9 +41,10 @@ def thumbnail_key(image_id: str, token: str) -> str:
     return f"{THUMBNAILS_PREFIX}{image_id}/{token}.jpg"
 
 
-def trash_key(key: str) -> str:
-    """Where a public object of an image waits in the trash: trash/<its public key>."""
-    return f"{TRASH_PREFIX}{key}"
+def trash_key(key: str, token: str) -> str:
+    """Where a public object of an image waits in the trash: trash/<token>/<its public key>, the
+    token being the delete's own, so two deletes at once never write (or discard) the same copy."""
+    return f"{TRASH_PREFIX}{token}/{key}"
 
 
 # A key never gets other bytes, so browsers and the CDN may keep an object for good.
