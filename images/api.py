@@ -199,8 +199,11 @@ def create_image(event: Event) -> Response:
     key = _header(event, "Idempotency-Key")
     if key is None:
         return _create(actor, body)
+    # The id comes from the key too: a retry after a crash that lost the stored answer (the
+    # key is released IN_PROGRESS_SECONDS later) answers the image, never makes a second.
+    image_id = catalog.request_image_id("create_image", actor.sub, idempotency.check_key(key))
     return idempotency.once(scope=actor.sub, operation="create_image", key=key, payload=body,
-                            run=lambda: _create(actor, body))
+                            run=lambda: _create(actor, body, image_id))
 
 
 def _on_duplicate(body: dict) -> str:
@@ -219,7 +222,7 @@ def _duplicate_of(record) -> dict | None:
     return match.to_dict() if match else None
 
 
-def _create(actor: catalog.Actor, body: dict) -> Response:
+def _create(actor: catalog.Actor, body: dict, image_id: str | None = None) -> Response:
     meta = catalog.validate_meta(**{**dict.fromkeys(FIELDS), **_wire_fields(body, FIELDS)})
     data, upload_key = _file(body)
     filename = body.get("filename", "")
@@ -233,7 +236,7 @@ def _create(actor: catalog.Actor, body: dict) -> Response:
         )
     else:
         record = catalog.image_create(owner=actor, meta=meta, data=data, original_filename=filename,
-                                      on_duplicate=on_duplicate)
+                                      on_duplicate=on_duplicate, image_id=image_id)
     image = catalog.image_to_dict(record)
     return response(
         201,

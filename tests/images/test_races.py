@@ -169,7 +169,7 @@ def test_a_failing_read_in_the_portal_is_a_503_with_retry_after(client, aws, pag
 
 def test_a_failed_upload_removal_after_the_commit_does_not_make_a_second_image(aws):
     key = _upload(ALICE)
-    body = {"title": "Once", "upload_key": key}
+    body = {"title": "Once", "author": "Ana", "upload_key": key}
     headers = {"Idempotency-Key": "k-upload-removal"}
     real = objects.delete_objects
 
@@ -187,7 +187,7 @@ def test_a_failed_upload_removal_after_the_commit_does_not_make_a_second_image(a
 
 
 def test_a_crash_before_the_answer_is_saved_does_not_make_a_second_image(aws):
-    body = {"title": "Once", "image_content": b64(make_image("PNG"))}
+    body = {"title": "Once", "author": "Ana", "image_content": b64(make_image("PNG"))}
     headers = {"Idempotency-Key": "k-crash"}
 
     class Crash(BaseException):
