@@ -5,7 +5,7 @@ included (throttling, 5xx, timeouts, lost replies, S3 NoSuchKey). After each sch
 healthy again, it checks the catalog's invariants (see `check`).
 
 Seeded and replayable: a failure prints its seed; MODEL_SEED=<seed> replays exactly that
-schedule. `make test` runs MODEL_SCHEDULES fixed seeds (default 40); `make soak` runs random
+schedule. `make test` runs the regression seeds and MODEL_SCHEDULES fixed seeds (default 60); `make soak` runs random
 seeds for SOAK_SECONDS. The failures found so far stay as named schedules in test_races.py."""
 
 from __future__ import annotations
@@ -338,9 +338,19 @@ def _report(runs: list[Run], seconds: float) -> str:
     return "\n".join(lines)
 
 
+# Seeds that found a defect (each fixed since; see test_races.py for the same as fixed schedules).
+REGRESSION_SEEDS = {
+    "two deletes at once share trash/<public key>: the loser discards the winner's copies": 1417225586,
+    "two deletes at once (again, another interleaving)": 3950605916,
+    "a delete racing a delete and a replacement": 3083240993,
+    "two deletes of an image made from an upload": 3606557295,
+    "one upload_key registered twice at once makes two images": 686181582,
+}
+
+
 def test_model_concurrency(aws, _aws_snapshot, capsys):
     """MODEL_SEED replays one seed; SOAK_SECONDS runs random seeds that long; else the fixed
-    budget: seeds 0..MODEL_SCHEDULES-1."""
+    budget: the regression seeds, then seeds 0..MODEL_SCHEDULES-1."""
     snapshot = _aws_snapshot[1]
     started = time.monotonic()
     if os.environ.get("MODEL_SEED"):
@@ -349,15 +359,14 @@ def test_model_concurrency(aws, _aws_snapshot, capsys):
         limit = started + float(os.environ["SOAK_SECONDS"])
         seeds = (random.randrange(2**32) for _ in iter(lambda: time.monotonic() < limit, False))
     else:
-        seeds = iter(range(int(os.environ.get("MODEL_SCHEDULES", "40"))))
+        seeds = iter([*REGRESSION_SEEDS.values(), *range(int(os.environ.get("MODEL_SCHEDULES", "60")))])
     runs, failed = [], []
     for seed in seeds:
         run = run_schedule(seed, snapshot)
         runs.append(run)
         if run.problems:
             failed.append(run)
-            print(f"FAILED seed {seed} (replay: MODEL_SEED={seed} make test PYTEST_ARGS="
-                  f"tests/images/test_model_concurrency.py):\n  " + "\n  ".join(run.problems[:10])
+            print(f"FAILED seed {seed} (replay: MODEL_SEED={seed} make soak):\n  " + "\n  ".join(run.problems[:10])
                   + "\n  faults: " + "; ".join(run.trace[:20]))
             if not os.environ.get("SOAK_SECONDS"):
                 break
