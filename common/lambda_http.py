@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from common import logs
-from common.errors import AppError
+from common.errors import AppError, ServiceUnavailable
+from common.transient import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,11 @@ def handler(fail_body: Callable[[AppError], dict]) -> Callable:
                 if exc.retry_after:
                     headers.setdefault("Retry-After", str(exc.retry_after))
                 return response(exc.status, fail_body(exc), headers or None)
-            except Exception:
+            except Exception as exc:
+                if is_transient(exc):  # AWS busy or unreachable after botocore's retries
+                    log.warning("AWS unavailable in %s: %r", func.__name__, exc)
+                    busy = ServiceUnavailable()
+                    return response(busy.status, fail_body(busy), {"Retry-After": str(busy.retry_after)})
                 log.exception("unhandled error in %s", func.__name__)
                 return response(500, fail_body(AppError("Internal error; try again later.")))
             finally:

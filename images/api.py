@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from common.claims import groups
 from common.config import get_config
 from common.errors import AppError, NotAuthenticated, TooLarge
+from common.transient import is_transient
 from common.lambda_http import Event, Response, claims, handler, json_body, response, status_msg
 from images import catalog
 from images.catalog import idempotency
@@ -199,8 +200,11 @@ def create_image(event: Event) -> Response:
     key = _header(event, "Idempotency-Key")
     if key is None:
         return _create(actor, body)
+    # The id comes from the key too: a retry after a crash that lost the stored answer (the
+    # key is released IN_PROGRESS_SECONDS later) answers the image, never makes a second.
+    image_id = catalog.request_image_id("create_image", actor.sub, idempotency.check_key(key))
     return idempotency.once(scope=actor.sub, operation="create_image", key=key, payload=body,
-                            run=lambda: _create(actor, body))
+                            run=lambda: _create(actor, body, image_id))
 
 
 def _on_duplicate(body: dict) -> str:
@@ -214,12 +218,24 @@ def _on_duplicate(body: dict) -> str:
     raise catalog.InvalidField("on_duplicate", 'on_duplicate must be "keep" or "refuse".')
 
 
-def _duplicate_of(record, actor: catalog.Actor) -> dict | None:
-    match = catalog.duplicate_of(record, viewer=actor)
-    return match.to_dict() if match else None
+_UNCHECKED = " Whether it duplicates another image could not be checked just now."
 
 
-def _create(actor: catalog.Actor, body: dict) -> Response:
+def _duplicate_of(record, actor: catalog.Actor) -> tuple[dict | None, str]:
+    """(the stored image with the same content, or None; a note for msg). Read after the
+    commit: when that read fails, the change is in all the same, so it is answered as done
+    (a 503 would invite a retry that stores the image twice), saying the check was skipped."""
+    try:
+        match = catalog.duplicate_of(record, viewer=actor)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        log.warning("duplicate check after the commit of image %s failed: %r", record.id, exc)
+        return None, _UNCHECKED
+    return (match.to_dict() if match else None), ""
+
+
+def _create(actor: catalog.Actor, body: dict, image_id: str | None = None) -> Response:
     meta = catalog.validate_meta(**{**dict.fromkeys(FIELDS), **_wire_fields(body, FIELDS)})
     data, upload_key = _file(body)
     filename = body.get("filename", "")
@@ -233,12 +249,13 @@ def _create(actor: catalog.Actor, body: dict) -> Response:
         )
     else:
         record = catalog.image_create(owner=actor, meta=meta, data=data, original_filename=filename,
-                                      on_duplicate=on_duplicate)
+                                      on_duplicate=on_duplicate, image_id=image_id)
     image = catalog.image_to_dict(record)
+    duplicate, note = _duplicate_of(record, actor)
     return response(
         201,
-        {"status": "success", "msg": "Image registered.", "id": record.id, "object_url": image["object_url"],
-         "image": image, "duplicate_of": _duplicate_of(record, actor)},
+        {"status": "success", "msg": "Image registered." + note, "id": record.id, "object_url": image["object_url"],
+         "image": image, "duplicate_of": duplicate},
     )
 
 
@@ -280,7 +297,8 @@ def update_image(event: Event) -> Response:
         )
     answer = {"status": "OK", "message": "Image updated.", "image": catalog.image_to_dict(record)}
     if data is not None or upload_key is not None:  # a file was sent: say whether it is a duplicate
-        answer["duplicate_of"] = _duplicate_of(record, actor)
+        answer["duplicate_of"], note = _duplicate_of(record, actor)
+        answer["message"] += note
     return response(200, answer)
 
 

@@ -43,13 +43,17 @@ def thumbnail_key(image_id: str, token: str) -> str:
     return f"{THUMBNAILS_PREFIX}{image_id}/{token}.jpg"
 
 
-def trash_key(key: str) -> str:
-    """Where a public object of an image waits in the trash: trash/<its public key>."""
-    return f"{TRASH_PREFIX}{key}"
+def trash_key(key: str, token: str) -> str:
+    """Where a public object of an image waits in the trash: trash/<token>/<its public key>, the
+    token being the delete's own, so two deletes at once never write (or discard) the same copy."""
+    return f"{TRASH_PREFIX}{token}/{key}"
 
 
-# A key never gets other bytes, so browsers and the CDN may keep an object for good.
-CACHE_CONTROL = "public, max-age=31536000, immutable"
+# A key never gets other bytes, so caches need never revalidate (immutable). But a deleted or
+# replaced file must stop being served: the CDN keeps it for long (s-maxage, honoured by the
+# Managed-CachingOptimized policy up to its 1-year maximum) and the invalidation after a delete
+# cuts that short; browsers, which no invalidation reaches, keep it at most a day (max-age).
+CACHE_CONTROL = "public, max-age=86400, s-maxage=31536000, immutable"
 # Throttling (SlowDown, 503) and dropped connections are retried with backoff before a call fails.
 RETRIES = {"mode": "standard", "max_attempts": 5}
 

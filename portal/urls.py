@@ -49,3 +49,5 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("images.urls")),
 ]
+
+handler500 = "portal.errors.server_error"

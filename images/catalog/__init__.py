@@ -38,6 +38,7 @@ from images.catalog.services import (
     image_create,
     image_edit,
     image_update,
+    request_image_id,
 )
 from images.catalog.trash import (
     image_delete,
@@ -72,5 +73,5 @@ __all__ = [
     "upload_start",
     "validate_meta", "HistoryPage", "history_page", "recent_actions", "current_or_none", "image_purge",
     "image_restore", "image_trash_list", "purge_expired", "trash_get", "trash_retention_days", "trashed_to_dict",
-    "Duplicate", "DuplicateImage", "duplicate_of", "find_duplicate",
+    "Duplicate", "DuplicateImage", "duplicate_of", "find_duplicate", "request_image_id",
 ]

@@ -2,8 +2,8 @@
 the CDN through a cleanup item written in the same transaction that drops the reference.
 
 After the commit the writer removes the objects, invalidates their CDN paths and deletes the
-item; if any step fails the item stays, and a retried request or the sweep finishes it (every
-step is idempotent). So a delete can never leave a public file that nothing remembers. Django-free.
+item; if any step fails the item stays, and a retried DELETE, a read of the trashed image
+(trash.finish_pending) or the sweep finishes it (every step is idempotent). So a delete can never leave a public file that nothing remembers. Django-free.
 """
 
 from __future__ import annotations

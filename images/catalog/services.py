@@ -16,6 +16,7 @@ Write order, so that no failure shows a half-made image and no retry makes two:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Mapping
@@ -136,14 +137,35 @@ def refuse_duplicate(prepared: media.PreparedImage, on_duplicate: str, exclude: 
             raise duplicates.DuplicateImage(match)
 
 
+def request_image_id(*parts: str) -> str:
+    """The id of the image one request makes (an upload_key, or an idempotency key with its
+    scope): every try of that request names the same id, and only one can create it."""
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+class _AlreadyCreated(ImageConflict):
+    """Another try of the same request created the image first (it is `current`)."""
+
+
+def _created_before(image_id: str, owner: Actor) -> ImageConflict:
+    try:
+        existing = ImageRecord.get(image_id, consistent_read=True)
+    except DoesNotExist:
+        existing = None
+    if existing is not None and existing.state == READY and existing.owner_sub == owner.sub:
+        return _AlreadyCreated(existing)
+    return ImageConflict(None)  # made before, then deleted: a new request needs a new key
+
+
 def image_create(*, owner: Actor, meta: ImageMeta, data: bytes | BinaryIO, original_filename: str = "",
-                 on_duplicate: str = "keep") -> ImageRecord:
+                 on_duplicate: str = "keep", image_id: str | None = None) -> ImageRecord:
     """Register an image: verify the bytes (or the file, which stays open until this returns),
-    store them, then write record, terms and history at once."""
+    store them, then write record, terms and history at once. With `image_id` (see
+    request_image_id), a request tried again after it created the image answers that image."""
     prepared = prepare(data)
     refuse_duplicate(prepared, on_duplicate, viewer=owner)
     created = now()
-    image_id = uuid.uuid4().hex
+    image_id = image_id or uuid.uuid4().hex
     record = ImageRecord(
         id=image_id, state=READY, listed=LISTED, created_key=f"{created.isoformat()}#{image_id}",
         created_at=created, updated_at=created, creator=owner.username, owner_sub=owner.sub,
@@ -166,7 +188,10 @@ def image_create(*, owner: Actor, meta: ImageMeta, data: bytes | BinaryIO, origi
 
     try:
         commit(build, image_id=image_id, version=1, token=token,
-               on_condition=lambda: ImageConflict(None))
+               on_condition=lambda: _created_before(image_id, owner))
+    except _AlreadyCreated as exc:
+        _discard(record.object_key, record.thumbnail_key)
+        return exc.current
     except BaseException as exc:
         if not isinstance(exc, Unsettled):
             _discard(record.object_key, record.thumbnail_key)

@@ -22,16 +22,11 @@ from pynamodb.exceptions import DoesNotExist, GetError, PynamoDBException, Trans
 from pynamodb.transactions import TransactWrite
 
 from common.errors import AppError, ServiceUnavailable
+from common.transient import TRANSIENT_CODES
 from images.records import ImageHistory, ImageRecord
 
 log = logging.getLogger(__name__)
 
-# DynamoDB and S3 answers that mean "busy or briefly broken, try again later".
-TRANSIENT_CODES = frozenset({
-    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-    "InternalServerError", "ServiceUnavailable", "TransactionInProgressException",
-    "TransactionConflictException", "SlowDown", "InternalError", "RequestTimeout", "503", "500",
-})
 # Reasons inside a TransactionCanceledException that are transient, not the caller's fault.
 TRANSIENT_REASONS = frozenset({"ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded"})
 

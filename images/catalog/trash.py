@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
 
 from common.config import get_config
@@ -67,14 +68,28 @@ def load_trashed(image_id: str) -> ImageRecord:
     return record
 
 
-def _copy(pairs: list[tuple[str, str]]) -> None:
-    """Copy objects to keys nothing refers to yet; on failure remove the copies made."""
+def _copy(pairs: list[tuple[str, str]], gone) -> None:
+    """Copy objects to keys nothing refers to yet; on failure remove the copies made. A source
+    missing means another writer's change removed it after the record was read: `gone()`."""
     try:
         for source, target in pairs:
             s3_call("copy", lambda s=source, t=target: objects.copy_object(s, t))
+    except ClientError as exc:
+        _discard(*(t for _, t in pairs))
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+            raise gone() from exc
+        raise
     except BaseException:
         _discard(*(t for _, t in pairs))
         raise
+
+
+def finish_pending(image_id: str) -> None:
+    """Finish the cleanups an earlier change of this image left (a retried request ends them,
+    not only the sweep); failures stay pending for the next try."""
+    if ID.match(image_id or ""):
+        for item in cleanup.pending(image_id):
+            cleanup.finish(item)
 
 
 def _commit(build, record: ImageRecord, version: int, token: str, copies: list[str], gone) -> None:
@@ -90,19 +105,23 @@ def _commit(build, record: ImageRecord, version: int, token: str, copies: list[s
 def image_delete(*, actor: Actor, image_id: str, expected_version: int | None = None) -> bool:
     """Move an image to the trash (one version, one history entry). True when its public objects
     are gone from the bucket and the CDN too, False when that is still pending (the sweep ends it)."""
-    record = load(image_id)
+    try:
+        record = load(image_id)
+    except NotFound:
+        finish_pending(image_id)  # a retried delete ends what the first one left
+        raise
     if not can_change(actor, record):
         raise PermissionDenied("Only the image's owner or staff may delete it.")
     if expected_version is not None and int(expected_version) != record.version:
         raise ImageConflict(record)
     public = [record.object_key, record.thumbnail_key]
-    hidden = [objects.trash_key(k) for k in public]
+    version, token = record.version + 1, new_token()
+    hidden = [objects.trash_key(k, token) for k in public]
     old_terms, old_facets = terms_of(record), facets_of(record)
-    _copy(list(zip(public, hidden)))
+    _copy(list(zip(public, hidden)), lambda: _conflict(image_id))
     record.state, record.listed = TRASHED, None
     record.object_key, record.thumbnail_key = hidden
     record.deleted_at, record.deleted_by, record.deleted_by_sub = now(), actor.username, actor.sub
-    version, token = record.version + 1, new_token()
     entry = history.entry(image_id=record.id, version=version, actor=actor, action="delete", title=record.title,
                           changes={"state": [READY, TRASHED]}, at=record.deleted_at, token=token)
     stale = cleanup.cleanup_item(record.id, token, public)
@@ -133,7 +152,7 @@ def image_restore(*, actor: Actor, image_id: str) -> ImageRecord:
     extension = record.filename.rsplit(".", 1)[-1]
     public = [objects.image_key(record.id, token, extension), objects.thumbnail_key(record.id, token)]
     old_postings = trash_terms(record)
-    _copy(list(zip(hidden, public)))
+    _copy(list(zip(hidden, public)), lambda: NotFound(_GONE))
     record.state, record.listed = READY, LISTED
     record.object_key, record.thumbnail_key = public
     record.deleted_at = record.deleted_by = record.deleted_by_sub = None
@@ -188,6 +207,7 @@ def trash_get(*, actor: Actor, image_id: str) -> ImageRecord:
     record = load_trashed(image_id)
     if not can_change(actor, record):
         raise NotFound(_GONE)
+    finish_pending(image_id)  # the delete's cleanup, if it did not end
     return record
 
 

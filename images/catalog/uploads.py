@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import uuid
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from common.config import get_config
 from common.errors import AppError, PermissionDenied
 from images import media, objects
 from images.catalog.base import Actor, ImageMeta, InvalidField
 from images.catalog.duplicates import DuplicateImage
-from images.catalog.services import image_create, image_edit, load
+from images.catalog.services import image_create, image_edit, load, request_image_id
 from images.records import ImageRecord
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,17 +116,25 @@ def _consumed(upload_key: str, work, on_duplicate: str):
         if exc.status < 500:
             objects.delete_objects(upload_key)
         raise
-    objects.delete_objects(upload_key)
+    try:
+        objects.delete_objects(upload_key)
+    except (ClientError, BotoCoreError, objects.DeleteFailed):
+        # The change is in: answer it. The upload is unreferenced (lifecycle rule and sweep).
+        log.warning("could not remove the consumed upload %s; the sweep will", upload_key, exc_info=True)
     return result
 
 
 def image_create_from_upload(*, owner: Actor, meta: ImageMeta, upload_key: str, original_filename: str = "",
                              on_duplicate: str = "keep") -> ImageRecord:
-    """Register a file that `owner` put under uploads/: verified here like any other bytes."""
+    """Register a file that `owner` put under uploads/: verified here like any other bytes. The
+    image's id comes from the upload_key, so one upload makes one image however often (and
+    however concurrently) it is registered: the others answer that image."""
     with _take_upload(owner, upload_key) as data:
         return _consumed(upload_key, lambda: image_create(owner=owner, meta=meta, data=data,
                                                           original_filename=original_filename,
-                                                          on_duplicate=on_duplicate), on_duplicate)
+                                                          on_duplicate=on_duplicate,
+                                                          image_id=request_image_id("upload", upload_key)),
+                         on_duplicate)
 
 
 def image_edit_from_upload(*, actor: Actor, image_id: str, changes: dict, upload_key: str,

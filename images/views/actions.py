@@ -32,13 +32,20 @@ def _stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
 
 
-def _apply(action: str, actor, record, value) -> None:
-    """One image's share of a bulk action: one catalog call, conditional on the version read."""
+def _apply(action: str, actor, record, value, version: int) -> None:
+    """One image's share of a bulk action: one catalog call, conditional on the version shown."""
     if action == "delete_selected":
-        catalog.image_delete(actor=actor, image_id=record.id, expected_version=record.version)
+        catalog.image_delete(actor=actor, image_id=record.id, expected_version=version)
     else:
         catalog.image_bulk_change(actor=actor, image_id=record.id, action=action, value=value,
-                                  expected_version=record.version)
+                                  expected_version=version)
+
+
+def _shown_version(request, record) -> int:
+    """The version the confirmation page showed (a change saved since is a conflict), or the
+    one just read when the page was skipped (a form posted straight with post=yes)."""
+    shown = request.POST.get(f"version_{record.id}", "")
+    return int(shown) if shown.isdigit() and len(shown) < 10 else record.version
 
 
 @login_required
@@ -91,7 +98,7 @@ def image_action(request):
         done, failed = [], []
         for record in allowed:
             try:
-                _apply(action, actor, record, value)
+                _apply(action, actor, record, value, _shown_version(request, record))
                 done.append(record)
             except errors.AppError as exc:
                 failed.append((record, exc.message))

@@ -85,18 +85,20 @@ def _create_once(request, form, meta, data: bytes, filename: str, on_duplicate: 
     """Create the image once per form token and file, however often the form is sent."""
     actor = actor_for(request.user)
 
-    def create() -> dict:
+    def create(image_id=None) -> dict:
         return {"id": catalog.image_create(owner=actor, meta=meta, data=data, original_filename=filename,
-                                           on_duplicate=on_duplicate).id}
+                                           on_duplicate=on_duplicate, image_id=image_id).id}
 
     token = form.cleaned_data.get("request_token")
     if not token:
         return catalog.image_get(image_id=create()["id"])
     digest = hashlib.sha256(data).hexdigest()
+    key = f"{token}.{digest[:32]}"
+    image_id = catalog.request_image_id("portal_add", actor.sub, key)  # one image per token and file
     payload = {"meta": [meta.title, meta.description, list(meta.keywords), meta.author, meta.capture_date],
                "filename": filename}
-    answer = idempotency.once(scope=actor.sub, operation="portal_add", key=f"{token}.{digest[:32]}",
-                              payload=payload, run=create)
+    answer = idempotency.once(scope=actor.sub, operation="portal_add", key=key,
+                              payload=payload, run=lambda: create(image_id))
     return catalog.image_get(image_id=answer["id"])
 
 
