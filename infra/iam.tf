@@ -92,8 +92,9 @@ locals {
     sessions    = ["GetItem", "PutItem", "DeleteItem"]
     # Export jobs (images/export_jobs.py): recorded, their progress updated, read back.
     exports = ["GetItem", "PutItem", "UpdateItem"]
-    # Sign-in attempts metered per username and address (accounts/throttle.py).
-    signin_attempts = ["UpdateItem", "DeleteItem"]
+    # Sign-in attempts metered per username and address (accounts/throttle.py; GetItem words
+    # a refusal's "Try again in N minutes").
+    signin_attempts = ["UpdateItem", "DeleteItem", "GetItem"]
   }
 }
 
@@ -154,10 +155,12 @@ data "aws_iam_policy_document" "portal" {
     resources = [aws_cloudfront_distribution.images.arn]
   }
 
-  # The sweep command deletes abandoned presigned uploads (the portal never reads them).
+  # The add page's direct uploads: the portal signs the presigned POST (S3 authorises the
+  # browser's post as the signer), reads the stored file to prefill the form and to register
+  # it, then deletes it; the sweep command deletes abandoned ones.
   statement {
-    sid       = "DeleteAbandonedUploads"
-    actions   = ["s3:DeleteObject"]
+    sid       = "Uploads"
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
     resources = ["${aws_s3_bucket.images.arn}/uploads/*"]
   }
 

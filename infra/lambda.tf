@@ -128,10 +128,11 @@ locals {
       timeout     = 29
       # Moves the image to the trash: read, copy its objects under trash/, then one transaction
       # (record saved TRASHED, postings out, trash postings, history entry and cleanup item in);
-      # the counters; the public objects leave the bucket and the CDN, then the cleanup item.
+      # the counters; the public objects leave the bucket and the CDN, then the cleanup item. A
+      # retried delete of an image already trashed finishes its pending cleanup (Query).
       dynamodb = {
         images        = ["GetItem", "PutItem"]
-        image_terms   = ["PutItem", "DeleteItem", "UpdateItem"]
+        image_terms   = ["PutItem", "DeleteItem", "UpdateItem", "Query"]
         image_history = ["PutItem", "GetItem"]
       }
       # CopyObject reads the public objects and puts their trash copies (removed again if the
@@ -230,9 +231,10 @@ locals {
       handler     = "accounts.api.create_token"
       memory_size = 256
       timeout     = 15
-      # Sign-in attempts are metered per username and address (accounts/throttle.py); the SRP
-      # sign-in itself (InitiateAuth, RespondToAuthChallenge) needs no IAM.
-      dynamodb        = { signin_attempts = ["UpdateItem", "DeleteItem"] }
+      # Sign-in attempts are metered per username and address (accounts/throttle.py; GetItem
+      # words a refusal's Retry-After); the SRP sign-in itself (InitiateAuth,
+      # RespondToAuthChallenge) needs no IAM.
+      dynamodb        = { signin_attempts = ["UpdateItem", "DeleteItem", "GetItem"] }
       s3_read         = []
       s3_put          = []
       s3_delete       = []

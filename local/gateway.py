@@ -31,6 +31,7 @@ from werkzeug.wrappers import Request, Response
 
 from accounts.tokens import bearer_token, verify_id_token
 from common.errors import AppError
+from local import call_log
 
 OPENAPI = Path(__file__).resolve().parent.parent / "infra" / "openapi.yaml"
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's limit
@@ -181,7 +182,8 @@ class Gateway:
             except AppError:
                 return _gateway_error("UNAUTHORIZED", self.responses)
         try:
-            result = route.function()(self.event(request, route, path_parameters, claims), None)
+            with call_log.acting(f"handler:{route.handler}", f"{route.method} {route.resource}"):
+                result = route.function()(self.event(request, route, path_parameters, claims), None)
         except Exception:  # a crashed Lambda: API Gateway answers 502
             log.exception("handler %s failed", route.handler)
             return _gateway_error("INTEGRATION_FAILURE", self.responses)
@@ -201,6 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args(argv)
+    call_log.install()  # with AWS_CALL_LOG set (end-to-end tests): record each handler's calls
     logging.basicConfig(level=logging.INFO, format="[api] %(message)s")
     # As the portal's settings do: where boto found credentials and PynamoDB's "Override
     # settings for pynamo not available" are noise on every request.

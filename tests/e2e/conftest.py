@@ -4,6 +4,7 @@ Debian Chromium driven by Playwright, and helpers to make Cognito users and sign
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,10 +33,38 @@ def running_stack(state_dir: Path, **options) -> Iterator[LocalStack]:
                        api_port=free_port(), quiet=True, persist=False, **options)
     try:
         stack.start_emulator()
+        # The faces record their AWS calls for the permission check at the session's end.
+        stack.env["AWS_CALL_LOG"] = str(state_dir / "aws-calls")
+        RECORDED.append((state_dir / "aws-calls", dict(stack.env)))
         stack.start_faces()
         yield stack
     finally:
         stack.stop()
+
+
+# (folder of recorded calls, the stack's environment) of every stack this session started.
+RECORDED: list[tuple[Path, dict[str, str]]] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def permissions_of_recorded_calls(artifacts_dir):
+    """After the session's end-to-end tests: every AWS call the portal and the gateway made must
+    be allowed by its role's policy as infra/*.tf defines it (tests/infra/recorded.py). The
+    report, with each role's grants no call used, goes to test-artifacts/."""
+    yield
+    if not RECORDED:
+        return  # no stack was started (e.g. a run of one unit test in this folder)
+    from tests.infra.recorded import check_folder
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    denied, calls = [], 0
+    for number, (folder, env) in enumerate(RECORDED):
+        report = check_folder(folder, env)
+        (artifacts_dir / f"aws-calls-{worker}-{number}.json").write_text(report.to_json(), encoding="utf-8")
+        denied += report.denied
+        calls += report.calls
+    assert calls, f"the stacks recorded no AWS call: is AWS_CALL_LOG honoured? {[str(f) for f, _ in RECORDED]}"
+    assert not denied, "calls the deployed roles may not make:\n" + "\n".join(sorted(set(denied)))
 
 
 @pytest.fixture(scope="session")

@@ -66,6 +66,10 @@ def test_every_handler_imports_from_the_bundle_and_answers(local_stack, unpacked
         "title": "Bundled", "author": "Ana", "keywords": "a,b", "image_content": png}, claims=claims))
     assert created["statusCode"] == 201, created
     image_id = __import__("json").loads(created["body"])["id"]
+    rendition = __import__("json").loads(created["body"])["image"]["renditions"][0]["url"]
+    path = "/" + rendition[rendition.index("renditions/"):]  # as CloudFront asks the function URL
+    rendered = call("images.render.lambda_handler", {"rawPath": path, "requestContext": {"http": {"method": "GET"}}})
+    assert rendered["statusCode"] == 200, rendered["headers"]
     assert status("images.api.list_images", "GET", "/images", claims=claims) == 200
     assert status("images.api.search_images", "GET", f"/images/id/{image_id}", claims=claims,
                   path_parameters={"key": "id", "value": image_id}, resource="/images/{key}/{value}") == 200

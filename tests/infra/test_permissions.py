@@ -8,6 +8,8 @@ policy grants must be used by a call (or by the platform on the role's behalf, l
 
 from __future__ import annotations
 
+import functools
+import json
 import shutil
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from tests.infra import flows
 from tests.infra.calls import Recorder
 from tests.infra.hcl import INFRA, Terraform, terraform
 from tests.infra.iam import Model, Request, Statement, grants, matches
+from tests.infra.recorded import check as check_recorded
+from tests.infra.recorded import model_for
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +105,18 @@ def platform_requests(model: Model, name: str, calls: list[Request]) -> list[Req
     return found
 
 
+def read_recorded_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@functools.cache
+def _recorded_sample():
+    """The end-to-end tests' recorded sample, checked under infra/ as committed."""
+    from tests.infra.test_recorded_calls import ENV, SAMPLE
+
+    return check_recorded(read_recorded_lines(SAMPLE), model_for(ENV))
+
+
 def check(name: str, model: Model, request) -> Recorder:
     """Run the deployable's flows under its policy; raise AssertionError on any call it may
     not make and on any grant nothing uses."""
@@ -117,7 +133,9 @@ def check(name: str, model: Model, request) -> Recorder:
     assert not recorder.denied[name], f"{name} makes calls its policy does not allow:\n{recorder.report(name)}"
     if failure is not None:
         raise AssertionError(f"{name}: a flow failed: {failure!r}") from failure
-    used = recorder.requests[name] + platform_requests(model, name, recorder.requests[name])
+    # Grants the end-to-end tests' recorded calls use count too (the flows are a supplement).
+    recorded = [Request(action, resource) for action, resource in _recorded_sample().used.get(name, ())]
+    used = recorder.requests[name] + platform_requests(model, name, recorder.requests[name]) + recorded
     unused = sorted({
         (action, resource) for action, resource, statement in grants(statements)
         if not any(matches(Statement(statement.sid, "Allow", (action,), (resource,), statement.conditions), r)
