@@ -9,7 +9,10 @@ from images.records import ImageRecord
 
 def rendition_urls(object_key: str, width: int) -> list[dict]:
     """The version's renditions (made on first request, then stored for good), narrowest first,
-    each format best first: avif, webp, then the fallback (jpg, or png for what may be transparent)."""
+    each format best first: avif, webp, then the fallback (jpg, or png for what may be transparent).
+    Empty for a version that is not public (a trashed image's objects live under trash/)."""
+    if not object_key.startswith("images/"):
+        return []
     extension = object_key.rsplit(".", 1)[-1]
     return [
         {"url": objects.public_url(renditions.rendition_key(object_key, w, fmt)), "width": w,

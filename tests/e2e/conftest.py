@@ -57,13 +57,12 @@ def permissions_of_recorded_calls(artifacts_dir):
     from tests.infra.recorded import check_folder
 
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    denied, calls = [], 0
+    denied = []
     for number, (folder, env) in enumerate(RECORDED):
         report = check_folder(folder, env)
         (artifacts_dir / f"aws-calls-{worker}-{number}.json").write_text(report.to_json(), encoding="utf-8")
         denied += report.denied
-        calls += report.calls
-    assert calls, f"the stacks recorded no AWS call: is AWS_CALL_LOG honoured? {[str(f) for f, _ in RECORDED]}"
+    # (that the faces do record is tests/e2e/test_recorded_calls.py's)
     assert not denied, "calls the deployed roles may not make:\n" + "\n".join(sorted(set(denied)))
 
 

@@ -56,7 +56,7 @@ def test_every_handler_imports_from_the_bundle_and_answers(local_stack, unpacked
     def status(handler, *args, **kwargs):
         return call(handler, api_event(*args, **kwargs))["statusCode"]
 
-    png = base64.b64encode(make_image("PNG")).decode()
+    png = base64.b64encode(make_image("PNG", size=(200, 150))).decode()  # wide enough for a rendition
     assert status("accounts.api.create_user", "POST", "/users",
                   {"username": "bundled", "password": "Bundle-pass-1", "email": "bundled@example.com"}) == 201
     assert status("accounts.api.create_token", "POST", "/users/token",

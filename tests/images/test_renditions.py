@@ -184,6 +184,8 @@ def test_trash_cuts_renditions_and_restore_makes_new_ones(aws):
     assert stored_keys(aws) == [key]
     assert catalog.image_delete(actor=alice, image_id=record.id) is True
     assert stored_keys(aws) == []  # gone with the public file, in the same cleanup
+    trashed = catalog.image_trash_list(actor=alice).items  # a trashed version offers none
+    assert [catalog.trashed_to_dict(r)["renditions"] for r in trashed] == [[]]
     restored = catalog.image_restore(actor=alice, image_id=record.id)
     assert _made(aws, restored) != key  # a new version: new URLs, made on demand
 
