@@ -14,7 +14,9 @@ from datetime import datetime, timezone
 
 import boto3
 
-PREFIXES = ("images/", "thumbnails/")
+# Everything a record may point at: public files and thumbnails, and the trash's copies (a
+# trashed record restored to $WHEN points at trash/ keys). Renditions are made again on demand.
+PREFIXES = ("images/", "thumbnails/", "trash/")
 
 
 def _versions(s3, bucket: str, prefix: str) -> dict[str, list[dict]]:

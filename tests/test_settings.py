@@ -5,6 +5,8 @@ import secrets
 import subprocess
 import sys
 
+import pytest
+
 from local.stack import ROOT
 
 PRODUCTION = {
@@ -15,6 +17,8 @@ PRODUCTION = {
     "COGNITO_CLIENT_ID": "exampleclient",
     "IMAGES_BUCKET": "example-images",
     "IMAGES_BASE_URL": "https://images.example.com",
+    "CURSOR_SECRET": secrets.token_urlsafe(48),
+    "AWS_REGION": "eu-west-1",
 }
 
 
@@ -29,8 +33,13 @@ def test_production_settings_pass_check_deploy(tmp_path):
     assert result.returncode == 0, result.stderr + result.stdout
 
 
-def test_production_settings_refuse_to_start_without_the_secret_key(tmp_path):
+@pytest.mark.parametrize("name", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "COGNITO_USER_POOL_ID",
+                                  "COGNITO_CLIENT_ID", "IMAGES_BUCKET", "IMAGES_BASE_URL", "CURSOR_SECRET",
+                                  "AWS_REGION"])
+def test_production_settings_refuse_to_start_without_each_required_setting(tmp_path, name):
     env = {**os.environ, **PRODUCTION, "DJANGO_DB_PATH": str(tmp_path / "db.sqlite3")}
-    del env["DJANGO_SECRET_KEY"]
+    del env[name]
+    if name == "AWS_REGION":
+        env.pop("AWS_DEFAULT_REGION", None)
     result = check(env)
-    assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+    assert result.returncode != 0 and f"Set the environment variable {name}." in result.stderr

@@ -81,7 +81,14 @@ def _read_upload(upload_key: str, read):
     except ClientError as exc:
         # The roles that register uploads have no s3:ListBucket, so S3 answers a missing key
         # with 403 AccessDenied, not 404 (the key is the caller's own, checked by the caller).
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied"):
+        # A 403 is also what a role without s3:GetObject on uploads/ gets for every upload, so
+        # it is logged as an error with S3's own words: an operator can tell a policy fault.
+        error = exc.response.get("Error", {})
+        code = error.get("Code")
+        if code in ("403", "AccessDenied"):
+            log.error("S3 refused reading upload %s (%s: %s): expired, or this role may not s3:GetObject "
+                      "under uploads/", upload_key, code, error.get("Message", ""))
+        if code in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied"):
             raise InvalidField("upload_key", "The upload was not found; it may have expired.") from exc
         raise
 

@@ -316,6 +316,20 @@ def test_an_unknown_or_expired_upload_is_invalid_input(aws):
         catalog.image_create_from_upload(owner=ALICE, meta=meta(), upload_key=key)
 
 
+def test_a_refused_upload_read_is_logged_as_an_error_with_its_cause(aws, caplog):
+    # In AWS a role without s3:GetObject on uploads/ gets 403 for every upload: the client is
+    # told "not found", the log says what S3 said, so an operator can tell a policy fault.
+    from botocore.exceptions import ClientError
+
+    key = catalog.upload_start(ALICE).key
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "GetObject")
+    with mock.patch.object(objects, "spool_object", side_effect=denied), pytest.raises(InvalidInput, match="not found"):
+        catalog.image_create_from_upload(owner=ALICE, meta=meta(), upload_key=key)
+    errors = [r for r in caplog.records if r.levelname == "ERROR" and key in r.getMessage()]
+    assert errors and "AccessDenied: Access Denied" in errors[0].getMessage()
+    assert "s3:GetObject" in errors[0].getMessage()
+
+
 def test_only_the_uploader_can_register_or_use_an_upload(aws):
     key = catalog.upload_start(ALICE).key
     boto3.client("s3").put_object(Bucket=aws.images_bucket, Key=key, Body=make_image())

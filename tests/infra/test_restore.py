@@ -28,6 +28,7 @@ def test_objects_go_back_to_their_version_at_a_moment(aws):
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_object(Bucket=bucket, Key="images/a", Body=b"a1")
     s3.put_object(Bucket=bucket, Key="images/gone", Body=b"g1")
+    s3.put_object(Bucket=bucket, Key="trash/t1/images/b", Body=b"b1")  # a trashed image's copy
     time.sleep(1.1)  # moto's LastModified has whole seconds
     at = datetime.now(timezone.utc)
     time.sleep(1.1)
@@ -35,15 +36,16 @@ def test_objects_go_back_to_their_version_at_a_moment(aws):
     s3.delete_object(Bucket=bucket, Key="images/gone")  # deleted after it
     s3.put_object(Bucket=bucket, Key="thumbnails/new", Body=b"n")  # made after it
     s3.put_object(Bucket=bucket, Key="uploads/x", Body=b"x")  # not a restored prefix
+    s3.delete_object(Bucket=bucket, Key="trash/t1/images/b")  # purged after the moment
 
     steps = restore_objects.plan(s3, bucket, at)
     assert {(key, action) for key, action, _ in steps} == {
-        ("images/a", "copy"), ("images/gone", "copy"), ("thumbnails/new", "delete")}
+        ("images/a", "copy"), ("images/gone", "copy"), ("thumbnails/new", "delete"), ("trash/t1/images/b", "copy")}
     restore_objects.apply(s3, bucket, steps)
     assert s3.get_object(Bucket=bucket, Key="images/a")["Body"].read() == b"a1"
     assert s3.get_object(Bucket=bucket, Key="images/gone")["Body"].read() == b"g1"
     listed = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
-    assert listed == {"images/a", "images/gone", "uploads/x"}
+    assert listed == {"images/a", "images/gone", "uploads/x", "trash/t1/images/b"}
     assert restore_objects.plan(s3, bucket, at) == []  # done: nothing differs any more
     # The history is kept: the overwritten version is still there.
     versions = s3.list_object_versions(Bucket=bucket, Prefix="images/a")["Versions"]

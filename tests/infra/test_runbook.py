@@ -129,3 +129,13 @@ def test_other_drift_fails_it():
     for expected in ("make deploy", "hard-coded name", "manage.py sweep", "aws_dynamodb_table.pictures",
                      "variable dynamodb_capacity", "infra/iam.tf.bak", "images.api.upload_image"):
         assert any(expected in line for line in found), (expected, found)
+
+
+def test_the_prerequisites_name_the_deployed_python_and_the_pinned_provider():
+    runbook = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    deployed = re.search(r"^DEPLOYED_PYTHON := (\S+)", (ROOT / "Makefile").read_text(), re.M).group(1)
+    provider = re.search(r'version\s*=\s*"([\d.]+)"', (INFRA / "versions.tf").read_text()).group(1)
+    prerequisites = runbook.split("## Prerequisites", 1)[1].split("\n## ", 1)[0]
+    assert f"- Python {deployed} and `make`" in prerequisites
+    assert f"exactly {provider}" in prerequisites, "the runbook's Terraform prerequisite names another provider"
+    assert "Terraform ≥ 1.11" in prerequisites
