@@ -30,3 +30,8 @@ checkov-scan: checkov
 # Needs the terraform binary (no provider download).
 infra-fmt:
 	terraform fmt -check -recursive infra
+
+# Terraform applied to the local emulator and destroyed (tests/infra/apply_emulator.py).
+.PHONY: infra-apply
+infra-apply: venv
+	$(PY) -m pytest -p no:xdist -s tests/infra/apply_emulator.py
