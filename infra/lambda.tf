@@ -31,7 +31,8 @@ locals {
       memory_size = 512
       timeout     = 29
       # A page of the by_created index.
-      dynamodb        = { images_by_created = ["Query"] }
+      # GET /images with search parameters (README, "The REST API") runs the search engine too.
+      dynamodb        = { images_by_created = ["Query"], image_terms = ["BatchGetItem", "Query"], images = ["BatchGetItem"] }
       s3_read         = []
       s3_put          = []
       s3_delete       = []
@@ -67,7 +68,8 @@ locals {
       # record dropped after a failure).
       # Duplicate detection reads the sha256: and pixels: postings and the records they name.
       dynamodb = {
-        images        = ["PutItem", "BatchGetItem"]
+        # GetItem: a retry with the same upload_key or Idempotency-Key reads the one image.
+        images        = ["PutItem", "BatchGetItem", "GetItem"]
         image_terms   = ["PutItem", "UpdateItem", "Query"]
         image_history = ["PutItem", "GetItem"]
         idempotency   = ["PutItem", "UpdateItem", "DeleteItem"]
