@@ -18,9 +18,8 @@ SECRET_KEY = required("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = [h.strip() for h in required("DJANGO_ALLOWED_HOSTS").split(",") if h.strip()]
 # What Terraform hands the environment (infra/beanstalk.tf): without them the portal would sign
 # cursors with the development key or talk to another region.
-REQUIRED = ("COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID", "IMAGES_BUCKET", "IMAGES_BASE_URL", "CURSOR_SECRET",
-            "AWS_REGION")
-for _name in REQUIRED:
+for _name in ("COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID", "IMAGES_BUCKET", "IMAGES_BASE_URL", "CURSOR_SECRET",
+              "AWS_REGION"):
     required(_name)
 
 # The ALB terminates TLS and forwards the original scheme.
