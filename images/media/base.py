@@ -3,6 +3,7 @@ readers that never decode pixels. Django-free."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,20 @@ class ImageInvalid(InvalidInput):
 
     code = "image_invalid"
     default_message = "This file is not a JPEG, PNG, GIF or WebP image."
+
+
+@contextlib.contextmanager
+def decoding() -> Iterator[None]:
+    """Pillow's errors while decoding become ImageInvalid: too many pixels, or a damaged file
+    (Pillow raises OSError, SyntaxError, ValueError, EOFError... for those)."""
+    try:
+        yield
+    except ImageInvalid:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise ImageInvalid("The image has too many pixels.") from exc
+    except Exception as exc:
+        raise ImageInvalid(DAMAGED) from exc
 
 
 class ImageTooLarge(TooLarge):

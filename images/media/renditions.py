@@ -21,8 +21,8 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps
 
-from images.media.base import ALLOWED_FORMATS, DAMAGED, NOT_AN_IMAGE, ImageInvalid
-from images.media.verify import _check_pixels, _frame_count, _to_rgb, _to_srgb
+from images.media.base import ALLOWED_FORMATS, DAMAGED, NOT_AN_IMAGE, ImageInvalid, decoding
+from images.media.verify import check_pixels, frame_count, to_rgb, to_srgb
 
 RENDITIONS_PREFIX = "renditions/"
 WIDTHS = (160, 320, 640, 1280, 2560)
@@ -138,7 +138,7 @@ def render(source: BinaryIO, width: int, fmt: str, *, max_pixels: int) -> bytes:
     except Exception as exc:
         raise ImageInvalid(DAMAGED) from exc
     with im:
-        _check_pixels(im.width, im.height, _frame_count(im), max_pixels)
+        check_pixels(im.width, im.height, frame_count(im), max_pixels)
         if width > im.width:
             raise NotOffered(f"the original is {im.width} pixels wide, narrower than {width}")
         up_w, up_h = upright_size(im)
@@ -146,18 +146,12 @@ def render(source: BinaryIO, width: int, fmt: str, *, max_pixels: int) -> bytes:
         height = max(1, round(up_h * width / up_w))
         # The target in the stored (not yet turned) orientation.
         raw = (width, height) if (up_w, up_h) == im.size else (height, width)
-        try:
+        with decoding():
             if im.format in ("JPEG", "MPO"):
                 # DCT scaling: decode at the smallest 1/8..1/1 scale still at least twice the target.
                 im.draft("RGB", (raw[0] * 2, raw[1] * 2))
             im.load()
             small = _shrink(im, raw, keep_alpha=fmt != "jpg")
-        except ImageInvalid:
-            raise
-        except Image.DecompressionBombError as exc:
-            raise ImageInvalid("The image has too many pixels.") from exc
-        except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError...
-            raise ImageInvalid(DAMAGED) from exc
     out = io.BytesIO()
     small.save(out, pil_format, **options)
     return out.getvalue()
@@ -175,7 +169,7 @@ def _shrink(im: Image.Image, raw: tuple[int, int], *, keep_alpha: bool) -> Image
     mode = "RGBA" if alpha else "RGB"
 
     def convert(part: Image.Image) -> Image.Image:
-        return part.convert("RGBA") if alpha else _to_rgb(part)
+        return part.convert("RGBA") if alpha else to_rgb(part)
 
     factor = min(im.width // (raw[0] * 2), im.height // (raw[1] * 2))
     if factor < 2:
@@ -192,10 +186,10 @@ def _shrink(im: Image.Image, raw: tuple[int, int], *, keep_alpha: bool) -> Image
     icc = im.info.get("icc_profile")
     if icc:
         if alpha:
-            rgb = _to_srgb(small.convert("RGB"), icc)
+            rgb = to_srgb(small.convert("RGB"), icc)
             rgb.putalpha(small.getchannel("A"))
             small = rgb
         else:
-            small = _to_srgb(small, icc)
+            small = to_srgb(small, icc)
     small.info = {}
     return small

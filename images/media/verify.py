@@ -28,6 +28,7 @@ from images.media.base import (
     PreparedImage,
     THUMBNAIL_QUALITY,
     THUMBNAIL_SIZE,
+    decoding,
     has_gps,
 )
 from images.media.files import CHUNK, as_file, read_at, sha256_of, size_of, spliced
@@ -58,8 +59,8 @@ def prepare_image(data: bytes | BinaryIO, *, max_bytes: int, max_pixels: int) ->
     with _open(source) as probe:
         fmt = _allowed_format(probe)
         width, height = probe.size
-        frames = _frame_count(probe)
-        _check_pixels(width, height, frames, max_pixels)
+        frames = frame_count(probe)
+        check_pixels(width, height, frames, max_pixels)
         try:
             # Check what load() does not (e.g. every PNG chunk CRC: _verify_png does what
             # Pillow's verify() does, a chunk at a time). verify() leaves the image unusable,
@@ -166,7 +167,7 @@ def _allowed_format(im: Image.Image) -> str:
     return fmt
 
 
-def _frame_count(im: Image.Image) -> int:
+def frame_count(im: Image.Image) -> int:
     """Count frames from headers only (no pixel decoding)."""
     try:
         frames = int(getattr(im, "n_frames", 1) or 1)
@@ -177,7 +178,7 @@ def _frame_count(im: Image.Image) -> int:
     return frames
 
 
-def _check_pixels(width: int, height: int, frames: int, max_pixels: int) -> None:
+def check_pixels(width: int, height: int, frames: int, max_pixels: int) -> None:
     """Refuse before decoding when the pixels to decode exceed the limit (bomb defence)."""
     if width <= 0 or height <= 0:
         raise ImageInvalid(DAMAGED)
@@ -191,7 +192,7 @@ def _check_pixels(width: int, height: int, frames: int, max_pixels: int) -> None
 def _decode_and_thumbnail(im: Image.Image, fmt: str, frames: int, max_pixels: int) -> tuple[bytes, str]:
     """Decode every frame (proving the file is whole); return a JPEG thumbnail of the first and the
     hash of its decoded pixels."""
-    try:
+    with decoding():
         if fmt == "JPEG":
             # DCT scaling: libjpeg still entropy-decodes the whole file (so damage is caught)
             # but skips most of the inverse transform; 4-8x faster on camera photos.
@@ -206,14 +207,8 @@ def _decode_and_thumbnail(im: Image.Image, fmt: str, frames: int, max_pixels: in
         for index in range(1, frames):
             im.seek(index)
             # A GIF frame may grow the canvas; re-check before paying for the decode.
-            _check_pixels(im.width, im.height, frames, max_pixels)
+            check_pixels(im.width, im.height, frames, max_pixels)
             im.load()
-    except ImageInvalid:
-        raise
-    except Image.DecompressionBombError as exc:
-        raise ImageInvalid("The image has too many pixels.") from exc
-    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError...
-        raise ImageInvalid(DAMAGED) from exc
     return thumbnail, pixel_hash
 
 
@@ -240,7 +235,7 @@ def _thumbnail(im: Image.Image) -> bytes:
     small = ImageOps.exif_transpose(_reduced_rgb(im))
     small.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     if icc:
-        small = _to_srgb(small, icc)
+        small = to_srgb(small, icc)
     out = io.BytesIO()
     # No exif/icc arguments: Pillow writes none, so the thumbnail carries no metadata.
     small.save(out, "JPEG", quality=THUMBNAIL_QUALITY, optimize=True)
@@ -248,25 +243,25 @@ def _thumbnail(im: Image.Image) -> bytes:
 
 
 def _reduced_rgb(im: Image.Image) -> Image.Image:
-    """The picture in RGB (_to_rgb), a big one shrunk by a whole factor on the way (box filter,
+    """The picture in RGB (to_rgb), a big one shrunk by a whole factor on the way (box filter,
     still at least twice the thumbnail), a strip of rows at a time: done whole, converting a
     50-megapixel palette or 16-bit image costs several full-size copies (over 500 MB), Pillow
     reduces RGBA through a full premultiplied copy, and transposing copies it all again."""
     factor = max(im.size) // (THUMBNAIL_SIZE * 2)
     if factor < 2:
-        small = _to_rgb(im)
+        small = to_rgb(im)
     else:
         # Strips of whole factor-high bands, so each output row is what reducing it whole gives.
         rows = factor * max(1, _STRIP_BYTES // (im.width * 4 * factor))
         small = Image.new("RGB", (-(-im.width // factor), -(-im.height // factor)))
         for top in range(0, im.height, rows):
             strip = im.crop((0, top, im.width, min(im.height, top + rows)))
-            small.paste(_to_rgb(strip).reduce(factor), (0, top // factor))
+            small.paste(to_rgb(strip).reduce(factor), (0, top // factor))
     small.info = dict(im.info)  # keeps the orientation for exif_transpose
     return small
 
 
-def _to_rgb(im: Image.Image) -> Image.Image:
+def to_rgb(im: Image.Image) -> Image.Image:
     """Convert any mode to RGB, flattening transparency onto white."""
     if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         # 16-bit greyscale: scale to 8 bits, or convert() would clip nearly all to white.
@@ -284,7 +279,7 @@ def _to_rgb(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def _to_srgb(im: Image.Image, icc: bytes) -> Image.Image:
+def to_srgb(im: Image.Image, icc: bytes) -> Image.Image:
     """Map colours from the source's ICC profile to sRGB, since the thumbnail carries no profile."""
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))

@@ -747,4 +747,4 @@ def test_a_big_picture_is_converted_and_reduced_a_strip_at_a_time_as_if_whole(mo
     if mode == "P":
         source.putpalette(bytes(range(256)) * 3)
         source.info["transparency"] = 5
-    assert verify._reduced_rgb(source).tobytes() == verify._to_rgb(source).reduce(3).tobytes()
+    assert verify._reduced_rgb(source).tobytes() == verify.to_rgb(source).reduce(3).tobytes()
