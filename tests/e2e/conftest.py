@@ -147,6 +147,16 @@ def create_user(stack: LocalStack, username: str, password: str, *, email: str |
     return next(a["Value"] for a in created["User"]["Attributes"] if a["Name"] == "sub")
 
 
+def api_auth(stack: LocalStack, username: str, password: str) -> dict[str, str]:
+    """The Authorization header of a user's ID token from the stack's POST /users/token."""
+    import requests
+
+    reply = requests.post(f"{stack.api_url}/users/token", json={"username": username, "password": password},
+                          timeout=30)
+    assert reply.status_code == 200, reply.text
+    return {"Authorization": reply.json()["id_token"]}
+
+
 def sign_in(page, stack: LocalStack, username: str, password: str, next_path: str = "/") -> None:
     """Sign in through the portal's login form and wait to land on `next_path`."""
     page.goto(f"{stack.portal_url}/accounts/login/?next={next_path}")

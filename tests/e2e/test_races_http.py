@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.e2e.conftest import create_user
+from tests.e2e.conftest import api_auth, create_user
 from tests.helpers import b64, make_image
 
 pytestmark = pytest.mark.e2e
@@ -27,10 +27,7 @@ RESTORES = 2
 def auth(local_stack):
     name = f"rex{uuid.uuid4().hex[:6]}"
     create_user(local_stack, name, PASSWORD)
-    reply = requests.post(f"{local_stack.api_url}/users/token", json={"username": name, "password": PASSWORD},
-                          timeout=30)
-    assert reply.status_code == 200, reply.text
-    return {"Authorization": reply.json()["id_token"]}
+    return api_auth(local_stack, name, PASSWORD)
 
 
 def test_concurrent_deletes_then_restores_give_every_file_back(local_stack, auth, capsys):

@@ -10,17 +10,15 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import create_user
+from tests.e2e.conftest import api_auth, create_user
 
 pytestmark = pytest.mark.e2e
 
 
 def test_the_portal_and_each_handler_record_their_calls_with_role_and_route(local_stack):
     create_user(local_stack, "recorder", "Record-pass-1")
-    token = requests.post(f"{local_stack.api_url}/users/token", timeout=30,
-                          json={"username": "recorder", "password": "Record-pass-1"}).json()["id_token"]
-    assert requests.get(f"{local_stack.api_url}/images?limit=1", headers={"Authorization": token},
-                        timeout=30).status_code == 200
+    auth = api_auth(local_stack, "recorder", "Record-pass-1")
+    assert requests.get(f"{local_stack.api_url}/images?limit=1", headers=auth, timeout=30).status_code == 200
     session = requests.Session()
     login = session.get(f"{local_stack.portal_url}/accounts/login/", timeout=30)
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)

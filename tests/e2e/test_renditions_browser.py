@@ -12,7 +12,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.e2e.conftest import create_user, sign_in
+from tests.e2e.conftest import api_auth, create_user, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -24,8 +24,7 @@ ORIGINAL_WIDTH = 1600
 def image_id(local_stack):
     create_user(local_stack, USER, PASSWORD)
     api = local_stack.api_url
-    token = requests.post(f"{api}/users/token", json={"username": USER, "password": PASSWORD},
-                          timeout=30).json()["id_token"]
+    token = api_auth(local_stack, USER, PASSWORD)["Authorization"]
     noise = Image.frombytes("RGB", (200, 125), os.urandom(200 * 125 * 3)).resize((ORIGINAL_WIDTH, 1000))
     buffer = io.BytesIO()
     noise.save(buffer, "JPEG", quality=85)
