@@ -40,7 +40,8 @@ class _Raw:
         yield self.body
 
 
-def _error(status: int, service: str, code: str) -> AWSResponse:
+def error_response(status: int, service: str, code: str) -> AWSResponse:
+    """An AWS error answer as the service sends it (botocore parses it as from the wire)."""
     if service == "dynamodb":
         body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected"}).encode()
         headers = {"Content-Type": "application/x-amz-json-1.0"}
@@ -81,7 +82,7 @@ def injected(fault: str):
             return real(self, event_name, request, **kwargs)
         seen["n"] += 1
         if kind[0] == "fail":
-            return _error(kind[1], service, kind[2])
+            return error_response(kind[1], service, kind[2])
         if kind[0] == "timeout":
             raise ReadTimeoutError(endpoint_url=request.url)
         answer = real(self, event_name, request, **kwargs)

@@ -29,7 +29,7 @@ from images import api, api_trash, catalog, objects
 from images.records import READY, TRASHED, ImageHistory, ImageRecord
 from images.sweep import sweep
 from tests.helpers import api_event, b64, claims_for, make_image
-from tests.images.test_fault_matrix import _error
+from tests.images.test_fault_matrix import error_response
 
 ACTORS = (
     ("alice-api", catalog.Actor(sub="sub-alice", username="alice", face="api"), claims_for()),
@@ -144,11 +144,11 @@ def faulty_send(scheduler: Scheduler, run: Run):
         run.faults[(doing, call, fault)] += 1
         run.trace.append(f"{name} {doing}: {call} {fault}")
         if fault == "throttled":
-            return _error(400, service, "ThrottlingException" if service == "dynamodb" else "SlowDown")
+            return error_response(400, service, "ThrottlingException" if service == "dynamodb" else "SlowDown")
         if fault == "5xx":
-            return _error(500, service, "InternalServerError" if service == "dynamodb" else "InternalError")
+            return error_response(500, service, "InternalServerError" if service == "dynamodb" else "InternalError")
         if fault == "NoSuchKey":
-            return _error(404, service, "NoSuchKey")
+            return error_response(404, service, "NoSuchKey")
         if fault == "timeout":
             raise ReadTimeoutError(endpoint_url=request.url)
         real(stub, event_name, request, **kwargs)  # "lost reply": served, then the reply is lost
