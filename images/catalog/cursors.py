@@ -65,11 +65,13 @@ def decode_cursor(cursor: str | None, expected: dict[str, str]) -> dict[str, str
         key = json.loads(payload)
     except (ValueError, UnicodeDecodeError) as exc:  # signed by us, so only with a leaked key
         raise InvalidField("cursor", _INVALID) from exc
+    # Exactly the query's fields and the position: a cursor of a query with more fields (a
+    # search's "q" sent to the plain list) continues another query.
     if (
         not isinstance(key, dict)
-        or "sort" not in key
+        or set(key) != {*expected, "sort"}
         or not all(isinstance(v, str) for v in key.values())
-        or any(key.get(k) != v for k, v in expected.items())
+        or any(key[k] != v for k, v in expected.items())
     ):
         raise InvalidField("cursor", _INVALID)
     return key
