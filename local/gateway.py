@@ -9,7 +9,8 @@ before any handler runs. Events and responses use the REST proxy format.
 
 One log line per request: a handler's own JSON line ("answered" or "refused", with its
 status), or, for what the gateway answers itself (401, 403 for an unknown route, 413, 502),
-a JSON line of the gateway's; werkzeug's access lines are not written.
+a JSON line of the gateway's; werkzeug's access lines are not written. Each answer of a
+handler carries Server-Timing: the emulator's share of its time (local/timing.py).
 
 Run: python -m local.gateway --port 8001
 """
@@ -36,6 +37,7 @@ from werkzeug.wrappers import Request, Response
 from accounts.tokens import bearer_token, verify_id_token
 from common import logs
 from common.errors import AppError
+from local import timing
 
 OPENAPI = Path(__file__).resolve().parent.parent / "infra" / "openapi.yaml"
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's limit
@@ -192,7 +194,8 @@ class Gateway:
             except AppError:
                 return _gateway_error("UNAUTHORIZED", self.responses, request)
         try:
-            result = route.function()(self.event(request, route, path_parameters, claims), None)
+            with timing.measured() as spent:
+                result = route.function()(self.event(request, route, path_parameters, claims), None)
         except Exception:  # a crashed Lambda: API Gateway answers 502
             log.exception("handler %s failed", route.handler)
             return _gateway_error("INTEGRATION_FAILURE", self.responses, request)
@@ -204,6 +207,7 @@ class Gateway:
         for name, values in (result.get("multiValueHeaders") or {}).items():
             for value in values:
                 reply.headers.add(name, value)
+        reply.headers["Server-Timing"] = timing.header(spent)
         return reply
 
 
@@ -221,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
     # settings for pynamo not available" are noise on every request.
     for name in ("botocore", "boto3", "urllib3", "pynamodb.settings"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    timing.install()
     server = make_server(args.host, args.port, Gateway(load_routes(), load_gateway_responses()), threaded=True)
     log.debug("listening on http://%s:%d", args.host, args.port)  # `make run` prints the URLs
     try:

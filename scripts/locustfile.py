@@ -1,17 +1,25 @@
 """Locust users of `make load` (scripts/load_test.py starts the stack and sets the LOAD_*
 variables): people in the portal, spread over its two instances, and programs on the REST
-API. Each signs in once, then lists, filters, searches, views and adds small images."""
+API. Each signs in once, then lists, filters, searches, views and adds small images. Each
+answer's Server-Timing (the local stack's: the emulator's work and queue, local/timing.py) goes
+to the LOAD_TIMINGS file, a JSON line per request, for scripts/load_test.py's table."""
 
 from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import random
 import re
+import sys
+from pathlib import Path
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from local.timing import parse  # noqa: E402
 
 PORTALS = os.environ.get("LOAD_PORTALS", "http://127.0.0.1:8000").split(",")
 API = os.environ.get("LOAD_API", "http://127.0.0.1:8001")
@@ -20,6 +28,14 @@ AUTHORS = ("Ana Díaz", "Luis Vidal", "Marta Puig")
 KEYWORDS = ("lake", "city", "forest", "sea")
 WORDS = ("harbour", "dawn", "market", "bridge", "díaz", "lake")
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+_TIMINGS = open(os.environ["LOAD_TIMINGS"], "a", buffering=1, encoding="utf-8") if os.environ.get("LOAD_TIMINGS") else None  # noqa: SIM115 - open for the run
+
+
+@events.request.add_listener
+def _note_timing(name, response_time, response=None, exception=None, **kwargs) -> None:
+    if _TIMINGS is not None and response is not None and exception is None:
+        spent = parse(response.headers.get("Server-Timing", ""))
+        _TIMINGS.write(json.dumps({"route": name, "ms": response_time, **spent}) + "\n")
 
 
 def small_png() -> bytes:

@@ -18,6 +18,7 @@ import requests
 import yaml
 from PIL import Image
 
+from local import timing
 from tests.e2e.conftest import create_user, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -226,3 +227,17 @@ def test_one_log_line_per_api_request_and_a_portal_403_in_one_line(rosa, new_con
     forbidden = [r for r in json_lines if r.get("status_code") == 403]
     assert len(forbidden) == 1 and "exception" not in forbidden[0], forbidden
     assert forbidden[0]["reason"] == "Only the image's owner or staff may delete it."
+
+
+def test_each_local_answer_says_what_the_emulator_took(rosa, new_context):
+    """`make load` tells the code's time from the local stand-in's by these headers."""
+    stack, made, _ = rosa
+    reply = requests.get(f"{stack.api_url}/images/id/{made[2]['id']}", headers=token(stack, USER), timeout=30)
+    spent = timing.parse(reply.headers["Server-Timing"])
+    assert set(spent) == {"emulator", "queue", "aws", "app"}
+    assert 0 < spent["emulator"] and spent["emulator"] + spent["queue"] <= spent["aws"] <= spent["app"]
+    page = new_context().new_page()
+    sign_in(page, stack, USER, PASSWORD)
+    answer = page.goto(f"{stack.portal_url}/?author={AUTHOR}")
+    spent = timing.parse(answer.headers["server-timing"])
+    assert 0 < spent["emulator"] and spent["emulator"] + spent["queue"] <= spent["aws"] <= spent["app"]
