@@ -19,6 +19,12 @@ that silently leaves files out is worse than one that says which ones to look at
 --on-duplicate refuse the server stores nothing and the file is counted as skipped with the
 reason; that is not remembered in the manifest, so a later run asks the server again (the
 other image may be purged by then, or the run may keep duplicates).
+
+Files are read a few ahead of the workers, never the whole folder at once. Ctrl-C stops the
+run: no file is started, files being sent are abandoned, files being registered are finished
+and recorded; the summary says what is left, the exit status is 130, and the same command
+resumes. A second Ctrl-C exits at once. Hidden files and folders, links to folders and links
+out of the folder are left out (the summary names the folders and links).
 """
 
 from __future__ import annotations
