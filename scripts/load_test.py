@@ -211,6 +211,8 @@ def main() -> int:
         try:
             stack.start_emulator()
             create_user(stack, USERNAME, PASSWORD)
+            for n in range(1, args.users + 1):  # an account per person in the portal (scripts/locustfile.py)
+                create_user(stack, f"{USERNAME}-{n}", PASSWORD)
             portals = start_portals(stack, state)
             api = start_api(stack, state)
             # One ID token for the API users, as a program keeps its token: the sign-in limit
@@ -221,7 +223,8 @@ def main() -> int:
             print(f"portals {' '.join(portals)}, API {api}, emulator {stack.emulator_url}; "
                   f"{args.users} users for {args.seconds} s", flush=True)
             env = {**stack.env, "LOAD_PORTALS": ",".join(portals), "LOAD_API": api, "LOAD_USERNAME": USERNAME,
-                   "LOAD_PASSWORD": PASSWORD, "LOAD_TOKEN": token, "LOAD_TIMINGS": str(state / "timings.jsonl")}
+                   "LOAD_PASSWORD": PASSWORD, "LOAD_TOKEN": token, "LOAD_TIMINGS": str(state / "timings.jsonl"),
+                   "LOAD_PORTAL_ACCOUNTS": str(args.users)}
             subprocess.run(
                 [args.locust, "-f", str(ROOT / "scripts" / "locustfile.py"), "--headless", "--users", str(args.users),
                  "--spawn-rate", str(args.spawn_rate), "--run-time", f"{args.seconds}s", "--stop-timeout", "10",

@@ -75,6 +75,10 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DJANGO_DB_PATH", str(BASE_DIR / ".local" / "portal.sqlite3")),
+        # Sign-ins at once (threads, gunicorn workers) each write the user row: a transaction
+        # that starts reading and then writes gets "database is locked" at once, a 500; one
+        # that takes the write lock first waits its turn (Django's advice for SQLite).
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

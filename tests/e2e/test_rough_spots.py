@@ -241,3 +241,24 @@ def test_each_local_answer_says_what_the_emulator_took(rosa, new_context):
     answer = page.goto(f"{stack.portal_url}/?author={AUTHOR}")
     spent = timing.parse(answer.headers["server-timing"])
     assert 0 < spent["emulator"] and spent["emulator"] + spent["queue"] <= spent["aws"] <= spent["app"]
+
+
+def test_people_signing_in_at_once_all_get_in(local_stack):
+    """Each sign-in writes its user's row in the portal's SQLite; at once, they used to meet
+    "database is locked" (a 500) instead of waiting their turn."""
+    import concurrent.futures
+    import re
+
+    users = [f"rough-at-once-{n}" for n in range(6)]
+    for user in users:
+        create_user(local_stack, user, PASSWORD)
+
+    def sign_in_by_form(user: str) -> tuple[int, bool]:
+        session, login = requests.Session(), f"{local_stack.portal_url}/accounts/login/"
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', session.get(login, timeout=30).text).group(1)
+        reply = session.post(login, data={"username": user, "password": PASSWORD, "csrfmiddlewaretoken": token},
+                             headers={"Referer": login}, timeout=120)
+        return reply.status_code, "/accounts/login/" not in reply.url
+
+    with concurrent.futures.ThreadPoolExecutor(len(users)) as pool:
+        assert list(pool.map(sign_in_by_form, users)) == [(200, True)] * len(users)
