@@ -3,7 +3,6 @@ zip streamed from S3 one chunk at a time. Django-free."""
 
 from __future__ import annotations
 
-import csv
 import zipfile
 from collections.abc import Iterable, Iterator
 
@@ -11,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from common.config import get_config
 from images import catalog, objects
+from images.spreadsheet import csv_lines
 from images.filenames import UniqueNames, record_download_name
 from images.records import ImageRecord
 
@@ -65,19 +65,7 @@ def zip_stream(records: Iterable[ImageRecord]) -> Iterator[bytes]:
     yield pipe.drain()
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def csv_rows(records: Iterable[ImageRecord]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(CSV_FIELDS)  # the BOM lets spreadsheet programs read UTF-8
-    for record in records:
-        item = catalog.image_to_dict(record)
-        yield writer.writerow([_csv_safe(str(item[f])) for f in CSV_FIELDS])
-
-
-def _csv_safe(value: str) -> str:
-    # Spreadsheets run cells starting with these as formulas (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    """The records' metadata as CSV lines (images/spreadsheet.py: BOM, formula guard)."""
+    items = (catalog.image_to_dict(record) for record in records)
+    return csv_lines(CSV_FIELDS, ([item[f] for f in CSV_FIELDS] for item in items))

@@ -82,10 +82,14 @@ class UniqueNames:
         return candidate
 
 
+def stored_download_name(original_filename: str | None, filename: str) -> str:
+    """The name a stored file downloads as: its original name, else its stored name "<id>.<ext>"."""
+    return download_name(original_filename or "", extension=filename.rpartition(".")[2], fallback=filename)
+
+
 def record_download_name(record) -> str:
-    """The name an image record's file downloads as (its original name, else "<id>.<ext>")."""
-    return download_name(record.original_filename or "", extension=record.filename.rpartition(".")[2],
-                         fallback=record.filename)
+    """The name an image record's file downloads as (see stored_download_name)."""
+    return stored_download_name(record.original_filename, record.filename)
 
 
 def unique_names(names: list[str]) -> list[str]:

@@ -1,8 +1,8 @@
 """The local AWS emulator: moto's server in its own process on 127.0.0.1.
 
 On top of stock moto it adds what the local stack needs to behave like AWS:
-- state that survives a restart (local/state.py), saved shortly after each change
-  and on shutdown;
+- state that survives a restart (local/state.py: the metadata in one file, each object's
+  bytes in a file of its own), saved shortly after each change and on shutdown;
 - requests served one at a time (moto's backends are not thread-safe);
 - anonymous requests allowed only where the bucket policy allows them (public image
   objects; the bucket itself is not listable), with the CDN's nosniff header;
@@ -17,6 +17,9 @@ On top of stock moto it adds what the local stack needs to behave like AWS:
 - GET /_local/health and GET /_local/mailbox (the mail the local Cognito would send);
 - with --s3-list-bucket deny, a missing object answers 403 AccessDenied instead of 404, as
   S3 answers a caller without s3:ListBucket on the bucket (the API's create/update roles);
+- on every answer, `Server-Timing: emulator;dur=…, queue;dur=…`: the milliseconds it worked
+  on the request and the milliseconds the request waited for the lock (local/timing.py adds
+  them up per request of the portal and the API, for `make load`);
 - for tests, slow storage: EMULATOR_S3_READ_DELAY=<seconds> delays every object read
   (GetObject), outside the request lock, so exports can be made to outlast a worker timeout.
 
@@ -48,7 +51,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.s3.models import s3_backends
 from werkzeug.serving import make_server
 
-from local import cognito_checks, dynamodb_checks, mailbox, state
+from local import cognito_checks, dynamodb_checks, mailbox, state, timing
 
 log = logging.getLogger("emulator")
 
@@ -211,12 +214,23 @@ class Emulator:
         self.s3_list_bucket = s3_list_bucket
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.lock = threading.Lock()
-        self.state_path = state_path
+        self.store = state.Store(state_path) if state_path else None
         self.dirty = threading.Event()
         self.save_lock = threading.Lock()
         self.read_delay = float(os.environ.get(READ_DELAY_ENV) or 0)
 
     def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        timed: dict[str, float] = {"waited": 0.0}
+
+        def answer(status, headers, exc_info=None):
+            served = time.perf_counter() - started - timed["waited"]
+            return start_response(status, [*headers, ("Server-Timing", timing.emulator_header(served, timed["waited"]))],
+                                  exc_info)
+
+        return self.serve(environ, answer, timed)
+
+    def serve(self, environ, start_response, timed: dict[str, float]):
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/_local/health":
@@ -242,13 +256,16 @@ class Emulator:
                 return [body]
         if self.read_delay and _is_object_read(environ):
             time.sleep(self.read_delay)  # outside the lock: slow storage, not a stalled emulator
+            timed["waited"] += self.read_delay  # not the emulator's work
         captured: dict = {}
 
         def capture(status, headers, exc_info=None):
             captured["status"], captured["headers"] = status, list(headers)
             return lambda data: None
 
+        waiting = time.perf_counter()
         with self.lock:
+            timed["waited"] += time.perf_counter() - waiting
             # Consume the whole response inside the lock: moto may build it lazily.
             body = b"".join(self.moto(environ, capture))
             if method != "GET" and environ.get("HTTP_X_AMZ_TARGET") not in _READ_ONLY_TARGETS:
@@ -305,13 +322,13 @@ class Emulator:
 
     def save(self) -> None:
         """Write the current state to disk (atomically)."""
-        if self.state_path is None:
+        if self.store is None:
             return
         with self.save_lock:
             with self.lock:
                 self.dirty.clear()
-                data = state.snapshot()
-            state.write_atomically(self.state_path, data)
+                data, named = self.store.snapshot()
+            self.store.save(data, named)
 
     def saver(self, stop: threading.Event) -> None:
         """Save shortly after changes, until stopped."""
@@ -337,7 +354,7 @@ def main(argv: list[str] | None = None) -> None:
 
     cognito_checks.install()
     dynamodb_checks.install()
-    if args.state and state.restore(args.state):
+    if args.state and state.Store(args.state).restore():
         log.debug("restored state from %s", args.state)
     app = Emulator(args.state, s3_list_bucket=args.s3_list_bucket == "allow")
     server = make_server(args.host, args.port, app, threaded=True)

@@ -7,6 +7,11 @@ API Gateway's Cognito user-pool authorizer: the ID token from `Authorization` (b
 the handler in requestContext.authorizer.claims; without a valid token the answer is 401
 before any handler runs. Events and responses use the REST proxy format.
 
+One log line per request: a handler's own JSON line ("answered" or "refused", with its
+status), or, for what the gateway answers itself (401, 403 for an unknown route, 413, 502),
+a JSON line of the gateway's; werkzeug's access lines are not written. Each answer of a
+handler carries Server-Timing: the emulator's share of its time (local/timing.py).
+
 Run: python -m local.gateway --port 8001
 """
 
@@ -30,8 +35,9 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from accounts.tokens import bearer_token, verify_id_token
+from common import logs
 from common.errors import AppError
-from local import call_log
+from local import call_log, timing
 
 OPENAPI = Path(__file__).resolve().parent.parent / "infra" / "openapi.yaml"
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's limit
@@ -99,9 +105,15 @@ def load_gateway_responses(path: Path = OPENAPI) -> dict:
     return yaml.safe_load(path.read_text()).get("x-amazon-apigateway-gateway-responses") or {}
 
 
-def _gateway_error(kind: str, responses: dict) -> Response:
+def _gateway_error(kind: str, responses: dict, request: Request) -> Response:
     """An error API Gateway itself answers, with the body the document configures for it."""
     status, message, fallback = _RESPONSE_TYPES[kind]
+    # The one line of a request no handler saw, as loud as the handlers' own (common.logs).
+    logs.logger.append_keys(route=f"{request.method} {request.path}")
+    try:
+        logs.refused(status, kind, message)
+    finally:
+        logs.logger.remove_keys(["route"])
     configured = responses.get(kind) or responses.get(fallback) or {}
     template = (configured.get("responseTemplates") or {}).get("application/json")
     body = (
@@ -166,9 +178,9 @@ class Gateway:
         request = Request(environ)
         found = self.match(request.method, request.path)
         if found is None:
-            reply = _gateway_error("MISSING_AUTHENTICATION_TOKEN", self.responses)
+            reply = _gateway_error("MISSING_AUTHENTICATION_TOKEN", self.responses, request)
         elif (request.content_length or 0) > MAX_PAYLOAD:
-            reply = _gateway_error("REQUEST_TOO_LARGE", self.responses)
+            reply = _gateway_error("REQUEST_TOO_LARGE", self.responses, request)
         else:
             route, path_parameters = found
             reply = self.dispatch(request, route, path_parameters)
@@ -180,13 +192,14 @@ class Gateway:
             try:
                 claims = verify_id_token(bearer_token(request.headers.get("Authorization")))
             except AppError:
-                return _gateway_error("UNAUTHORIZED", self.responses)
+                return _gateway_error("UNAUTHORIZED", self.responses, request)
         try:
-            with call_log.acting(f"handler:{route.handler}", f"{route.method} {route.resource}"):
+            with call_log.acting(f"handler:{route.handler}", f"{route.method} {route.resource}"), \
+                    timing.measured() as spent:
                 result = route.function()(self.event(request, route, path_parameters, claims), None)
         except Exception:  # a crashed Lambda: API Gateway answers 502
             log.exception("handler %s failed", route.handler)
-            return _gateway_error("INTEGRATION_FAILURE", self.responses)
+            return _gateway_error("INTEGRATION_FAILURE", self.responses, request)
         body = result.get("body") or ""
         data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
         reply = Response(data, status=result.get("statusCode", 200))
@@ -195,6 +208,7 @@ class Gateway:
         for name, values in (result.get("multiValueHeaders") or {}).items():
             for value in values:
                 reply.headers.add(name, value)
+        reply.headers["Server-Timing"] = timing.header(spent)
         return reply
 
 
@@ -205,10 +219,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     call_log.install()  # with AWS_CALL_LOG set (end-to-end tests): record each handler's calls
     logging.basicConfig(level=logging.INFO, format="[api] %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access line: each request logs one line itself
+    # The handlers' JSON lines go out through their own handler only (Powertools keeps them from
+    # the root's when the root is set up first; here it is set up after common.logs was imported).
+    logging.getLogger(logs.logger.service).propagate = False
     # As the portal's settings do: where boto found credentials and PynamoDB's "Override
     # settings for pynamo not available" are noise on every request.
     for name in ("botocore", "boto3", "urllib3", "pynamodb.settings"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    timing.install()
     server = make_server(args.host, args.port, Gateway(load_routes(), load_gateway_responses()), threaded=True)
     log.debug("listening on http://%s:%d", args.host, args.port)  # `make run` prints the URLs
     try:

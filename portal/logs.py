@@ -1,7 +1,8 @@
 """The portal's logs: one JSON object a line (Powertools' formatter, as the Lambdas write
 them) with the request's id on every line logged while it is handled. The id comes from the
 load balancer's X-Amzn-Trace-Id (or X-Request-Id) when it is sane, else a new one, and goes
-back as X-Request-Id. A failed sign-in is logged (the username only, never the password)."""
+back as X-Request-Id. A failed sign-in is logged (the username only, never the password), and
+a refusal the portal means (403, 404) is one line with its reason, not a stack trace."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import re
 import uuid
 
 from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
+from django.http import Http404
 
 _REQUEST_ID = contextvars.ContextVar("request_id", default=None)
 _SANE = re.compile(r"[A-Za-z0-9=;.:_-]{8,200}")
@@ -41,6 +44,18 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = _REQUEST_ID.get()
+        return True
+
+
+class ExpectedRefusalFilter(logging.Filter):
+    """On django.request: a 403 or 404 raised on purpose (PermissionDenied, Http404) is logged
+    as its one line and reason; the stack trace would only say where the view said no."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, (PermissionDenied, Http404)):
+            record.reason = str(exc)
+            record.exc_info, record.exc_text = None, None
         return True
 
 

@@ -28,6 +28,7 @@ from images.catalog.facets import (
 )
 from images.catalog.query import PARAMS as QUERY_PARAMS
 from images.catalog.query import Criteria, criteria_from, image_find
+from images.catalog.counts import Count, image_count
 from images.catalog.selectors import image_get, image_list, image_search
 from images.catalog.serialise import image_to_dict, trashed_to_dict
 from images.catalog.history import HistoryPage, history_page, image_history, recent_actions
@@ -63,6 +64,7 @@ from images.catalog.validation import page_size, parse_date, parse_keywords, par
 from images.limits import LIMITS, MAX_KEYWORDS, MAX_TITLE_WORDS
 
 __all__ = [
+    "Count", "image_count",
     "DEFAULT_PAGE_SIZE", "FACET_FIELDS", "FACET_PREFIX", "LIMITS", "MAX_KEYWORDS", "MAX_PAGE_SIZE",
     "MAX_TITLE_WORDS", "ORDERS", "QUERY_PARAMS", "SEARCH_KEYS", "Actor", "Criteria", "ImageConflict", "ImageMeta",
     "InvalidField", "Page", "BULK_ACTIONS", "Upload", "apply_facet_changes", "can_change", "criteria_from",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from common.errors import Conflict, InvalidInput
+from images.catalog.serialise import image_to_dict
 from images.records import ImageRecord
 
 
@@ -59,12 +60,24 @@ class InvalidField(InvalidInput):
 
 
 class ImageConflict(Conflict):
-    """Someone else saved first; `current` is their version of the image."""
+    """Someone else saved first; `current` is their version of the image. Both faces say so in
+    these words: the portal shows that version, the API's 409 carries it (body_extra)."""
 
     def __init__(self, current: ImageRecord | None):
-        super().__init__("Someone else changed this image after you opened it. Their version is shown; "
-                         "apply your changes again if they still make sense.")
+        if current is None:
+            message = "Someone else changed or removed this image first; read it again."
+        else:
+            message = (f"Someone else changed this image after you read it; their version (version "
+                       f"{current.version}) is shown. Try again from it if your change still makes sense.")
+        super().__init__(message)
         self.current = current
+
+    @property
+    def body_extra(self) -> dict:
+        """What the API adds to its 409 body: the image as it is now, and its version to send."""
+        if self.current is None:
+            return {}
+        return {"image": image_to_dict(self.current), "version": self.current.version}
 
 
 def now() -> datetime:

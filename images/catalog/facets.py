@@ -1,7 +1,7 @@
 """Counters (how many images have each author, creator, keyword, capture year/month: the
 sidebar's facets; and each title word, capture day, storage date and any-field word entry:
-what the query planner reads): kept with atomic ADDs after each write commits, recounted by
-the sweep. Django-free."""
+what the query planner reads; and every image: the list's count): kept with atomic ADDs after
+each write commits, recounted by the sweep. Django-free."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ log = logging.getLogger(__name__)
 FACET_FIELDS = ("author", "creator", "keyword", "captured")
 FACET_PREFIX = "facet:"
 # Every counted field: the facets, then the planner's counts (images.catalog.query). "day" is
-# a capture date, "stored" a storage date prefix, "word" an entry of the any-field word index.
-COUNTED_FIELDS = FACET_FIELDS + ("title", "day", "stored", "word")
+# a capture date, "stored" a storage date prefix, "word" an entry of the any-field word index,
+# "all" the one counter of every image (images.catalog.counts).
+COUNTED_FIELDS = FACET_FIELDS + ("title", "day", "stored", "word", "all")
+TOTAL = ("all", "images")
 
 
 def counter_of(term: str) -> tuple[str, str]:
@@ -48,6 +50,7 @@ def facets_of(record: ImageRecord) -> dict[tuple[str, str], str]:
         found[("stored", record.storage_date[:n])] = record.storage_date[:n]
     for entry in word_index_of(record):
         found[("word", entry)] = entry
+    found[TOTAL] = TOTAL[1]
     return found
 
 

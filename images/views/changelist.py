@@ -144,7 +144,7 @@ def image_list(request):
     def link(**changes) -> str:
         return qs(**{**current, **changes})
     cursor = params.get("cursor") or None
-    page, error = catalog.Page([], None), None
+    page, error, count = catalog.Page([], None), None, None
     export = {"key": "id", "value": query} if query and search_key == "id" else {}  # what "Export" exports
     try:
         if export:
@@ -154,6 +154,7 @@ def image_list(request):
             criteria = catalog.criteria_from(export)
             page = (catalog.image_find(criteria=criteria, limit=limit, cursor=cursor, order=order) if criteria
                     else catalog.image_list(limit=limit, cursor=cursor, order=order))
+            count = catalog.image_count(criteria or None)
     except catalog.InvalidField as exc:
         if exc.field == "cursor":
             messages.warning(request, "That page link has expired or was changed; here is the first page.")
@@ -183,6 +184,7 @@ def image_list(request):
         "order_label": ORDER_LABELS[order],
         "sort_toggle_url": link(order="oldest" if order == "newest" else None),
         "all_url": qs(**({"order": order} if order != "newest" else {})),
+        "count_text": _count_text(count, bool(filters or query)) if count else "",
         "next_url": link(cursor=page.next_cursor) if page.next_cursor else None,
         "first_url": link() if cursor else None,
         "is_first_page": not cursor,
@@ -192,6 +194,18 @@ def image_list(request):
         "recent_actions": recent_actions(request),
     }
     return render(request, "images/image_list.html", context)
+
+
+def _count_text(count: catalog.Count, criterion: bool) -> str:
+    """How many there are, as the admin's paginator says it: exact from the catalog's counters,
+    "at most" when several filters combine; nothing it does not know."""
+    if count.total is None:
+        return ""
+    total = f"{count.total:,} image{'s' if count.total != 1 else ''} in all."
+    if not criterion or count.matching is None:
+        return total
+    matching = f"{count.matching:,} match{'es' if count.matching == 1 else ''}, of {total}"
+    return matching if count.exact else f"At most {matching}"
 
 
 def _with_links(found: dict, link) -> dict:

@@ -174,10 +174,9 @@ def image_delete(request, image_id: str):
         try:
             done = catalog.image_delete(actor=actor, image_id=record.id,
                                         expected_version=int(version) if version and version.isdigit() else None)
-        except catalog.ImageConflict:
+        except catalog.ImageConflict as exc:
             log.info("conflict: image %s was changed by someone else before its deletion", record.id)
-            messages.error(request, "Someone else changed this image after you opened it; check their "
-                                    "version before deleting it.")
+            messages.error(request, exc.message)
             return redirect("images:change", image_id=record.id)
         except errors.NotFound:
             messages.info(request, "That image was already deleted.")

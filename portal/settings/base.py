@@ -75,6 +75,10 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("DJANGO_DB_PATH", str(BASE_DIR / ".local" / "portal.sqlite3")),
+        # Sign-ins at once (threads, gunicorn workers) each write the user row: a transaction
+        # that starts reading and then writes gets "database is locked" at once, a 500; one
+        # that takes the write lock first waits its turn (Django's advice for SQLite).
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -136,10 +140,12 @@ LOGGING = {
     # One JSON object a line with the request's id (portal/logs.py), as the Lambdas log.
     "formatters": {"json": {"()": "aws_lambda_powertools.logging.formatter.LambdaPowertoolsFormatter",
                             "service": "image-manager-portal"}},
-    "filters": {"request_id": {"()": "portal.logs.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "portal.logs.RequestIdFilter"},
+                "expected_refusal": {"()": "portal.logs.ExpectedRefusalFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # boto's INFO lines (where it found credentials, endpoints) and PynamoDB's "Override
     # settings for pynamo not available" are noise in every command.
-    "loggers": {name: {"level": "WARNING"} for name in ("botocore", "boto3", "urllib3", "pynamodb.settings")},
+    "loggers": {**{name: {"level": "WARNING"} for name in ("botocore", "boto3", "urllib3", "pynamodb.settings")},
+                "django.request": {"filters": ["expected_refusal"]}},
 }

@@ -11,3 +11,6 @@ DEBUG = os.environ.get("DJANGO_DEBUG", "false").lower() in {"1", "true", "yes"}
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Server-Timing on each answer: what its AWS calls cost in the local emulator (`make load`).
+MIDDLEWARE = ["local.timing.ServerTimingMiddleware", *MIDDLEWARE]  # noqa: F405 - outermost: the whole request

@@ -2,8 +2,10 @@
 (no AWS settings): a folder of 50 files (some not images, some already in the catalog) is
 imported with a closing summary; run again, it skips every file; export writes the files
 back under their original names. Files whose content is already someone's image (the same
-bytes, the same picture with other metadata, in the trash) are imported and named in the
-summary, or with --on-duplicate refuse skipped with the reason."""
+bytes, the same picture with other metadata, one in your own trash) are imported and named in the
+summary, or with --on-duplicate refuse skipped with the reason. Ctrl-C stops an import with
+the catalog and the manifest in agreement, and a rerun finishes it without duplicates; the tool
+stays inside the folder and exports under the portal's download names with its CSV guard."""
 
 from __future__ import annotations
 
@@ -12,9 +14,12 @@ import csv
 import hashlib
 import io
 import os
+import json
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -41,12 +46,16 @@ def picture(n: int) -> bytes:
     return buffer.getvalue()
 
 
-def run_cli(stack, *args: str, user: str = USER) -> subprocess.CompletedProcess:
+def cli_command(stack, *args: str, user: str = USER) -> dict:
     # Only what any deployment's user has: the API's URL, a username and a password.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "COGNITO_", "IMAGES_", "DJANGO_"))}
     env["IMAGES_PASSWORD"] = PASSWORD
-    return subprocess.run([sys.executable, "-m", "images.cli", *args, "--api", stack.api_url, "--user", user],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return {"args": [sys.executable, "-m", "images.cli", *args, "--api", stack.api_url, "--user", user],
+            "cwd": ROOT, "env": env, "text": True}
+
+
+def run_cli(stack, *args: str, user: str = USER) -> subprocess.CompletedProcess:
+    return subprocess.run(**cli_command(stack, *args, user=user), capture_output=True, timeout=600)
 
 
 def token_of(stack, user: str) -> dict:
@@ -80,7 +89,7 @@ def test_import_a_folder_then_skip_it_all_and_export_it(local_stack, tmp_path):
     first = run_cli(local_stack, "import", str(folder), "--jobs", "4")
     print(first.stdout)
     assert first.returncode == 1  # some files were refused
-    assert "Importing: 100%" in first.stderr and "48/48" in first.stderr  # tqdm's bar, on stderr
+    assert "Importing: 100%" in first.stderr and "50/50" in first.stderr  # tqdm's bar (every file, skipped too), on stderr
     assert f"Imported {VALID - 2}, skipped 2, refused {INVALID} of 50 files." in first.stdout
     assert re.search(r"skipped: photo 20\.jpg: already in the catalog", first.stdout)
     refused = dict(re.findall(r"refused: (\S+): (.+)", first.stdout))
@@ -105,7 +114,7 @@ def test_import_a_folder_then_skip_it_all_and_export_it(local_stack, tmp_path):
     assert exported.returncode == 0, exported.stderr
     assert f"Exported {VALID}," in exported.stdout
     assert (out / "holiday.04.jpg").read_bytes() == files["trip/holiday.04.jpg"]
-    rows = list(csv.DictReader((out / "images.csv").open(encoding="utf-8")))
+    rows = list(csv.DictReader((out / "images.csv").open(encoding="utf-8-sig")))
     assert len(rows) == VALID and {r["file"] for r in rows} == {p.name for p in out.iterdir()} - {"images.csv"}
 
 
@@ -179,3 +188,109 @@ def test_duplicates_of_anyones_images_are_reported_or_skipped(local_stack, tmp_p
         assert reasons["g.jpg"].startswith("already in the catalog")
     mine = requests.get(f"{local_stack.api_url}/images/creator/{importer}", headers=auth, timeout=30).json()
     assert len(mine) == 5 and "e.jpg" not in {i["original_filename"] for i in mine}
+
+
+def mine_of(stack, user: str) -> list[dict]:
+    auth = token_of(stack, user)
+    return requests.get(f"{stack.api_url}/images/creator/{user}?limit=100", headers=auth, timeout=30).json()
+
+
+def recorded(manifest) -> dict:
+    return json.loads(manifest.read_text()) if manifest.exists() else {}
+
+
+def start_import(stack, folder, user: str) -> subprocess.Popen:
+    return subprocess.Popen(**cli_command(stack, "import", str(folder), "--jobs", "2", "--quiet", user=user),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def wait_for_manifest(process: subprocess.Popen, manifest, entries: int) -> None:
+    deadline = time.monotonic() + 120
+    while len(recorded(manifest)) < entries:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the import did not get going"
+        time.sleep(0.02)
+
+
+def test_ctrl_c_stops_an_import_and_a_rerun_finishes_it_without_duplicates(local_stack, tmp_path):
+    user, files = "cli-sami", 24
+    create_user(local_stack, user, PASSWORD)
+    folder = tmp_path / "big"
+    folder.mkdir()
+    for n in range(files):  # 1.5 MB of noise each: a PNG that takes a moment to send and check
+        buffer = io.BytesIO()
+        Image.frombytes("RGB", (720, 700), os.urandom(720 * 700 * 3)).save(buffer, format="PNG", compress_level=1)
+        (folder / f"big-{n:02d}.png").write_bytes(buffer.getvalue())
+    manifest = folder / ".images-cli.json"
+
+    # Ctrl-C: the files being registered are finished, the others left for the next run (the
+    # second Ctrl-C, and a stalled upload or registration: tests/images/test_cli_stop.py).
+    process = start_import(local_stack, folder, user)
+    wait_for_manifest(process, manifest, 2)
+    process.send_signal(signal.SIGINT)
+    asked = time.monotonic()
+    out, err = process.communicate(timeout=60)
+    took = time.monotonic() - asked
+    print(out, err, f"stopped in {took:.2f} s")
+    assert process.returncode == 130, out + err
+    assert took < 5 and "Stopping:" in err and "Traceback" not in err
+    found = re.search(r"Stopped: imported (\d+), (\d+) left; run again to resume\.", out)
+    assert found, out
+    imported, left = int(found[1]), int(found[2])
+    assert imported >= 2 and left >= 1 and imported + left == files
+    assert f"Imported {imported}, skipped 0, refused 0 of {files} files." in out
+    mine = mine_of(local_stack, user)
+    assert sorted(e["id"] for e in recorded(manifest).values()) == sorted(i["id"] for i in mine)
+    assert len(mine) == imported
+
+    again = run_cli(local_stack, "import", str(folder), "--quiet", user=user)
+    print(again.stdout)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"Imported {left}, skipped {imported}, refused 0 of {files} files." in again.stdout
+    mine = mine_of(local_stack, user)
+    assert len(mine) == files and len({i["sha256"] for i in mine}) == files
+    assert {e["id"] for e in recorded(manifest).values() if e["status"] == "imported"} <= {i["id"] for i in mine}
+
+
+def test_import_stays_inside_its_folder_and_export_uses_the_download_names(local_stack, tmp_path):
+    user = "cli-tove"
+    create_user(local_stack, user, PASSWORD)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "private.jpg").write_bytes(noise())
+    folder = tmp_path / "photos"
+    for hidden in (".git", ".Trash"):
+        (folder / hidden).mkdir(parents=True)
+        (folder / hidden / "in-hidden.jpg").write_bytes(noise())
+    (folder / "sub").mkdir()
+    (folder / "sub" / "link-out.jpg").symlink_to(outside / "private.jpg")
+    (folder / "linked-folder").symlink_to(outside, target_is_directory=True)
+    (folder / ".hidden.jpg").write_bytes(noise())
+    named = {"images.csv": noise("PNG"), "page.html": noise(), "tool.exe": noise("PNG"),
+             "=HYPERLINK(1).jpg": noise(), "plain.jpg": noise()}
+    for name, data in named.items():
+        (folder / name).write_bytes(data)
+    (folder / "sub" / "same-as-plain.jpg").symlink_to(folder / "plain.jpg")  # inside: sent once
+
+    run = run_cli(local_stack, "import", str(folder), "--quiet", user=user)
+    print(run.stdout)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Imported 5, skipped 1, refused 0 of 6 files." in run.stdout
+    assert "skipped: sub/same-as-plain.jpg: the same file as plain.jpg" in run.stdout
+    left_out = dict(re.findall(r"left out: (\S+): (.+)", run.stdout))
+    assert left_out == {".Trash": "a hidden folder, not imported", ".git": "a hidden folder, not imported",
+                        "linked-folder": "a link to a folder, not followed",
+                        "sub/link-out.jpg": "a link to a file outside the folder, not followed"}
+    mine = mine_of(local_stack, user)
+    assert sorted(i["original_filename"] for i in mine) == sorted(named)
+
+    out = tmp_path / "out"
+    exported = run_cli(local_stack, "export", str(out), "--query", f"creator={user}", "--quiet", user=user)
+    assert exported.returncode == 0, exported.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["=HYPERLINK(1).jpg", "images.csv", "images.csv.png", "page.html.jpg", "plain.jpg", "tool.exe.png"])
+    assert (out / "images.csv.png").read_bytes() == named["images.csv"]
+    rows = list(csv.DictReader((out / "images.csv").open(encoding="utf-8-sig")))
+    by_file = {r["file"]: r for r in rows}  # cells a spreadsheet would run are quoted, as in the portal's CSV
+    assert set(by_file) == {"'=HYPERLINK(1).jpg", "images.csv.png", "page.html.jpg", "plain.jpg", "tool.exe.png"}
+    assert by_file["'=HYPERLINK(1).jpg"]["title"] == "'=HYPERLINK(1)"

@@ -180,7 +180,7 @@
     if (!busy && (done || failed || skipped || asking)) {
       var parts = [done + " added"];
       if (skipped) { parts.push(skipped + " not added (already in the catalog)"); }
-      if (asking) { parts.push(asking + " already in the catalog: choose below"); }
+      if (asking) { parts.push(asking + " already in the catalog: choose above"); }
       if (failed) { parts.push(failed + " refused (see why below each file)"); }
       summary.innerHTML = "";
       summary.appendChild(document.createTextNode(parts.join(", ") + ". "));
@@ -243,6 +243,14 @@
     ["queued", "sending", "stored", "saving", "duplicate", "done", "skipped", "failed"].forEach(function (s) {
       card.node.classList.toggle(s, s === state);
     });
+    // The bar is the upload's: full once the file is stored; while the server checks it, a
+    // bar without a value (indeterminate), since there is no fraction to show.
+    var bar = card.node.querySelector(".file-progress");
+    if (state === "saving") { bar.removeAttribute("value"); }
+    else if (["stored", "duplicate", "done", "skipped"].indexOf(state) >= 0) { bar.value = 100; }
+    else if (state === "queued" || state === "failed") { bar.value = 0; }
+    // What is sent is what the fields held when "Add" was pressed: read-only meanwhile.
+    Object.keys(card.inputs).forEach(function (k) { card.inputs[k].readOnly = state === "saving"; });
     var status = card.node.querySelector(".file-status");
     status.textContent = text;
     card.node.querySelector(".file-retry").hidden = state !== "failed";
@@ -257,7 +265,6 @@
 
   function fail(card, answer) {
     var body = answer.body;
-    card.node.querySelector(".file-progress").value = 0;
     var status = setState(card, "failed", answer.status === 413 ? "Refused: the file is too large." : "Refused: see why below.");
     if (answer.status === 0) {
       status.textContent = "The connection failed.";
@@ -272,7 +279,6 @@
   }
 
   function finish(card, state, text, href, linkText) {
-    card.node.querySelector(".file-progress").value = 100;
     var status = setState(card, state, text);
     if (href) {
       var link = document.createElement("a");
@@ -287,7 +293,6 @@
   // then the file straight to the storage with its progress bar; then its own metadata.
   function queueSend(card) {
     setState(card, "queued", "Waiting to upload…");
-    card.node.querySelector(".file-progress").value = 0;
     sending.push(card);
     pump();
     refresh();
@@ -316,14 +321,13 @@
       data.append("file", card.file, card.file.name);  // last: the storage ignores fields after it
       setState(card, "sending", "Uploading…");
       return send(grant.url, data, function (e) {
-        if (e.lengthComputable) { progress.value = Math.round((e.loaded / e.total) * 95); }
+        if (e.lengthComputable) { progress.value = Math.round((e.loaded / e.total) * 100); }
       }).then(function (stored) {
         if (stored.status < 200 || stored.status >= 300) {
           return fail(card, { status: stored.status || 0, body: stored.status ? {
             message: "The storage refused the file (HTTP " + stored.status + "). Press “Try again”." } : null });
         }
         card.uploadKey = grant.upload_key;
-        progress.value = 95;
         return prefill(card).then(function () {
           setState(card, "stored", "Uploaded. Check its details, then press “Add”.");
           if (card.saveWanted) { return save(card); }
@@ -346,7 +350,6 @@
   // the catalog comes back as a 409 naming the match, unless the person chose to keep both.
   function save(card, keepDuplicate) {
     card.saveWanted = false;
-    card.node.querySelector(".file-progress").value = 97;
     setState(card, "saving", "Checking the file…");
     var fields = { upload_key: card.uploadKey, filename: card.file.name };
     FIELDS.forEach(function (name) { fields[name] = card.inputs[name].value; });
@@ -386,7 +389,6 @@
     text.appendChild(document.createTextNode(", added by " + match.creator + " on " + match.storage_date +
       (match.in_trash ? ". It is in the trash." : ".")));
     card.match = match;
-    card.node.querySelector(".file-progress").value = 97;
     setState(card, "duplicate", "Already in the catalog: use the existing image, or keep both.");
   }
 
