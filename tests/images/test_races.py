@@ -100,7 +100,7 @@ def test_a_restore_racing_a_purge_is_not_found(aws, purger):
 @contextmanager
 def failing(operation: str, kind: str):
     """Every `operation` call (e.g. "dynamodb.Query") fails: throttled, 5xx or a timeout."""
-    from tests.images.test_fault_matrix import _error
+    from tests.images.test_fault_matrix import error_response
 
     real = BotocoreStubber.__call__
     service = operation.split(".")[0]
@@ -111,8 +111,8 @@ def failing(operation: str, kind: str):
         if kind == "timeout":
             raise ReadTimeoutError(endpoint_url=request.url)
         if kind == "throttled":
-            return _error(400, service, "ThrottlingException" if service == "dynamodb" else "SlowDown")
-        return _error(500, service, "InternalServerError" if service == "dynamodb" else "InternalError")
+            return error_response(400, service, "ThrottlingException" if service == "dynamodb" else "SlowDown")
+        return error_response(500, service, "InternalServerError" if service == "dynamodb" else "InternalError")
 
     with mock.patch.object(BotocoreStubber, "__call__", send), mock.patch("botocore.endpoint.time.sleep"):
         yield
