@@ -22,6 +22,28 @@ cognito_checks.install()
 dynamodb_checks.install()
 
 
+def _one_request_at_a_time() -> None:
+    """In-process moto serves one request at a time, as the emulator process does behind its
+    lock (local/emulator.py): its backends are not thread-safe (a transaction deep-copies a
+    table another thread is writing), and tests with several writers in threads test our code,
+    not moto's locking. Each AWS call stays atomic, as in AWS."""
+    import threading
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.RLock()
+    original = BotocoreStubber.process_request
+
+    def process_request(self, request):
+        with lock:
+            return original(self, request)
+
+    BotocoreStubber.process_request = process_request
+
+
+_one_request_at_a_time()
+
+
 @pytest.fixture(scope="session")
 def _aws_snapshot():
     """The stack's resources made once, as `make run` makes them, kept as a snapshot."""
