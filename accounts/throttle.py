@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -65,7 +66,7 @@ def _expires(now: float, window: int) -> datetime:
     return datetime.fromtimestamp(now + 2 * window, timezone.utc)
 
 
-def _take(key: str, limit: int, now: float) -> bool:
+def _try_take(key: str, limit: int, now: float) -> bool:
     """Take one slot of the bucket atomically; False if it is empty."""
     window = get_config().signin_window_seconds
     interval = window / limit
@@ -98,14 +99,32 @@ def _give_back(key: str, limit: int) -> None:
                                         SignInAttempts.expires_at.set(_expires(time.time(), window))])
 
 
-def _retry_after(key: str, limit: int, now: float) -> int:
-    """Seconds until the bucket has a slot again (read only to word the refusal)."""
+def _wait(key: str, limit: int, clock: Callable[[], float]) -> float:
+    """Seconds until the bucket has a slot again, by the clock read after the bucket is."""
     window = get_config().signin_window_seconds
     try:
-        tat = SignInAttempts.get(key, consistent_read=True).tat or now
+        tat = SignInAttempts.get(key, consistent_read=True).tat
     except DoesNotExist:
-        return 1
-    return max(1, math.ceil(tat + window / limit - window - now))
+        return 0.0
+    return (tat or 0.0) + window / limit - window - clock()
+
+
+def _take(key: str, limit: int, clock: Callable[[], float]) -> int:
+    """Take one slot: 0 when taken, else the whole seconds until the bucket has one again.
+
+    A slot that frees within a second is waited for, once. The clock is read before the
+    request reaches DynamoDB, so of attempts made at once, one whose clock was read a moment
+    before another's can find the bucket ahead of it by that moment: refusing it would count
+    fewer than `limit` failures and tell it to come back in a minute."""
+    if _try_take(key, limit, clock()):
+        return 0
+    wait = _wait(key, limit, clock)
+    if wait <= 1:
+        time.sleep(max(0.0, wait))
+        if _try_take(key, limit, clock()):
+            return 0
+        wait = _wait(key, limit, clock)
+    return max(1, math.ceil(wait))
 
 
 @dataclass
@@ -150,12 +169,12 @@ class _unavailable:
 
 def acquire(username: str, address: str | None, *, now: float | None = None) -> Permit:
     """Take a slot from each bucket, or raise TooManyAttempts (holding none)."""
-    now = time.time() if now is None else now
+    clock = time.time if now is None else (lambda: now)
     permit = Permit()
     with _unavailable():
         for key, limit, reset in _buckets(username, address):
-            if not _take(key, limit, now):
-                retry_after = _retry_after(key, limit, now)
+            retry_after = _take(key, limit, clock)
+            if retry_after:
                 permit.release()
                 raise TooManyAttempts(retry_after)
             permit.taken.append((key, limit, reset))

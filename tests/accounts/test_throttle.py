@@ -68,3 +68,33 @@ def test_a_refusal_holds_no_slot(aws, monkeypatch):
     assert attempts(5, username="alice") == 3  # the address bucket refuses the last two
     # Those two refusals took nothing from alice's username bucket: 2 of its 5 are left.
     assert attempts(5, username="alice", address="192.0.2.2") == 2
+
+
+class Clock:
+    """time.time and time.sleep for the module: sleeping moves the clock on."""
+
+    def __init__(self, now: float):
+        self.now = now
+        self.slept = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += seconds
+        self.now += seconds
+
+
+def test_an_attempt_whose_clock_lagged_a_concurrent_ones_waits_for_its_slot(aws, monkeypatch):
+    # Four attempts made at T0 + 0.4; a fifth, begun at once but whose clock was read 0.4 s
+    # earlier, finds the bucket 0.4 s ahead of it. It is the fifth failure, not a refusal.
+    attempts(4, at=T0 + 0.4)
+    clock = Clock(T0)
+    monkeypatch.setattr(throttle, "time", clock)
+    throttle.acquire("alice", "192.0.2.1").failed()
+    assert 0.39 < clock.slept < 0.41
+    # The bucket is now full: the sixth is refused for three minutes, with no wait.
+    clock.slept = 0.0
+    with pytest.raises(throttle.TooManyAttempts) as refused:
+        throttle.acquire("alice", "192.0.2.1")
+    assert refused.value.retry_after == 180 and clock.slept == 0.0
