@@ -103,3 +103,15 @@ def aws(_aws_snapshot, jwks_url, monkeypatch):
         get_config.cache_clear()
         yield get_config()
     get_config.cache_clear()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print what tests recorded as a `summary` property (record_property): figures a reader
+    of `make test` should see, such as what Terraform applied to the emulator and left out.
+    Properties travel with the report, so this works under xdist too."""
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            summaries = [value for name, value in getattr(report, "user_properties", []) if name == "summary"]
+            if summaries and report.when == "call":  # the last one: how far the test got
+                terminalreporter.write_sep("-", f"{report.nodeid} ({outcome})")
+                terminalreporter.write_line(summaries[-1])

@@ -31,7 +31,7 @@ checkov-scan: checkov
 infra-fmt:
 	terraform fmt -check -recursive infra
 
-# Terraform applied to the local emulator and destroyed (tests/infra/apply_emulator.py).
+# Terraform applied to the local emulator and destroyed, alone (make test runs it too).
 .PHONY: infra-apply
 infra-apply: venv
-	$(PY) -m pytest -p no:xdist -s tests/infra/apply_emulator.py
+	$(PY) -m pytest -p no:xdist -s tests/infra/test_apply.py

@@ -1,7 +1,8 @@
-"""Terraform applied to the local emulator (`make infra-apply`, about 3 minutes of apply; not
-in `make test` yet: the destroy still fails on moto, see the issue note). Plans everything,
-applies all that moto can make (tests/infra/terraform_emulator.py names the 8 left out and
-why), reads back what the code relies on, then destroys."""
+"""Terraform applied to the local emulator and destroyed, inside `make test` (about 4 minutes
+on one worker; alone: `make infra-apply`). Plans everything, applies all that moto can make
+(tests/infra/terraform_emulator.py names the 8 left out and why: they get the plan-only
+check), reads back what the code relies on, tears down as docs/deploy.md says, and finds
+nothing left."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def _terraform(copy: Path, env: dict[str, str], *args: str, timeout: int = 600) 
     return result
 
 
-def test_terraform_applies_to_the_emulator_and_destroys(terraform_dir, tmp_path):
+def test_terraform_applies_to_the_emulator_and_destroys(terraform_dir, tmp_path, record_property):
     """Plan everything, apply all that moto can make (LEFT_OUT names the rest and why), read
     back what the code relies on, destroy, and find nothing left."""
     import json
@@ -49,25 +50,36 @@ def test_terraform_applies_to_the_emulator_and_destroys(terraform_dir, tmp_path)
                    *(f"-target={t}" for t in targets), timeout=900)
         state = _terraform(copy, env, "state", "list").stdout.split()
         applied = [s for s in state if not s.startswith("data.")]
-        print(f"\nterraform applied {len(applied)} of {len(instances)} planned resources to the emulator in "
-              f"{time.monotonic() - started:.0f} s; left out:\n" +
-              "\n".join(f"  {address}: {why}" for address, why in fixtures.LEFT_OUT.items()))
+        summary = (f"terraform applied {len(applied)} of {len(instances)} planned resources to the emulator in "
+                   f"{time.monotonic() - started:.0f} s; left out (plan only):\n" +
+                   "\n".join(f"  {address}: {why}" for address, why in fixtures.LEFT_OUT.items()))
+        record_property("summary", summary)  # printed at the end of `make test` (conftest.py)
         left = [c["address"] for c in instances
                 if f"{c['type']}.{c['name']}" not in fixtures.LEFT_OUT and c["address"] not in state]
         assert not left, f"planned but not applied: {left}"
         _read_back(emulator, copy, env)
-        # moto applies the buckets' deny-insecure-transport policy to its own plain-HTTP
-        # endpoint, which refuses the destroy's object deletes; AWS is reached over TLS.
-        s3 = emulator.client("s3")
-        for bucket in s3.list_buckets()["Buckets"]:
-            s3.delete_bucket_policy(Bucket=bucket["Name"])
+        _empty_buckets(emulator.client("s3"))
         _terraform(copy, env, "destroy", "-auto-approve", "-parallelism=20", "-refresh=false", timeout=900)
         assert _terraform(copy, env, "state", "list").stdout.split() == []
         assert emulator.client("dynamodb").list_tables()["TableNames"] == []
         assert emulator.client("lambda").list_functions()["Functions"] == []
-        print(f"applied and destroyed in {time.monotonic() - started:.0f} s")
+        summary += f"\napplied, read back and destroyed in {time.monotonic() - started:.0f} s"
+        record_property("summary", summary)
     finally:
         emulator.stop()
+
+
+def _empty_buckets(s3) -> None:
+    """The runbook's teardown step 2 ("Tearing down" in docs/deploy.md): every object version
+    and delete marker of the versioned buckets. First their policies go: moto applies the
+    deny-insecure-transport statement to its own plain-HTTP endpoint (AWS is reached over TLS)."""
+    for bucket in (b["Name"] for b in s3.list_buckets()["Buckets"]):
+        s3.delete_bucket_policy(Bucket=bucket)
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                      for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            if doomed:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
 
 
 def _read_back(emulator, copy: Path, env: dict[str, str]) -> None:
@@ -123,6 +135,8 @@ def _read_back(emulator, copy: Path, env: dict[str, str]) -> None:
         if isinstance(memory, int):
             assert functions[handler]["MemorySize"] == memory, handler
 
+    _read_back_render(emulator, tf.default("project"))
+
     spec = yaml.safe_load((INFRA / "openapi.yaml").read_text(encoding="utf-8"))
     routes = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops
               if method in ("get", "post", "put", "delete", "patch")}
@@ -133,3 +147,30 @@ def _read_back(emulator, copy: Path, env: dict[str, str]) -> None:
     assert routes <= made, routes - made
     # (moto makes no authorizer from the body's x-amazon-apigateway-authorizer: the Cognito
     # authorizer of each secured route is checked in the spec by tests/infra/test_routes.py)
+
+
+def _read_back_render(emulator, project: str) -> None:
+    """The render function (issue 25): its handler, the two settings it reads, a URL only
+    signed requests reach, and a role of exactly its calls (images.render: read an original or
+    rendition, store a rendition; its logs)."""
+    import json
+
+    name = f"{project}-render"
+    aws_lambda, iam = emulator.client("lambda"), emulator.client("iam")
+    function = aws_lambda.get_function(FunctionName=name)["Configuration"]
+    assert function["Handler"] == "images.render.lambda_handler"
+    assert set(function["Environment"]["Variables"]) == {"IMAGES_BUCKET", "IMAGE_MAX_PIXELS"}
+    assert aws_lambda.get_function_url_config(FunctionName=name)["AuthType"] == "AWS_IAM"
+    role = function["Role"].rsplit("/", 1)[1]
+    document = iam.get_role_policy(RoleName=role, PolicyName="least-privilege")["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    granted = {(action, resource.split(":::", 1)[-1]) for statement in document["Statement"]
+               for action in _listed(statement["Action"]) for resource in _listed(statement["Resource"])
+               if action.startswith("s3:")}
+    bucket = function["Environment"]["Variables"]["IMAGES_BUCKET"]
+    assert granted == {("s3:GetObject", f"{bucket}/images/*"), ("s3:GetObject", f"{bucket}/renditions/*"),
+                       ("s3:PutObject", f"{bucket}/renditions/*")}, granted
+
+
+def _listed(value) -> list[str]:
+    return value if isinstance(value, list) else [value]
