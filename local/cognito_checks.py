@@ -74,11 +74,10 @@ def _expected_signature(state: dict, password: str, secret_block: str, timestamp
 def _timestamp_ok(timestamp: str) -> bool:
     # Cognito's format, e.g. "Tue Nov 24 18:47:39 UTC 2026" (day without leading zero).
     try:
-        when = datetime.datetime.strptime(timestamp, "%a %b %d %H:%M:%S UTC %Y")
+        when = datetime.datetime.strptime(timestamp, "%a %b %d %H:%M:%S UTC %Y").replace(tzinfo=datetime.UTC)
     except ValueError:
         return False
-    now = datetime.datetime.utcnow()
-    return abs(now - when) <= _MAX_CLOCK_SKEW
+    return abs(datetime.datetime.now(datetime.UTC) - when) <= _MAX_CLOCK_SKEW
 
 
 def initiate_auth(self, client_id, auth_flow, auth_parameters):
