@@ -157,7 +157,7 @@ variable "dynamodb_write_capacity" {
 }
 
 variable "deletion_protection" {
-  description = "Protect the tables and the user pool from deletion (turn off only to tear a test stack down)."
+  description = "Protect the tables and the user pool from deletion, and the logs bucket from a destroy that empties it (turn off only to tear a stack down)."
   type        = bool
   default     = true
 }
@@ -169,9 +169,14 @@ variable "images_bucket_name" {
 }
 
 variable "noncurrent_version_expiration_days" {
-  description = "Days a replaced or deleted object version is kept before S3 removes it."
+  description = "Days a replaced or deleted object version of the image bucket is kept before S3 removes it; at least the tables' 35 days of point-in-time recovery, so a restore finds the files of its minute."
   type        = number
-  default     = 30
+  default     = 35
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 35
+    error_message = "noncurrent_version_expiration_days: at least 35, the tables' point-in-time recovery window (a restore needs the files of its minute)."
+  }
 }
 
 # ---------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from tests.infra.hcl import ROOT, environ_default, single, terraform
 from tests.infra.iam import Model
 
 CONFIG = ROOT / "common" / "config.py"
+PITR_DAYS = 35  # DynamoDB's point-in-time recovery window
 
 # model, Terraform table (its address), Terraform variable naming it otherwise, environment variable
 TABLES = [
@@ -153,9 +154,28 @@ def test_image_bucket_lifecycle():
     assert single(uploads["expiration"])["days"] == 1
     exports = rules["expire-exports"]
     assert single(exports["filter"])["prefix"] == EXPORTS_PREFIX and single(exports["expiration"])["days"] == 1
+    for rule in (uploads, exports):  # nothing restores these: their old versions go a day later
+        assert single(rule["noncurrent_version_expiration"])["noncurrent_days"] == 1, rule["id"]
     general = rules["noncurrent-versions-and-multipart"]
-    assert "noncurrent_version_expiration" in general
+    assert single(general["filter"]) == {}
+    assert single(general["noncurrent_version_expiration"])["noncurrent_days"] == \
+        "${var.noncurrent_version_expiration_days}"
+    # A restore to a minute (docs/deploy.md) reaches back as far as the tables' PITR: the
+    # files' old versions must too, and no variable value may shorten them.
+    assert terraform().default("noncurrent_version_expiration_days") >= PITR_DAYS
+    validation = single(terraform().variables["noncurrent_version_expiration_days"]["validation"])
+    assert validation["condition"] == f"${{var.noncurrent_version_expiration_days >= {PITR_DAYS}}}"
+    # Delete markers left alone once their versions expired (uploads/, exports/) go too.
+    assert single(general["expiration"]) == {"expired_object_delete_marker": True}
     assert single(general["abort_incomplete_multipart_upload"])["days_after_initiation"] == 1
+
+
+def test_the_logs_bucket_can_be_destroyed_full():
+    """Emptying the other buckets fills this one with access logs (delivered late): with
+    deletion protection off, a destroy empties it itself (docs/deploy.md, "Tearing down")."""
+    logs = terraform().resource("aws_s3_bucket", "logs")
+    assert logs["force_destroy"] == "${!var.deletion_protection}"
+    assert "force_destroy" not in terraform().resource("aws_s3_bucket", "images")
 
 
 def test_only_cloudfront_reads_and_only_the_public_prefixes():
