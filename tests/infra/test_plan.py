@@ -68,8 +68,10 @@ def test_a_second_project_names_everything_apart(emulated):
     assert len(tables) == 7 and all(name.startswith("second-") for name in tables.values()), tables
     assert resources["aws_cognito_user_pool.main"]["name"] == "second"
     assert resources["aws_cognito_user_pool_client.portal"]["name"] == "second-portal"
-    # Nowhere a name of the default project: environments, settings, policies, outputs.
-    text = json.dumps(plan["planned_values"])
+    # Nowhere a name of the default project: environments, settings, policies (the documents
+    # read at plan time too), outputs.
+    assert plan["prior_state"]["values"]["root_module"]["resources"]  # the data sources read
+    text = json.dumps([plan[part] for part in ("planned_values", "prior_state", "resource_changes", "output_changes")])
     assert DEFAULT_PROJECT not in text, text[max(0, text.find(DEFAULT_PROJECT) - 300):text.find(DEFAULT_PROJECT) + 100]
 
 
