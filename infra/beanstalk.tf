@@ -230,6 +230,18 @@ resource "aws_elastic_beanstalk_environment" "portal" {
 
   # HTTPS with the ACM certificate; port 80 stays open only to redirect to HTTPS
   # (.ebextensions/03_https_redirect.config).
+  # The load balancer cuts a request after this many seconds without a byte. Above gunicorn's
+  # worker timeout (30 s, the Procfile's; the longest request, registering a 200 MiB upload,
+  # took 3 to 8 s measured), so a request that runs too long is ended by gunicorn (nginx
+  # answers and logs a 502) rather than abandoned by the load balancer while the worker goes
+  # on; below the 60 s the platform's nginx keeps an idle connection (keepalive_timeout), as
+  # AWS advises, so the load balancer never reuses one nginx has just closed.
+  setting {
+    namespace = "aws:elbv2:loadbalancer"
+    name      = "IdleTimeout"
+    value     = "50"
+  }
+
   setting {
     namespace = "aws:elbv2:listener:443"
     name      = "ListenerEnabled"
@@ -423,7 +435,16 @@ resource "aws_elastic_beanstalk_environment" "portal" {
     ignore_changes = [version_label, solution_stack_name]
   }
 
-  depends_on = [aws_secretsmanager_secret_version.django_secret_key, aws_secretsmanager_secret_version.cursor_secret]
+  # Its roles' policies are in place before it starts (a reference to a role waits for the
+  # role, not for its policies): otherwise the first instances may start unable to read the
+  # secrets or the tables and fail their health checks, and Beanstalk lack its own rights.
+  depends_on = [
+    aws_secretsmanager_secret_version.django_secret_key,
+    aws_secretsmanager_secret_version.cursor_secret,
+    aws_iam_role_policy.portal,
+    aws_iam_role_policy_attachment.portal_platform,
+    aws_iam_role_policy_attachment.eb_service,
+  ]
 }
 
 # ---------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 # stack; tests/infra checks they agree). Sign-in by username; email required and verified.
 
 resource "aws_cognito_user_pool" "main" {
-  name                     = var.cognito_user_pool_name
+  name                     = var.cognito_user_pool_name != "" ? var.cognito_user_pool_name : var.project
   deletion_protection      = var.deletion_protection ? "ACTIVE" : "INACTIVE"
   auto_verified_attributes = ["email"]
   mfa_configuration        = "OFF"
@@ -75,7 +75,7 @@ resource "aws_cognito_user_group" "staff" {
 # The portal and POST /users/token both sign in with SRP through the same accounts core, so
 # one public client (no secret) allows SRP and refresh only: no password ever travels.
 resource "aws_cognito_user_pool_client" "portal" {
-  name                          = var.cognito_client_name
+  name                          = var.cognito_client_name != "" ? var.cognito_client_name : "${var.project}-portal"
   user_pool_id                  = aws_cognito_user_pool.main.id
   generate_secret               = false
   explicit_auth_flows           = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]

@@ -2,6 +2,18 @@
 # accounts/records.py); tests/infra checks the two agree.
 
 locals {
+  # <project>-<table>, so two stacks (two `project`s) fit one account; a *_table_name
+  # variable names one table otherwise (the switch to a restored table, docs/deploy.md).
+  table_names = {
+    images          = var.images_table_name != "" ? var.images_table_name : "${var.project}-images"
+    image_terms     = var.image_terms_table_name != "" ? var.image_terms_table_name : "${var.project}-image-terms"
+    image_history   = var.image_history_table_name != "" ? var.image_history_table_name : "${var.project}-image-history"
+    sessions        = var.sessions_table_name != "" ? var.sessions_table_name : "${var.project}-sessions"
+    signin_attempts = var.signin_attempts_table_name != "" ? var.signin_attempts_table_name : "${var.project}-signin-attempts"
+    exports         = var.exports_table_name != "" ? var.exports_table_name : "${var.project}-exports"
+    idempotency     = var.idempotency_table_name != "" ? var.idempotency_table_name : "${var.project}-idempotency"
+  }
+
   # Capacity units of each table and index, in PROVISIONED mode only.
   table_read_capacity  = var.dynamodb_billing_mode == "PROVISIONED" ? var.dynamodb_read_capacity : null
   table_write_capacity = var.dynamodb_billing_mode == "PROVISIONED" ? var.dynamodb_write_capacity : null
@@ -10,15 +22,15 @@ locals {
   # ignore an expired item). Everything else is as for every table.
   expiring_tables = {
     # The portal's Django sessions (accounts.records.SessionRecord).
-    sessions = { name = var.sessions_table_name, hash_key = "session_key", ttl_attribute = "expires_at" }
+    sessions = { name = local.table_names["sessions"], hash_key = "session_key", ttl_attribute = "expires_at" }
     # A window's failure counter is useless once the window is over.
-    signin_attempts = { name = var.signin_attempts_table_name, hash_key = "key", ttl_attribute = "expires_at" }
+    signin_attempts = { name = local.table_names["signin_attempts"], hash_key = "key", ttl_attribute = "expires_at" }
     # The portal's export jobs (images/export_jobs.py): progress of a CSV or zip being built
     # into S3 off the request path; a job record is useless once its file has expired.
-    exports = { name = var.exports_table_name, hash_key = "id", ttl_attribute = "expires_at" }
+    exports = { name = local.table_names["exports"], hash_key = "id", ttl_attribute = "expires_at" }
     # Powertools' idempotency records (images.records.IdempotencyRecord): a retried POST /images
     # with the same Idempotency-Key is one image. Expire after 24 hours.
-    idempotency = { name = var.idempotency_table_name, hash_key = "id", ttl_attribute = "expiration" }
+    idempotency = { name = local.table_names["idempotency"], hash_key = "id", ttl_attribute = "expiration" }
   }
 
   # The ARN a policy names for each table, or index (a Query on an index is authorised on the
@@ -33,7 +45,7 @@ locals {
 }
 
 resource "aws_dynamodb_table" "images" {
-  name                        = var.images_table_name
+  name                        = local.table_names["images"]
   billing_mode                = var.dynamodb_billing_mode
   read_capacity               = local.table_read_capacity
   write_capacity              = local.table_write_capacity
@@ -76,7 +88,7 @@ resource "aws_dynamodb_table" "images" {
 }
 
 resource "aws_dynamodb_table" "image_terms" {
-  name                        = var.image_terms_table_name
+  name                        = local.table_names["image_terms"]
   billing_mode                = var.dynamodb_billing_mode
   read_capacity               = local.table_read_capacity
   write_capacity              = local.table_write_capacity
@@ -107,7 +119,7 @@ resource "aws_dynamodb_table" "image_terms" {
 # One entry per change of an image (images.records.ImageHistory), written in the change's own
 # transaction; never updated or deleted by the product.
 resource "aws_dynamodb_table" "image_history" {
-  name                        = var.image_history_table_name
+  name                        = local.table_names["image_history"]
   billing_mode                = var.dynamodb_billing_mode
   read_capacity               = local.table_read_capacity
   write_capacity              = local.table_write_capacity

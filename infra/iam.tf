@@ -175,17 +175,13 @@ data "aws_iam_policy_document" "portal" {
     resources = [aws_s3_bucket.images.arn]
   }
 
-  # The create_user management command: AdminCreateUser, AdminSetUserPassword,
-  # AdminAddUserToGroup, and AdminDeleteUser of the user it made when the password is refused.
-  # Sign-up, the SRP sign-in, refresh, sign-out and the password flows need no IAM: Cognito
-  # authorises them by the app client or the user's own tokens, never by IAM policies.
+  # No page creates users or adds them to groups: the first staff user is the operator's
+  # work, with the AWS CLI (docs/deploy.md, "The first staff user"). Sign-up, the SRP
+  # sign-in, refresh, sign-out and the password flows need no IAM: Cognito authorises them by
+  # the app client or the user's own tokens, never by IAM policies.
   statement {
     sid = "UserPool"
     actions = [
-      "cognito-idp:AdminCreateUser",
-      "cognito-idp:AdminSetUserPassword",
-      "cognito-idp:AdminAddUserToGroup",
-      "cognito-idp:AdminDeleteUser",
       # A password change or reset and the disable_user command end every session of the user.
       "cognito-idp:AdminUserGlobalSignOut",
       "cognito-idp:AdminDisableUser",
@@ -208,7 +204,7 @@ data "aws_iam_policy_document" "portal" {
 }
 
 resource "aws_iam_role_policy" "portal" {
-  name   = "image-manager"
+  name   = var.project
   role   = aws_iam_role.portal.id
   policy = data.aws_iam_policy_document.portal.json
 }

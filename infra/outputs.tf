@@ -53,6 +53,11 @@ output "image_terms_table" {
   value       = aws_dynamodb_table.image_terms.name
 }
 
+output "image_history_table" {
+  description = "HISTORY_TABLE."
+  value       = aws_dynamodb_table.image_history.name
+}
+
 output "sessions_table" {
   description = "SESSIONS_TABLE."
   value       = aws_dynamodb_table.expiring["sessions"].name
@@ -71,6 +76,11 @@ output "exports_table" {
 output "images_bucket" {
   description = "IMAGES_BUCKET."
   value       = aws_s3_bucket.images.id
+}
+
+output "logs_bucket" {
+  description = "S3 server access logs of the image and artifact buckets."
+  value       = aws_s3_bucket.logs.id
 }
 
 output "artifacts_bucket" {

@@ -13,7 +13,9 @@ resource "aws_s3_bucket" "images" {
 resource "aws_s3_bucket_lifecycle_configuration" "images" {
   bucket = aws_s3_bucket.images.id
 
-  # An upload that was never verified and registered within a day is abandoned.
+  # An upload that was never verified and registered within a day is abandoned. The bucket
+  # is versioned: the expiry leaves a noncurrent version (and a delete marker) behind, and a
+  # registered upload's delete does too; nothing restores uploads/, so they go a day later.
   rule {
     id     = "expire-unverified-uploads"
     status = "Enabled"
@@ -23,9 +25,13 @@ resource "aws_s3_bucket_lifecycle_configuration" "images" {
     expiration {
       days = 1
     }
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
   }
 
-  # Exports (images/export_jobs.py) are fetched through presigned links within minutes.
+  # Exports (images/export_jobs.py) are fetched through presigned links within minutes; nor
+  # is an old export restored.
   rule {
     id     = "expire-exports"
     status = "Enabled"
@@ -35,14 +41,24 @@ resource "aws_s3_bucket_lifecycle_configuration" "images" {
     expiration {
       days = 1
     }
+    noncurrent_version_expiration {
+      noncurrent_days = 1
+    }
   }
 
+  # Replaced and deleted versions of images/, thumbnails/ and trash/ stay as long as the
+  # tables' point-in-time recovery reaches (35 days): a restore to a minute needs the files
+  # of that minute (docs/deploy.md). A delete marker with no version left behind it (uploads/
+  # and exports/ after a day, any key after that) is removed.
   rule {
     id     = "noncurrent-versions-and-multipart"
     status = "Enabled"
     filter {}
     noncurrent_version_expiration {
       noncurrent_days = var.noncurrent_version_expiration_days
+    }
+    expiration {
+      expired_object_delete_marker = true
     }
     abort_incomplete_multipart_upload {
       days_after_initiation = 1
@@ -111,6 +127,11 @@ resource "aws_s3_bucket" "logs" {
   #checkov:skip=CKV2_AWS_62:Nothing consumes log object events.
   #checkov:skip=CKV_AWS_145:S3 server access logging only delivers to buckets encrypted with SSE-S3.
   bucket = "${var.project}-logs-${local.account_id}"
+
+  # Emptying the other buckets before a destroy writes access logs here, delivered up to
+  # hours later, so this bucket cannot be emptied by hand: with deletion_protection off (the
+  # teardown's first step, docs/deploy.md) `terraform destroy` deletes what is in it.
+  force_destroy = !var.deletion_protection
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "logs" {

@@ -86,45 +86,45 @@ variable "associate_public_ip" {
 # ---------------------------------------------------------------------------------------
 
 variable "images_table_name" {
-  description = "DynamoDB table of image records (IMAGES_TABLE)."
+  description = "DynamoDB table of image records (IMAGES_TABLE); empty for <project>-images (a restore's switch sets it: docs/deploy.md)."
   type        = string
-  default     = "image-manager-images"
+  default     = ""
 }
 
 variable "image_terms_table_name" {
-  description = "DynamoDB table of search postings (IMAGE_TERMS_TABLE)."
+  description = "DynamoDB table of search postings (IMAGE_TERMS_TABLE); empty for <project>-image-terms (a restore's switch sets it: docs/deploy.md)."
   type        = string
-  default     = "image-manager-image-terms"
+  default     = ""
 }
 
 variable "sessions_table_name" {
-  description = "DynamoDB table of portal sessions (SESSIONS_TABLE)."
+  description = "DynamoDB table of portal sessions (SESSIONS_TABLE); empty for <project>-sessions (a restore's switch sets it: docs/deploy.md)."
   type        = string
-  default     = "image-manager-sessions"
+  default     = ""
 }
 
 variable "signin_attempts_table_name" {
-  description = "DynamoDB table of failed sign-in counters (SIGNIN_ATTEMPTS_TABLE)."
+  description = "DynamoDB table of failed sign-in counters (SIGNIN_ATTEMPTS_TABLE); empty for <project>-signin-attempts (a restore's switch sets it: docs/deploy.md)."
   type        = string
-  default     = "image-manager-signin-attempts"
+  default     = ""
 }
 
 variable "exports_table_name" {
-  description = "DynamoDB table of the portal's export jobs (EXPORTS_TABLE)."
+  description = "DynamoDB table of the portal's export jobs (EXPORTS_TABLE); empty for <project>-exports (a restore's switch sets it: docs/deploy.md)."
   type        = string
-  default     = "image-manager-exports"
+  default     = ""
 }
 
 variable "image_history_table_name" {
-  description = "DynamoDB table of image history entries (HISTORY_TABLE)."
+  description = "DynamoDB table of image history entries (HISTORY_TABLE); empty for <project>-image-history (a restore's switch sets it: docs/deploy.md)."
   type        = string
-  default     = "image-manager-image-history"
+  default     = ""
 }
 
 variable "idempotency_table_name" {
-  description = "DynamoDB table of idempotency records (IDEMPOTENCY_TABLE)."
+  description = "DynamoDB table of idempotency records (IDEMPOTENCY_TABLE); empty for <project>-idempotency (a restore's switch sets it: docs/deploy.md)."
   type        = string
-  default     = "image-manager-idempotency"
+  default     = ""
 }
 
 variable "cursor_secret_version" {
@@ -157,7 +157,7 @@ variable "dynamodb_write_capacity" {
 }
 
 variable "deletion_protection" {
-  description = "Protect the tables and the user pool from deletion (turn off only to tear a test stack down)."
+  description = "Protect the tables and the user pool from deletion, and the logs bucket from a destroy that empties it (turn off only to tear a stack down)."
   type        = bool
   default     = true
 }
@@ -169,9 +169,14 @@ variable "images_bucket_name" {
 }
 
 variable "noncurrent_version_expiration_days" {
-  description = "Days a replaced or deleted object version is kept before S3 removes it."
+  description = "Days a replaced or deleted object version of the image bucket is kept before S3 removes it; at least the tables' 35 days of point-in-time recovery, so a restore finds the files of its minute."
   type        = number
-  default     = 30
+  default     = 35
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 35
+    error_message = "noncurrent_version_expiration_days: at least 35, the tables' point-in-time recovery window (a restore needs the files of its minute)."
+  }
 }
 
 # ---------------------------------------------------------------------------------------
@@ -179,15 +184,15 @@ variable "noncurrent_version_expiration_days" {
 # ---------------------------------------------------------------------------------------
 
 variable "cognito_user_pool_name" {
-  description = "Name of the Cognito user pool (accounts/pool.py POOL_NAME)."
+  description = "Name of the Cognito user pool; empty for <project> (accounts/pool.py POOL_NAME for the default project)."
   type        = string
-  default     = "image-manager"
+  default     = ""
 }
 
 variable "cognito_client_name" {
-  description = "Name of the app client used by the portal and POST /users/token (accounts/pool.py PORTAL_CLIENT_NAME)."
+  description = "Name of the app client used by the portal and POST /users/token; empty for <project>-portal (accounts/pool.py PORTAL_CLIENT_NAME for the default project)."
   type        = string
-  default     = "image-manager-portal"
+  default     = ""
 }
 
 variable "staff_group_name" {
@@ -308,6 +313,11 @@ variable "log_retention_days" {
   description = "Retention of the Lambda, API Gateway and Beanstalk log groups."
   type        = number
   default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days: one of CloudWatch Logs' allowed values (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)."
+  }
 }
 
 variable "api_stage_name" {
@@ -393,6 +403,11 @@ variable "max_instances" {
   description = "Most portal instances the CPU triggers may scale out to."
   type        = number
   default     = 4
+
+  validation {
+    condition     = var.max_instances >= var.min_instances
+    error_message = "max_instances: at least min_instances."
+  }
 }
 
 variable "app_versions_to_keep" {

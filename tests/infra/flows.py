@@ -336,8 +336,9 @@ def maintenance_sweep(act: Act) -> None:
 # -- the portal (Beanstalk instances) --------------------------------------------------------
 
 def portal_commands(act: Act) -> None:
-    """The runbook's commands on an instance: create_user (a refused password leaves no user
-    behind, finding 4) and sweep_images --repair (a cleanup left unfinished, a file gone)."""
+    """The runbook's commands on an instance: sweep_images --repair (a cleanup left unfinished,
+    a file gone) and disable_user; create_user (a refused password leaves no user behind,
+    finding 4) as the operator."""
     from django.core.management import CommandError, call_command
 
     cleanup_left("Replaced")
@@ -346,15 +347,17 @@ def portal_commands(act: Act) -> None:
     objects.delete_objects(gone.object_key)  # a file gone: reported, not repaired
     objects.put_object(objects.thumbnail_key("e" * 32, "t" * 32), b"x", content_type="image/jpeg")  # an orphan
     out = io.StringIO()
+    # create_user runs with the operator's credentials, not the instance role's (which may not
+    # create users: docs/deploy.md, "The first staff user"), so outside act().
+    call_command("create_user", "root", "--email", "root@example.com", "--password", PASSWORD, "--staff",
+                 stdout=out)
+    try:
+        call_command("create_user", "weakling", "--email", "w@example.com", "--password", "weak", stdout=out)
+    except CommandError as exc:
+        assert "password" in str(exc).lower(), exc
+    else:
+        raise AssertionError("a weak password was accepted")
     with act():
-        call_command("create_user", "root", "--email", "root@example.com", "--password", PASSWORD, "--staff",
-                     stdout=out)
-        try:
-            call_command("create_user", "weakling", "--email", "w@example.com", "--password", "weak", stdout=out)
-        except CommandError as exc:
-            assert "password" in str(exc).lower(), exc
-        else:
-            raise AssertionError("a weak password was accepted")
         call_command("sweep_images", "--repair", "--grace-minutes", "0", stdout=out)
         call_command("disable_user", "root", stdout=out)
     assert "root" in out.getvalue()

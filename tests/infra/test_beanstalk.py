@@ -4,8 +4,10 @@ HTTP redirected, at least two instances, CPU 70/30 over 5 minutes, t3.medium."""
 from __future__ import annotations
 
 import re
+import shlex
 
 import yaml
+from gunicorn.config import Config
 
 from tests.infra.hcl import ROOT, single, terraform
 
@@ -145,3 +147,50 @@ def test_instances_use_imdsv2_and_the_scoped_profile():
     found = settings()
     assert found[("aws:autoscaling:launchconfiguration", "DisableIMDSv1")] == "true"
     assert found[("aws:autoscaling:launchconfiguration", "IamInstanceProfile")] == "${aws_iam_instance_profile.portal.name}"
+
+
+# The longest request the portal serves: registering an upload at both limits (a 199 MB,
+# 49.8 MP RGBA PNG), `scripts/measure_verify_memory.py --megabytes 190 --mode RGBA`: 3.2 to
+# 3.4 s on the idle shared 2-core test machine (3 runs, 2026-12-05), 4 to 8 s on a busier one.
+LONGEST_REQUEST_SECONDS = 8
+
+
+def gunicorn_timeout() -> int:
+    """The worker timeout of the Procfile's gunicorn, as gunicorn's own parser reads it."""
+    (line,) = [l for l in (ROOT / "Procfile").read_text(encoding="utf-8").splitlines() if l.startswith("web:")]
+    args = shlex.split(line.removeprefix("web:"))
+    assert args[0] == "gunicorn"
+    assert not (ROOT / "gunicorn.conf.py").exists()  # gunicorn would read it from the working directory
+    config = Config()
+    parsed = config.parser().parse_args(args[1:])
+    for name, value in vars(parsed).items():
+        if value is not None and name in config.settings:
+            config.set(name, value)
+    return config.timeout
+
+
+def test_timeouts_fit_the_longest_request():
+    """gunicorn's worker timeout is well above the longest request measured, and the load
+    balancer's idle timeout above gunicorn's: gunicorn, not the load balancer, ends a request
+    that runs too long."""
+    worker = gunicorn_timeout()
+    idle = int(settings()[("aws:elbv2:loadbalancer", "IdleTimeout")])
+    assert worker >= 3 * LONGEST_REQUEST_SECONDS, worker
+    assert worker < idle < 60, (worker, idle)  # 60: the platform nginx's keepalive_timeout
+
+
+def test_the_environment_waits_for_its_roles_policies():
+    """Every policy of the instance role and of the service role is in place before the
+    environment starts (a reference to a role waits for the role only)."""
+    tf = terraform()
+    waits = set(tf.resource("aws_elastic_beanstalk_environment", "portal")["depends_on"])
+    roles = {"portal", "eb_service"}
+    assert settings()[("aws:autoscaling:launchconfiguration", "IamInstanceProfile")] == \
+        "${aws_iam_instance_profile.portal.name}"
+    assert tf.resource("aws_iam_instance_profile", "portal")["role"] == "${aws_iam_role.portal.name}"
+    assert settings()[("aws:elasticbeanstalk:environment", "ServiceRole")] == "${aws_iam_role.eb_service.arn}"
+    policies = {f"${{{kind}.{name}}}" for kind in ("aws_iam_role_policy", "aws_iam_role_policy_attachment")
+                for name, body in tf.resources.get(kind, {}).items()
+                if re.fullmatch(r"\$\{aws_iam_role\.(\w+)\.(id|name)\}", body["role"])
+                and re.fullmatch(r"\$\{aws_iam_role\.(\w+)\.(id|name)\}", body["role"]).group(1) in roles}
+    assert len(policies) == 3 and policies <= waits, policies - waits

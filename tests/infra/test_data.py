@@ -17,8 +17,9 @@ from tests.infra.hcl import ROOT, environ_default, single, terraform
 from tests.infra.iam import Model
 
 CONFIG = ROOT / "common" / "config.py"
+PITR_DAYS = 35  # DynamoDB's point-in-time recovery window
 
-# model, Terraform table (its address), Terraform variable of its name, environment variable
+# model, Terraform table (its address), Terraform variable naming it otherwise, environment variable
 TABLES = [
     (ImageRecord, "images", "images_table_name", "IMAGES_TABLE"),
     (ImageTerm, "image_terms", "image_terms_table_name", "IMAGE_TERMS_TABLE"),
@@ -30,6 +31,22 @@ TABLES = [
 ]
 
 
+def names(**variables) -> dict[str, str]:
+    """The stack's table names (local.table_names) and user pool's, for the default variables
+    but those given."""
+    tf = terraform()
+    scope = {"var": {**{name: v.get("default") for name, v in tf.variables.items()}, **variables}}
+    pool_name = tf.resource("aws_cognito_user_pool", "main")["name"]
+    client_name = tf.resource("aws_cognito_user_pool_client", "portal")["name"]
+    return {**evaluate(tf.locals["table_names"], scope), "pool": evaluate(pool_name, scope),
+            "client": evaluate(client_name, scope)}
+
+
+def table_name(resource: str, **variables) -> str:
+    """The name of the table at `resource` (e.g. 'expiring["sessions"]')."""
+    return names(**variables)[resource.removeprefix('expiring["').removesuffix('"]')]
+
+
 def _keys(key_schema: list[dict]) -> dict[str, str]:
     return {k["KeyType"]: k["AttributeName"] for k in key_schema}
 
@@ -39,9 +56,13 @@ def test_table_matches_its_pynamodb_model(model, resource, variable, env):
     table = terraform().instances("aws_dynamodb_table")[resource]
     schema = model._get_schema()
 
-    # Name: the Terraform variable, whose default is the code's default for the same env var.
-    assert table["name"] == f"${{var.{variable}}}"
-    assert terraform().default(variable) == environ_default(CONFIG, env)
+    # Name: <project>-<table>, for the default project the code's default for the same env
+    # var; the variable, when set, names it instead (the switch to a restored table).
+    key = resource.removeprefix('expiring["').removesuffix('"]')
+    assert table["name"] == f'${{local.table_names["{key}"]}}'
+    assert table_name(resource) == environ_default(CONFIG, env)
+    assert table_name(resource, project="second") == environ_default(CONFIG, env).replace("image-manager", "second")
+    assert table_name(resource, project="second", **{variable: "restored"}) == "restored"
     assert terraform().locals["core_environment"][env] == f"${{aws_dynamodb_table.{resource}.name}}"
 
     keys = _keys(schema["key_schema"])
@@ -133,9 +154,28 @@ def test_image_bucket_lifecycle():
     assert single(uploads["expiration"])["days"] == 1
     exports = rules["expire-exports"]
     assert single(exports["filter"])["prefix"] == EXPORTS_PREFIX and single(exports["expiration"])["days"] == 1
+    for rule in (uploads, exports):  # nothing restores these: their old versions go a day later
+        assert single(rule["noncurrent_version_expiration"])["noncurrent_days"] == 1, rule["id"]
     general = rules["noncurrent-versions-and-multipart"]
-    assert "noncurrent_version_expiration" in general
+    assert single(general["filter"]) == {}
+    assert single(general["noncurrent_version_expiration"])["noncurrent_days"] == \
+        "${var.noncurrent_version_expiration_days}"
+    # A restore to a minute (docs/deploy.md) reaches back as far as the tables' PITR: the
+    # files' old versions must too, and no variable value may shorten them.
+    assert terraform().default("noncurrent_version_expiration_days") >= PITR_DAYS
+    validation = single(terraform().variables["noncurrent_version_expiration_days"]["validation"])
+    assert validation["condition"] == f"${{var.noncurrent_version_expiration_days >= {PITR_DAYS}}}"
+    # Delete markers left alone once their versions expired (uploads/, exports/) go too.
+    assert single(general["expiration"]) == {"expired_object_delete_marker": True}
     assert single(general["abort_incomplete_multipart_upload"])["days_after_initiation"] == 1
+
+
+def test_the_logs_bucket_can_be_destroyed_full():
+    """Emptying the other buckets fills this one with access logs (delivered late): with
+    deletion protection off, a destroy empties it itself (docs/deploy.md, "Tearing down")."""
+    logs = terraform().resource("aws_s3_bucket", "logs")
+    assert logs["force_destroy"] == "${!var.deletion_protection}"
+    assert "force_destroy" not in terraform().resource("aws_s3_bucket", "images")
 
 
 def test_only_cloudfront_reads_and_only_the_public_prefixes():
@@ -197,7 +237,7 @@ def test_cors_allows_presigned_uploads_from_the_portal_only():
 def test_user_pool_matches_the_local_stack_definition():
     tf = terraform()
     user_pool = tf.resource("aws_cognito_user_pool", "main")
-    assert tf.default("cognito_user_pool_name") == pool.POOL_NAME
+    assert names()["pool"] == pool.POOL_NAME
     assert user_pool["auto_verified_attributes"] == ["email"]
     assert "username_attributes" not in user_pool  # sign-in by username
     (email,) = [a for a in user_pool["schema"] if a["name"] == "email"]
@@ -213,7 +253,7 @@ def test_user_pool_matches_the_local_stack_definition():
     } == pool.PASSWORD_POLICY
 
     client = tf.resource("aws_cognito_user_pool_client", "portal")
-    assert tf.default("cognito_client_name") == pool.PORTAL_CLIENT_NAME
+    assert names()["client"] == pool.PORTAL_CLIENT_NAME
     assert client["generate_secret"] is False
     assert client["explicit_auth_flows"] == pool.EXPLICIT_AUTH_FLOWS
     assert client["read_attributes"] == pool.READ_ATTRIBUTES
@@ -222,6 +262,13 @@ def test_user_pool_matches_the_local_stack_definition():
     for validity in ("access_token_validity", "id_token_validity", "refresh_token_validity"):
         assert validity in client
     assert len(tf.resources["aws_cognito_user_pool_client"]) == 1
+
+
+def test_two_projects_name_every_table_and_the_pool_apart():
+    """Two stacks (two `project`s) fit one account: no table or pool name is shared."""
+    first, second = names(), names(project="second")
+    assert not set(first.values()) & set(second.values()), (first, second)
+    assert all(name.startswith("second") for name in second.values()), second
 
 
 def test_staff_group_name_is_the_codes_default():
@@ -294,11 +341,5 @@ def test_portal_instance_profile_touches_only_this_system():
     (tables,) = [d["statement"] for d in terraform().data["aws_iam_policy_document"]["portal"]["dynamic"]]
     assert single(tables["content"])["resources"] == ["${local.table_arns[statement.key]}"]
     (pool_statement,) = [s for s in statements if s["sid"] == "UserPool"]
-    assert {
-        "cognito-idp:AdminCreateUser",
-        "cognito-idp:AdminSetUserPassword",
-        "cognito-idp:AdminAddUserToGroup",
-        "cognito-idp:AdminDeleteUser",
-        "cognito-idp:AdminUserGlobalSignOut",
-        "cognito-idp:AdminDisableUser",
-    } == set(pool_statement["actions"])
+    # No page creates users: that is the operator's, with the AWS CLI (docs/deploy.md).
+    assert {"cognito-idp:AdminUserGlobalSignOut", "cognito-idp:AdminDisableUser"} == set(pool_statement["actions"])

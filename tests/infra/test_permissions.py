@@ -172,9 +172,20 @@ def _copy(tmp_path: Path, edits: dict[str, tuple[str, str]]) -> Terraform:
 
 
 def test_a_removed_action_fails_the_check(aws, request, tmp_path):
-    # Finding 4: without AdminDeleteUser a refused password leaves an orphaned user.
-    tf = _copy(tmp_path, {"iam.tf": ('      "cognito-idp:AdminDeleteUser",\n', "")})
-    with pytest.raises(AssertionError, match="cognito-idp:AdminDeleteUser"):
+    # The runbook's disable_user command on an instance needs AdminDisableUser.
+    tf = _copy(tmp_path, {"iam.tf": ('      "cognito-idp:AdminDisableUser",\n', "")})
+    with pytest.raises(AssertionError, match="cognito-idp:AdminDisableUser"):
+        check("portal", Model(aws, tf), request)
+
+
+def test_the_portal_may_not_create_users(aws, request, tmp_path):
+    # No page creates users or adds them to groups (the operator does, with the AWS CLI): a
+    # grant of either to the instance role is one nothing calls.
+    grant = ('      "cognito-idp:AdminDisableUser",\n',
+             '      "cognito-idp:AdminDisableUser",\n      "cognito-idp:AdminCreateUser",\n'
+             '      "cognito-idp:AdminAddUserToGroup",\n')
+    tf = _copy(tmp_path, {"iam.tf": grant})
+    with pytest.raises(AssertionError, match="granted actions nothing calls.*cognito-idp:Admin(CreateUser|AddUserToGroup)"):
         check("portal", Model(aws, tf), request)
 
 

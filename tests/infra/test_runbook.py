@@ -5,9 +5,12 @@ ignored by git; its shell commands take names from Terraform outputs, never the 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 from tests.infra.hcl import INFRA, ROOT, Terraform, terraform, top_level_functions
@@ -139,3 +142,141 @@ def test_the_prerequisites_name_the_deployed_python_and_the_pinned_provider():
     assert f"- Python {deployed} and `make`" in prerequisites
     assert f"exactly {provider}" in prerequisites, "the runbook's Terraform prerequisite names another provider"
     assert "Terraform ≥ 1.11" in prerequisites
+
+
+# -- the restore to a minute, run with stand-ins ---------------------------------------------
+
+# What the stand-in `terraform output` answers, and the environment's sizes `terraform console` gives.
+FUNCTIONS = {"create_image": "two-create-image", "list_images": "two-list-images"}
+SWEEP = "two-maintenance-function-name"  # `terraform output -raw maintenance_function_name`
+SIZES = {"var.min_instances": "2", "var.max_instances": "4"}
+CREATING_POLLS = 3  # each restored table answers CREATING this many times before ACTIVE
+
+STAND_IN = r'''
+import json, pathlib, sys
+tool, args = sys.argv[1], sys.argv[2:]
+folder = pathlib.Path(sys.argv[0]).parent
+with open(folder / "calls.jsonl", "a") as log:
+    log.write(json.dumps([tool, *args]) + "\n")
+if tool == "terraform" and args[:2] == ["output", "-json"]:
+    print(json.dumps(json.loads((folder / "functions.json").read_text())))
+elif tool == "terraform" and args[:2] == ["output", "-raw"]:
+    print("two-" + args[2].replace("_", "-"), end="")
+elif tool == "terraform" and args[:1] == ["console"]:
+    print(json.loads((folder / "sizes.json").read_text())[sys.stdin.read().strip()])
+elif tool == "aws" and args[:2] == ["dynamodb", "describe-table"]:
+    table = args[args.index("--table-name") + 1]
+    polls = folder / f"polls-{table}"
+    count = int(polls.read_text()) + 1 if polls.exists() else 1
+    polls.write_text(str(count))
+    print("ACTIVE" if count > int((folder / "creating").read_text()) else "CREATING")
+'''
+
+
+def section(doc: str, heading: str) -> str:
+    """The text under a heading, up to the next heading of the same or a higher level."""
+    level = len(heading.split(" ", 1)[0])
+    lines, fenced = [], False
+    for line in doc.split(heading + "\n", 1)[1].splitlines(keepends=True):
+        fenced ^= line.startswith("```")
+        if not fenced and re.match(r"#{1,%d} " % level, line):
+            break
+        lines.append(line)
+    return "".join(lines)
+
+
+def run_restore(doc: str, folder: Path) -> list[list[str]]:
+    """The restore section's shell blocks run in order by bash with stand-ins for aws,
+    terraform, python (restore_objects.py) and sleep; every call they made."""
+    script = "\n".join(body for lang, body in FENCED.findall(section(doc, "### Restoring the catalog to a minute"))
+                       if lang == "sh")
+    bin_dir = folder / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "stand_in.py").write_text(STAND_IN, encoding="utf-8")
+    (bin_dir / "functions.json").write_text(json.dumps({**FUNCTIONS}), encoding="utf-8")
+    (bin_dir / "sizes.json").write_text(json.dumps(SIZES), encoding="utf-8")
+    (bin_dir / "creating").write_text(str(CREATING_POLLS), encoding="utf-8")
+    for tool in ("aws", "terraform", "python", "sleep"):
+        path = bin_dir / tool
+        path.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{bin_dir / "stand_in.py"}" {tool} "$@"\n', encoding="utf-8")
+        path.chmod(0o755)
+    subprocess.run(["bash", "-e", "-c", script], cwd=folder, env={"PATH": f"{bin_dir}:/usr/bin:/bin"},
+                   check=True, timeout=60, capture_output=True)
+    lines = (bin_dir / "calls.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def restore_problems(doc: str, tf: Terraform) -> list[str]:
+    """What the runbook's restore gets wrong, from the calls its commands make."""
+    found = []
+    calls = run_restore(doc, Path(tempfile.mkdtemp()))
+    at = {i: " ".join(call) for i, call in enumerate(calls)}
+
+    def first(text: str) -> int:
+        return min((i for i, line in at.items() if text in line), default=len(calls))
+
+    def last(text: str) -> int:
+        return max((i for i, line in at.items() if text in line), default=-1)
+
+    # The tables whose items never expire (no TTL) are the catalog: all restored, by output name.
+    outputs = {body["value"]: name for name, body in tf.outputs.items()}
+    catalog = {"two-" + outputs[f"${{aws_dynamodb_table.{name}.name}}"].replace("_", "-")
+               for name, body in tf.resources["aws_dynamodb_table"].items() if "ttl" not in body}
+    restored = {call[call.index("--source-table-name") + 1] for call in calls if "restore-table-to-point-in-time" in call}
+    if restored != catalog:
+        found.append(f"restores {sorted(restored)}, not the catalog's tables {sorted(catalog)}")
+    restoring = first("restore-table-to-point-in-time")
+    for function in [*FUNCTIONS.values(), SWEEP]:
+        if first(f"put-function-concurrency --function-name {function} --reserved-concurrent-executions 0") > restoring:
+            found.append(f"writes of {function} not stopped before the restore")
+    if first("OptionName=MinSize,Value=0 Namespace=aws:autoscaling:asg,OptionName=MaxSize,Value=0") > restoring:
+        found.append("the portal's writes not stopped before the restore")
+    if any("wait table-exists" in line for line in at.values()):
+        found.append("`aws dynamodb wait table-exists` gives up after about 8 minutes")
+    for table in catalog:
+        polls = sum(1 for call in calls if call[:2] == ["aws", "dynamodb"] and "describe-table" in call
+                    and f"{table}-restored" in call)
+        if polls != CREATING_POLLS + 1:
+            found.append(f"{table}-restored: polled {polls} times, not until ACTIVE")
+    switch = first("terraform apply")
+    if switch < max(last("describe-table"), last("restore_objects.py")):
+        found.append("the switch comes before the restores are done")
+    for name in [n for n, body in tf.resources["aws_dynamodb_table"].items() if "ttl" not in body]:
+        if last(f"aws_dynamodb_table.{name}") < 0 or first(f"terraform import aws_dynamodb_table.{name}") > switch:
+            found.append(f"aws_dynamodb_table.{name} is not switched to its restored table")
+    for function in [*FUNCTIONS.values(), SWEEP]:
+        if last(f"delete-function-concurrency --function-name {function}") < switch:
+            found.append(f"writes of {function} not let in again after the switch")
+    if last("OptionName=MinSize,Value=2 Namespace=aws:autoscaling:asg,OptionName=MaxSize,Value=4") < switch:
+        found.append("the portal's instances not given back after the switch")
+    return found
+
+
+def test_the_restore_stops_writes_restores_the_catalog_and_waits_for_it():
+    assert restore_problems(DOC.read_text(encoding="utf-8"), terraform()) == []
+
+
+def test_a_restore_without_the_history_or_the_wait_fails_it():
+    doc = DOC.read_text(encoding="utf-8")
+    broken = doc.replace('for TABLE in "$IMAGES" "$TERMS" "$HISTORY"; do\n    aws dynamodb restore',
+                         'for TABLE in "$IMAGES" "$TERMS"; do\n    aws dynamodb restore')
+    assert broken != doc
+    loop = re.search(r"for TABLE in [^\n]*\n    until .*?\n    done\ndone\n", broken, re.S).group()
+    broken = broken.replace(loop, 'for TABLE in "$IMAGES" "$TERMS" "$HISTORY"; do\n'
+                                  '    aws dynamodb wait table-exists --table-name "$TABLE-restored"\ndone\n')
+    found = restore_problems(broken, terraform())
+    assert any("not the catalog's tables" in f and "image-history" in f for f in found), found
+    assert any("wait table-exists" in f for f in found), found
+    assert any("polled 0 times" in f for f in found), found
+
+
+def test_the_teardown_turns_every_access_log_off_before_emptying():
+    """Emptying a bucket that logs its accesses fills the logs bucket: the teardown's targeted
+    destroy names every logging of infra/, before the buckets are emptied."""
+    teardown = section(DOC.read_text(encoding="utf-8"), "## Tearing down")
+    logging_off = re.search(r"terraform destroy((?: -target=\S+?)+)`", teardown)
+    assert logging_off, "the teardown does not turn access logging off"
+    targets = set(re.findall(r"-target=(\S+)", logging_off.group(1)))
+    assert targets == {f"aws_s3_bucket_logging.{name}" for name in terraform().resources["aws_s3_bucket_logging"]}
+    assert logging_off.start() < teardown.index("delete-objects")
+    assert "deletion_protection = false" in teardown.split("\n2. ", 1)[0]  # step 1: force_destroy of the logs
