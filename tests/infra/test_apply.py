@@ -89,13 +89,13 @@ def _read_back(emulator, copy: Path, env: dict[str, str]) -> None:
     import yaml
 
     from tests.infra.hcl import terraform
-    from tests.infra.test_data import TABLES
+    from tests.infra.test_data import TABLES, table_name
 
     outputs = {k: v["value"] for k, v in json.loads(_terraform(copy, env, "output", "-json").stdout).items()}
     dynamodb = emulator.client("dynamodb")
     tf = terraform()
-    for model, resource, variable, _ in TABLES:
-        name = tf.default(variable)
+    for model, resource, _variable, _ in TABLES:
+        name = table_name(resource)
         table = dynamodb.describe_table(TableName=name)["Table"]
         schema = model._get_schema()
         assert {k["KeyType"]: k["AttributeName"] for k in table["KeySchema"]} == \
