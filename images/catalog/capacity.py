@@ -1,8 +1,29 @@
-"""Read capacity as DynamoDB bills it (Django-free)."""
+"""Read capacity as DynamoDB bills it, and a meter of every DynamoDB call (Django-free).
+
+DynamoDB bills a GetItem the item's size rounded up to 4 KB, a BatchGetItem each item so
+rounded, and a Query or Scan the total size of what it read, rounded once; an eventually
+consistent read costs half. An item's size is the UTF-8 length of its attribute names plus
+its values (numbers: about a byte per two significant digits, plus one; lists and maps:
+3 bytes plus their elements). AWS reports what it billed when asked (ReturnConsumedCapacity,
+which PynamoDB's Connection.dispatch asks for as TOTAL on every item call); the emulator
+does not report it faithfully, so the meter also computes it from the items each response
+carries, by these rules.
+"""
+
+from __future__ import annotations
+
 import math
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+from common import logs
+
 UNIT = 4096
+READS = ("GetItem", "BatchGetItem", "Query", "Scan")
 
 
 def value_size(value):
@@ -30,6 +51,27 @@ def item_size(item):
     return sum(len(k.encode("utf-8")) + value_size(v) for k, v in item.items())
 
 
+def plain(wire):
+    """Return a value of DynamoDB's wire form ({"S": ...}) as value_size takes it."""
+    (kind, value), = wire.items()
+    if kind == "N":
+        return Decimal(value)
+    if kind == "NS":
+        return [Decimal(v) for v in value]
+    if kind == "L":
+        return [plain(v) for v in value]
+    if kind == "M":
+        return {k: plain(v) for k, v in value.items()}
+    if kind == "NULL":
+        return None
+    return value  # S, B, BOOL, SS, BS
+
+
+def wire_item_size(item):
+    """Return the billed size of an item in wire form."""
+    return item_size({k: plain(v) for k, v in item.items()})
+
+
 def _units(size, consistent):
     """Return RCU for size bytes rounded up to 4 KB."""
     units = max(1, math.ceil(size / UNIT))
@@ -49,3 +91,98 @@ def batch_get_rcu(items, consistent=False):
 def query_rcu(items, consistent=False):
     """Return the RCU of one Query or Scan call: all items read, rounded once."""
     return _units(sum(item_size(i) for i in items), consistent)
+
+
+def size_rcu(size, consistent=False):
+    """Return the RCU of one Query or Scan call that read `size` bytes."""
+    return _units(size, consistent)
+
+
+# ---------------------------------------------------------------- the meter
+
+
+@dataclass
+class Meter:
+    """DynamoDB calls made while it is open, and their read capacity."""
+
+    calls: int = 0
+    rcu: float = 0.0  # computed by DynamoDB's rules from the items read
+    consumed: float = 0.0  # as the service reported it (the emulator's figure is not the bill)
+    unsized: int = 0  # items a filter expression read but did not return (not in `rcu`)
+    by_call: Counter = field(default_factory=Counter)
+
+
+_open: ContextVar[tuple[Meter, ...]] = ContextVar("capacity_meters", default=())
+
+
+def reported(parsed: dict) -> float:
+    """Return the capacity a response says it consumed (a map, or a list of them for batches)."""
+    found = parsed.get("ConsumedCapacity")
+    found = found if isinstance(found, list) else [found] if found else []
+    return float(sum(c.get("CapacityUnits", 0) for c in found))
+
+
+def call_rcu(name: str, params: dict, parsed: dict) -> tuple[float, int]:
+    """Return (RCU by DynamoDB's rules, items read but not returned) of one call's response."""
+    if name == "GetItem":
+        item = parsed.get("Item")
+        return _units(wire_item_size(item) if item else 0, bool(params.get("ConsistentRead"))), 0
+    if name == "BatchGetItem":
+        total = 0.0
+        for table, items in (parsed.get("Responses") or {}).items():
+            consistent = bool(((params.get("RequestItems") or {}).get(table) or {}).get("ConsistentRead"))
+            total += sum(_units(wire_item_size(i), consistent) for i in items)
+        return total, 0
+    if name in ("Query", "Scan"):
+        items = parsed.get("Items") or []
+        size = sum(wire_item_size(i) for i in items)
+        return _units(size, bool(params.get("ConsistentRead"))), max(0, parsed.get("ScannedCount", 0) - len(items))
+    return 0.0, 0
+
+
+def _before(params, context, **_):
+    context["capacity_params"] = params
+
+
+def _after(parsed, model, context, **_):
+    rcu, unsized = call_rcu(model.name, context.get("capacity_params") or {}, parsed)
+    consumed = reported(parsed)
+    for meter in _open.get():
+        meter.calls += 1
+        meter.rcu += rcu
+        meter.consumed += consumed
+        meter.unsized += unsized
+        meter.by_call[model.name] += 1
+    logs.add_figures(dynamodb_calls=1, dynamodb_consumed=consumed, dynamodb_rcu=rcu)
+
+
+def watch_client(client) -> None:
+    """Meter a botocore DynamoDB client's calls (idempotent)."""
+    client.meta.events.register("before-parameter-build.dynamodb", _before, unique_id="capacity-before")
+    client.meta.events.register("after-call.dynamodb", _after, unique_id="capacity-after")
+
+
+def watch() -> None:
+    """Meter every catalog model's client (made on first use; a reset connection is a new one)."""
+    from images import records
+
+    from pynamodb.models import Model
+
+    for model in vars(records).values():
+        if isinstance(model, type) and issubclass(model, Model) and model.__module__ == records.__name__:
+            watch_client(model._get_connection().connection.client)
+
+
+@contextmanager
+def metering() -> Iterator[Meter]:
+    """A meter of every DynamoDB call the catalog makes in this context."""
+    watch()
+    meter = Meter()
+    token = _open.set((*_open.get(), meter))
+    try:
+        yield meter
+    finally:
+        _open.reset(token)
+
+
+logs.REQUEST_HOOKS.append(watch)
