@@ -159,7 +159,8 @@ def _after(parsed, model, context, **_):
 def watch_client(client) -> None:
     """Meter a botocore DynamoDB client's calls (idempotent)."""
     client.meta.events.register("before-parameter-build.dynamodb", _before, unique_id="capacity-before")
-    client.meta.events.register("after-call.dynamodb", _after, unique_id="capacity-after")
+    # First: a boto3 resource's client turns the wire form into Python values after the call.
+    client.meta.events.register_first("after-call.dynamodb", _after, unique_id="capacity-after")
 
 
 def watch() -> None:
