@@ -34,12 +34,13 @@ import re
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 from images.catalog import capacity
 from images.catalog.base import DEFAULT_PAGE_SIZE, InvalidField, Page
 from images.catalog.cursors import decode_cursor, encode_cursor
 from images.catalog.facets import FACET_PREFIX, counter_of
-from images.catalog.terms import any_words, exact, terms_of, words
+from images.catalog.terms import any_words, exact, fold, terms_of, words
 from images.catalog.validation import parse_keywords, parse_order
 from images.limits import LIMITS, MAX_KEYWORDS, MAX_TITLE_WORDS
 from images.records import LISTED, READY, ImageRecord, ImageTerm
@@ -80,6 +81,11 @@ class Criteria:
     captured: str = ""  # YYYY, YYYY-MM or YYYY-MM-DD
     stored: str = ""
 
+    def __post_init__(self) -> None:
+        # Words as postings hold them, however the Criteria was made (criteria_from folds too).
+        object.__setattr__(self, "q", tuple(fold(w) for w in self.q))
+        object.__setattr__(self, "title", tuple(fold(w) for w in self.title))
+
     def __bool__(self) -> bool:
         return any((self.q, self.title, self.keywords, self.author, self.creator, self.captured, self.stored))
 
@@ -96,6 +102,12 @@ class Criteria:
 def _date(name: str, value: str) -> str:
     if value and not _DATE.fullmatch(value):
         raise InvalidField(name, "Give a date as YYYY, YYYY-MM or YYYY-MM-DD.")
+    if value:
+        year, month, day = (value.split("-") + ["01", "01"])[:3]
+        try:
+            date(int(year), int(month), int(day))
+        except ValueError as exc:
+            raise InvalidField(name, f"{value} is not a date: give a real month (01-12) and day.") from exc
     return value
 
 

@@ -140,3 +140,23 @@ def test_bench_small_run_keeps_the_budget_and_agrees_with_the_seed():
             continue
         assert row["whole_complete"] and row["whole_results"] == row["seed_results"], row
         assert row["empty_pages"] == 0, row
+
+
+def test_reindex_turns_old_postings_into_folded_ones(aws):
+    """A catalog indexed before search folded accents: reindex_search rewrites its postings."""
+    from images.reindex import reindex_search
+
+    record = create(title="Café terrace", author="Ana Díaz")
+    ImageTerm("title:cafe", record.created_key).delete()  # as the old code wrote it
+    ImageTerm("title:café", record.created_key, image_id=record.id).save()
+    assert ids(image_find(criteria=criteria_from({"q": "cafe"}))) == []
+    report = reindex_search()
+    assert (report.images, report.deleted) == (1, 2)  # the old forms title:café and author:ana díaz
+    assert ids(image_find(criteria=criteria_from({"q": "cafe"}))) == [record.id]
+    assert ImageTerm.count("title:café") == 0
+
+
+@pytest.mark.parametrize("value", ["2023-13", "2023-02-30", "2023-00", "2023-04-31"])
+def test_impossible_dates_are_invalid(value):
+    with pytest.raises(catalog.InvalidField):
+        criteria_from({"capture_date": value})
