@@ -56,6 +56,7 @@ LISTED_BYTES = 2048  # a record read by the list's Query, for the same planning
 JOIN_RATIO = 32  # postings one record read costs, about: join a clause up to this many x the rarest
 FIRST_PAGE = 32  # postings of a list's first Query (one 4 KB unit); each further Query reads twice as many
 MAX_PAGE = 4000  # postings of one Query (about 500 KB, under DynamoDB's 1 MB page), for lists of like counts
+MAX_STREAMS = 24  # posting lists one join reads at once (the rest of the clauses are checked on records)
 MAX_ANY_WORDS = 6  # words of the any-field search
 MAX_EXPANSIONS = 16  # names (authors, creators, keywords) one any-field word may stand for
 # Query parameters of a combined search, shared by the API and the portal.
@@ -156,14 +157,18 @@ class _Budget:
     meter: capacity.Meter
     cap: float
     reserve: float = 0.0  # kept for the page's records
+    progress: bool = False  # whether the request has moved past where it started
 
     def left(self) -> float:
         return self.cap - self.reserve - self.meter.rcu
 
     def items(self, item_bytes: int, most: int) -> int:
-        """How many items of `item_bytes` one Query may read now (0: none)."""
+        """How many items of `item_bytes` one Query may read now (0: none). Until the request
+        has moved, one small page: a request never answers where it started (a guard: the
+        planner keeps the join's first reads far under the cap)."""
         units = int(self.left() / RECORD_RCU)  # 4 KB units, eventually consistent
-        return max(0, min(most, units * capacity.UNIT // item_bytes))
+        n = max(0, min(most, units * capacity.UNIT // item_bytes))
+        return n if n or self.progress else min(most, FIRST_PAGE)
 
 
 @dataclass
@@ -213,7 +218,11 @@ def _plan(clauses: list[_Clause]) -> tuple[list[_Clause], list[_Clause]]:
     if not finite:
         return [], clauses
     rarest = min(c.count for c in finite)
-    joined = [c for c in finite if c.count <= max(1, rarest) * JOIN_RATIO]
+    joined: list[_Clause] = []
+    for clause in sorted(finite, key=lambda c: (c.count, c.key)):
+        # Each list costs a Query (0.5 RCU at least) before the join can start.
+        if clause.count <= max(1, rarest) * JOIN_RATIO and sum(len(c.terms) for c in joined) + len(clause.terms) <= MAX_STREAMS:
+            joined.append(clause)
     return joined, [c for c in clauses if c not in joined]
 
 
@@ -317,6 +326,7 @@ class _Join:
     def __init__(self, clauses: list[_Clause], forward: bool, start: _Position | None, budget: _Budget):
         # A list much longer than the rarest is mostly sought past: its pages grow less.
         rarest = max(1.0, min(c.count for c in clauses))
+        self.budget = budget
         self.unions = [_Union(c.terms, forward, start, budget,
                               max(FIRST_PAGE, int(MAX_PAGE * rarest / max(1.0, c.count)))) for c in clauses]
         self.forward = forward
@@ -342,6 +352,8 @@ class _Join:
                     return None
                 if target is None or self._ahead(head, target):
                     target, moved = head, True
+                    if self.at is None or self._ahead(target, self.at.key) or not self.at.inclusive:
+                        self.budget.progress = True
                     self.at = _Position(target, True)  # every key before the candidate is decided
         # No list is ahead of the target, and none behind it (each sought it): a match.
         image_id = self.unions[0].image_id(target)
@@ -351,6 +363,7 @@ class _Join:
                 if stream.buffer and stream.buffer[0][0] == target:
                     stream.buffer.popleft()
         self.at = _Position(target, False)
+        self.budget.progress = True
         return target, image_id
 
 
@@ -384,6 +397,7 @@ class _Listed:
             return None
         record = self.buffer.popleft()
         self.at = _Position(record.created_key, False)
+        self.budget.progress = True
         return record
 
 

@@ -160,3 +160,50 @@ def test_reindex_turns_old_postings_into_folded_ones(aws):
 def test_impossible_dates_are_invalid(value):
     with pytest.raises(catalog.InvalidField):
         criteria_from({"capture_date": value})
+
+
+@pytest.mark.parametrize("starved", [False, True])
+def test_the_merge_join_agrees_with_a_filter_of_every_record_both_ways(aws, monkeypatch, starved):
+    """Random titles, keywords and authors; every combination's pages, newest and oldest first,
+    three at a time, are exactly the records that match, in order, each request within the
+    cap; `starved`, every request runs out of budget at once (one small read, then a cursor
+    from wherever it stopped). (About 7 s each.)"""
+    if starved:
+        monkeypatch.setattr(query, "RCU_BASE", 0)
+    rng = bench.random.Random(7)
+    records = []
+    for i in range(150):
+        record = bench.make_record(i, 150, rng)
+        record.title = " ".join(rng.sample(["river", "bridge", "Café", "lake", "tower"], rng.randint(1, 3)))
+        record.keywords = rng.sample(["lake", "city", "crème"], rng.randint(1, 2))
+        records.append(record)
+    bench.load(*bench.items_of(records), direct=True)
+    cases = [Criteria(title=("river", "bridge")), Criteria(title=("cafe",), keywords=("creme",)),
+             Criteria(q=("lake", "bridge", "tower")), Criteria(q=("díaz",), title=("café",)),
+             Criteria(keywords=("city",), captured="2017")]
+    for criteria in cases[::2] if starved else cases:  # starved: fewer, for time
+        for order in ("newest", "oldest"):
+            expected = [r.id for r in sorted(records, key=lambda r: r.created_key, reverse=order == "newest")
+                        if _matches_by_hand(r, criteria)]
+            found, most = everything(criteria, limit=3, order=order)
+            assert found == expected and expected, (criteria, order)
+            assert starved or most <= rcu_cap(3)
+
+
+def _matches_by_hand(record, criteria):
+    from images.catalog.terms import any_words, terms_of
+
+    return set(criteria.terms()) <= terms_of(record) and set(criteria.q) <= any_words(record)
+
+
+def test_a_request_out_of_budget_right_after_a_match_goes_on_after_it(aws, monkeypatch):
+    """Both lists' first pages (32 postings) all match; the budget ends there: the next request
+    starts after the last match, never at it (no image twice). (About 3 s.)"""
+    monkeypatch.setattr(query, "RCU_BASE", 0)
+    rng = bench.random.Random(3)
+    records = [bench.make_record(i, 40, rng) for i in range(40)]
+    for record in records:
+        record.title = "Alpha beta"
+    bench.load(*bench.items_of(records), direct=True)
+    found, _ = everything(Criteria(title=("alpha", "beta")), limit=35)
+    assert found == [r.id for r in sorted(records, key=lambda r: r.created_key, reverse=True)]
