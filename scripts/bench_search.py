@@ -422,7 +422,8 @@ def markdown(rows: list[dict]) -> str:
            "| merge-join bound: RCU | seed's Scan: calls, RCU |", "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         whole = "(one page)" if r["whole_complete"] is None else (
-            f"{r['whole_requests']}, {r['whole_calls']}, {r['whole_rcu']:,g}" + ("" if r["whole_complete"] else " (stopped)"))
+            f"{r['whole_requests']}, {r['whole_calls']}, {r['whole_rcu']:,g}"
+            + ("" if r["whole_complete"] else " (stopped)"))
         bound = f"{r['bound_rcu']:,g}" if "bound_rcu" in r else ""
         out.append(f"| {r['query']} | {r['whole_results']} | {r['first_rcu']:g}, {r['first_calls']} | {whole} | "
                    f"{r['most_rcu']:g} | {bound} | {r['seed_calls']}, {r['seed_rcu']:,g} |")

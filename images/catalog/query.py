@@ -219,10 +219,11 @@ def _plan(clauses: list[_Clause]) -> tuple[list[_Clause], list[_Clause]]:
         return [], clauses
     rarest = min(c.count for c in finite)
     joined: list[_Clause] = []
+    lists = 0  # each costs a Query (0.5 RCU at least) before the join can start
     for clause in sorted(finite, key=lambda c: (c.count, c.key)):
-        # Each list costs a Query (0.5 RCU at least) before the join can start.
-        if clause.count <= max(1, rarest) * JOIN_RATIO and sum(len(c.terms) for c in joined) + len(clause.terms) <= MAX_STREAMS:
+        if clause.count <= max(1, rarest) * JOIN_RATIO and lists + len(clause.terms) <= MAX_STREAMS:
             joined.append(clause)
+            lists += len(clause.terms)
     return joined, [c for c in clauses if c not in joined]
 
 
