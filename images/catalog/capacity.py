@@ -4,7 +4,7 @@ DynamoDB bills a GetItem the item's size rounded up to 4 KB, a BatchGetItem each
 rounded, and a Query or Scan the total size of what it read, rounded once; an eventually
 consistent read costs half. An item's size is the UTF-8 length of its attribute names plus
 its values (numbers: about a byte per two significant digits, plus one; lists and maps:
-3 bytes plus their elements). AWS reports what it billed when asked (ReturnConsumedCapacity,
+3 bytes plus their elements, each one byte more; AWS's "DynamoDB item sizes and formats"). AWS reports what it billed when asked (ReturnConsumedCapacity,
 which PynamoDB's Connection.dispatch asks for as TOTAL on every item call); the emulator
 does not report it faithfully, so the meter also computes it from the items each response
 carries, by these rules.
@@ -39,10 +39,13 @@ def value_size(value):
         digits = str(Decimal(str(value)).normalize()).lstrip("-").replace(".", "")
         digits = digits.split("E")[0].strip("0") or "0"
         return math.ceil(len(digits) / 2) + 1
+    # A list or map: 3 bytes, plus its elements, each with a byte of its own.
     if isinstance(value, dict):
-        return 3 + sum(len(k.encode("utf-8")) + value_size(v) for k, v in value.items())
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return 3 + sum(value_size(v) for v in value)
+        return 3 + sum(len(k.encode("utf-8")) + value_size(v) + 1 for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return 3 + sum(value_size(v) + 1 for v in value)
+    if isinstance(value, (set, frozenset)):  # a set: its elements
+        return sum(value_size(v) for v in value)
     raise TypeError(f"unsupported attribute type {type(value).__name__}")
 
 
@@ -57,14 +60,16 @@ def plain(wire):
     if kind == "N":
         return Decimal(value)
     if kind == "NS":
-        return [Decimal(v) for v in value]
+        return {Decimal(v) for v in value}
+    if kind in ("SS", "BS"):
+        return set(value)
     if kind == "L":
         return [plain(v) for v in value]
     if kind == "M":
         return {k: plain(v) for k, v in value.items()}
     if kind == "NULL":
         return None
-    return value  # S, B, BOOL, SS, BS
+    return value  # S, B, BOOL
 
 
 def wire_item_size(item):

@@ -29,7 +29,8 @@ def test_a_posting_is_sized_by_the_documented_formula():
     item = posting(1).serialize()
     assert capacity.wire_item_size(item) == 121
     nested = {"n": {"N": "12345"}, "l": {"L": [{"S": "ab"}, {"NULL": True}]}}
-    assert capacity.wire_item_size(nested) == 1 + 4 + 1 + 3 + 2 + 1  # names, a number, a list
+    # Names, a number (5 digits: 3 bytes + 1), a list (3 bytes, each element + 1).
+    assert capacity.wire_item_size(nested) == 1 + 4 + 1 + 3 + (2 + 1) + (1 + 1)
 
 
 def test_the_meter_bills_get_batch_get_and_query_by_the_rules(aws):
