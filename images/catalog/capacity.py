@@ -169,14 +169,22 @@ def watch_client(client) -> None:
 
 
 def watch() -> None:
-    """Meter every catalog model's client (made on first use; a reset connection is a new one)."""
-    from images import records
-
+    """Meter every catalog model's client: the one it has, or the one its botocore session makes
+    next (a client copies its session's handlers; making all of them now would cost a cold
+    start about 60 ms each)."""
     from pynamodb.models import Model
+
+    from images import records
 
     for model in vars(records).values():
         if isinstance(model, type) and issubclass(model, Model) and model.__module__ == records.__name__:
-            watch_client(model._get_connection().connection.client)
+            connection = model._get_connection().connection
+            if connection._client is not None:
+                watch_client(connection._client)
+            else:
+                events = connection.session.get_component("event_emitter")
+                events.register("before-parameter-build.dynamodb", _before, unique_id="capacity-before")
+                events.register_first("after-call.dynamodb", _after, unique_id="capacity-after")
 
 
 @contextmanager
