@@ -156,7 +156,7 @@ class _Budget:
 
     meter: capacity.Meter
     cap: float
-    reserve: float = 0.0  # kept for the page's records
+    reserve: float = 0.0  # kept for the records of the matches found and not yet read
     progress: bool = False  # whether the request has moved past where it started
 
     def left(self) -> float:
@@ -356,7 +356,10 @@ class _Join:
                     if self.at is None or self._ahead(target, self.at.key) or not self.at.inclusive:
                         self.budget.progress = True
                     self.at = _Position(target, True)  # every key before the candidate is decided
-        # No list is ahead of the target, and none behind it (each sought it): a match.
+        # No list is ahead of the target, and none behind it (each sought it): a match. Its
+        # record must fit in the budget, or the next request starts at it.
+        if self.budget.progress and self.budget.left() < RECORD_RCU:
+            raise _Spent
         image_id = self.unions[0].image_id(target)
         for union in self.unions:
             union.seek(target)
@@ -429,7 +432,7 @@ def image_find(*, criteria: Criteria, limit: int = DEFAULT_PAGE_SIZE, cursor: st
         start = decode_cursor(cursor, {"q": _signature(clauses), "order": order})
         position = _Position.of(start["sort"] if start else None)
         forward = order == "oldest"
-        budget = _Budget(meter, rcu_cap(limit), reserve=limit * RECORD_RCU)
+        budget = _Budget(meter, rcu_cap(limit))
         joined, checks = _plan(clauses)
         found, more = _collect(joined, checks, forward, position, budget, limit)
     if len(found) > limit:
@@ -446,7 +449,6 @@ def _collect(joined: list[_Clause], checks: list[_Clause], forward: bool, positi
     found: list[ImageRecord] = []
     if not joined:
         listed = _Listed(forward, position, budget)
-        budget.reserve = 0  # the records are the candidates themselves
         try:
             while len(found) <= limit:
                 record = listed.next()
@@ -460,7 +462,6 @@ def _collect(joined: list[_Clause], checks: list[_Clause], forward: bool, positi
     join = _Join(joined, forward, position, budget)
     while True:
         wanted = limit + 1 - len(found)
-        budget.reserve = wanted * RECORD_RCU  # the candidates' records, read below
         pending: list[tuple[str, str]] = []
         spent = False
         try:
@@ -469,6 +470,7 @@ def _collect(joined: list[_Clause], checks: list[_Clause], forward: bool, positi
                 if match is None:
                     break
                 pending.append(match)
+                budget.reserve = len(pending) * RECORD_RCU  # their records, read below
         except _Spent:
             spent = True
         # With nothing to check on records, the match beyond the page needs no record: it only
