@@ -265,12 +265,15 @@ class _Stream:
         self.done = False
         self.page = FIRST_PAGE
         self.bytes = POSTING_BYTES + len(term.encode())
+        self.share = 1  # lists read side by side (set by the join)
 
     def _before(self, key: str, target: str) -> bool:
         return key < target if self.forward else key > target
 
     def _read(self) -> None:
-        n = self.budget.items(self.bytes, self.page)
+        # A fair share of what is left: a page read far beyond where the other lists stop is
+        # read again by the next request.
+        n = self.budget.items(self.bytes * self.share, self.page)
         if n == 0:
             raise _Spent
         condition = None
@@ -330,6 +333,9 @@ class _Join:
         self.budget = budget
         self.unions = [_Union(c.terms, forward, start, budget,
                               max(FIRST_PAGE, int(MAX_PAGE * rarest / max(1.0, c.count)))) for c in clauses]
+        streams = [s for u in self.unions for s in u.streams]
+        for stream in streams:
+            stream.share = len(streams)
         self.forward = forward
         self.at = start  # every key before it is decided
         self.exhausted = False
