@@ -11,7 +11,9 @@ BatchGetItem (each item rounded up on its own). So the engine reads postings, no
 decide: every clause's postings are sorted by the same key (the image's created_key), and a
 conjunction is a leapfrog merge-join over them, read by Query pages: a list behind the
 candidate seeks forward with a key condition (`sort_key >= candidate`), as Lucene's
-conjunctions advance, and pages grow while a list keeps being read. Records are read only
+conjunctions advance, and pages grow while a list keeps being read (each list at most its
+fair share of the budget left: what a request reads past where it stops is read again by
+the next). Records are read only
 for the matches that make the page. The planner reads the clauses' counters first (one
 BatchGet) and joins a clause's postings when they cost less than checking the records of the
 rarest clause's candidates (count <= JOIN_RATIO x the rarest's); a clause beyond that, or one
