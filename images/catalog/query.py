@@ -13,8 +13,7 @@ conjunction is a leapfrog merge-join over them, read by Query pages: a list behi
 candidate seeks forward with a key condition (`sort_key >= candidate`), as Lucene's
 conjunctions advance, and pages grow while a list keeps being read (each list at most its
 fair share of the budget left: what a request reads past where it stops is read again by
-the next). Records are read only
-for the matches that make the page. The planner reads the clauses' counters first (one
+the next). Records are read only for the matches that make the page. The planner reads the clauses' counters first (one
 BatchGet) and joins a clause's postings when they cost less than checking the records of the
 rarest clause's candidates (count <= JOIN_RATIO x the rarest's); a clause beyond that, or one
 that stands for too many names (an any-field word in more than MAX_EXPANSIONS), is checked
