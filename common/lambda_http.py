@@ -108,12 +108,13 @@ def handler(fail_body: Callable[[AppError], dict]) -> Callable:
             logs.logger.append_keys(request_id=request.get("requestId"),
                                     lambda_request_id=getattr(context, "aws_request_id", None),
                                     route=f"{event.get('httpMethod')} {event.get('resource')}")
+            figures, token = logs.begin_figures()
             try:
                 reply = func(event)
-                logs.logger.info("answered", extra={"status": reply["statusCode"]})
+                logs.logger.info("answered", extra={"status": reply["statusCode"], **figures})
                 return reply
             except AppError as exc:
-                logs.refused(exc.status, type(exc).__name__, exc.message)
+                logs.refused(exc.status, type(exc).__name__, exc.message, figures)
                 headers = dict(getattr(exc, "headers", None) or {})
                 if exc.retry_after:
                     headers.setdefault("Retry-After", str(exc.retry_after))
@@ -126,6 +127,7 @@ def handler(fail_body: Callable[[AppError], dict]) -> Callable:
                 log.exception("unhandled error in %s", func.__name__)
                 return response(500, fail_body(AppError("Internal error; try again later.")))
             finally:
+                logs.end_figures(token)
                 logs.logger.remove_keys(["request_id", "lambda_request_id", "route"])
 
         return lambda_handler

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from contextvars import ContextVar, Token
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
@@ -32,7 +34,7 @@ for _name in PACKAGES:
 copy_config_to_registered_loggers(source_logger=logger, include=set(PACKAGES))
 
 
-def refused(status: int, error: str, reason: str) -> None:
+def refused(status: int, error: str, reason: str, figures: dict | None = None) -> None:
     """Log a refused request as loud as it deserves: a denial (401, 403, 429) is a warning
     someone may want to look at; bad input, not found and a conflict (someone else saved
     first) are the API working as documented (info); a 5xx is an error."""
@@ -42,4 +44,32 @@ def refused(status: int, error: str, reason: str) -> None:
         method = logger.warning
     else:
         method = logger.info
-    method("refused", extra={"status": status, "error": error, "reason": reason})
+    method("refused", extra={"status": status, "error": error, "reason": reason, **(figures or {})})
+
+
+# Figures a request adds up as it runs (DynamoDB calls and capacity: images.catalog.capacity),
+# logged on its "answered" or "refused" line; and what to run as a request starts (the meter
+# watching the clients made since).
+REQUEST_HOOKS: list[Callable[[], None]] = []
+_figures: ContextVar[dict | None] = ContextVar("request_figures", default=None)
+
+
+def add_figures(**amounts: float) -> None:
+    """Add to the current request's figures (nothing outside a request)."""
+    figures = _figures.get()
+    if figures is not None:
+        for name, amount in amounts.items():
+            figures[name] = round(figures.get(name, 0) + amount, 3)
+
+
+def begin_figures() -> tuple[dict, Token]:
+    """Start one request's figures from nothing; give end_figures the token."""
+    for hook in REQUEST_HOOKS:
+        hook()
+    figures: dict = {}
+    return figures, _figures.set(figures)
+
+
+def end_figures(token: Token) -> None:
+    """End the request's figures."""
+    _figures.reset(token)

@@ -1,11 +1,16 @@
-"""`make bench`: items read by lists and searches, ours beside the seed's full-table Scan.
+"""`make bench`: read capacity (RCU), DynamoDB calls and requests of lists and searches,
+ours beside the seed's full-table Scan.
 
 For each size N it loads N image records and their search postings and counters, made by
 the catalog's own code (terms_of, facets_of), into the in-process emulator (moto; nothing
-leaves the machine), then runs each query once with our engine (the first page of 25, or
-the fifth) and once as the seed's Lambdas did (a Scan of the whole table with a filter
-expression, every page). Items read are counted from the responses, as DynamoDB bills
-them: ScannedCount of Query and Scan plus the items BatchGetItem and GetItem return.
+leaves the machine), then runs each query with our engine: the first page of 25 (or the
+fifth), then every further page its cursors lead to (the whole result). Capacity is metered
+by DynamoDB's rules (images.catalog.capacity: eventually consistent, GetItem and each item of
+a BatchGetItem rounded up to 4 KB, a Query's total rounded once) from the items each response
+carries. The seed's design, a Scan of the whole table with a filter expression, costs the
+same for every query: the table's items in 1 MB calls, each rounded once (scan_cost); the
+filtered Scan is run too, for its results. The merge-join bound of a search is what reading
+every clause's posting lists by Query pages, plus the matching records, costs.
 
     .venv/bin/python scripts/bench_search.py [--sizes 1000 10000 100000] [--out benchmarks/search.json]
 
@@ -13,8 +18,8 @@ Emulator speed-ups (wall time only; what is read and returned is unchanged): mot
 walks and sorts every item of a table and its Scan re-sorts the table for every page, so
 the bench gives its Query a per-partition lookup, as DynamoDB has, and caches the sorted
 table once loaded (the bench writes nothing after); and as its Scan walks the table again from the start for every 1 MB
-page, the bench lets it answer a Scan in one page (the seed's items read stay N; only its
-calls are fewer); and its reads answer in plain JSON, as DynamoDB's wire format is, rather
+page, the bench lets it answer a Scan in one page (the seed's calls and RCU are computed as
+DynamoDB pages it); and its reads answer in plain JSON, as DynamoDB's wire format is, rather
 than through moto's generic response serializer (milliseconds per item). Loading goes
 straight into moto's tables for sizes over --batch-max: moto's BatchWriteItem handles about 1,000 items a second (request parsing and
 per-attribute size checks), which would take over 20 minutes for the 1.3 million items of
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import sys
@@ -53,7 +59,7 @@ from moto.dynamodb.models.dynamo_type import LimitedSizeDict  # noqa: E402
 
 from common.config import get_config  # noqa: E402
 from images import catalog  # noqa: E402
-from images.catalog import query  # noqa: E402
+from images.catalog import capacity, query  # noqa: E402
 from images.catalog.facets import FACET_PREFIX  # noqa: E402
 from images.records import LISTED, READY, ImageRecord, ImageTerm  # noqa: E402
 from local import bootstrap  # noqa: E402
@@ -188,24 +194,6 @@ def fast_emulator():
 # ---------------------------------------------------------------- counting
 
 
-class Reads:
-    """Items read and calls, from the responses (as DynamoDB bills them)."""
-
-    def __init__(self):
-        self.items = self.calls = 0
-
-    def __call__(self, http_response, parsed, model, **kwargs):
-        if model.name in ("Query", "Scan"):
-            self.items += parsed.get("ScannedCount", 0)
-        elif model.name == "BatchGetItem":
-            self.items += sum(len(v) for v in parsed.get("Responses", {}).values())
-        elif model.name == "GetItem":
-            self.items += 1 if parsed.get("Item") else 0
-        else:
-            return
-        self.calls += 1
-
-
 def _clients():
     found = {id(c): c for c in (m._get_connection().connection.client for m in (ImageRecord, ImageTerm))}
     found[id(_seed_table().meta.client)] = _seed_table().meta.client
@@ -214,17 +202,30 @@ def _clients():
 
 @contextmanager
 def counting():
-    reads = Reads()
-    clients = list(_clients())
-    for client in clients:
-        client.meta.events.register("after-call.dynamodb", reads)
+    """A capacity meter of every DynamoDB call (ours and the seed's client), and the wall time."""
+    for client in _clients():
+        capacity.watch_client(client)
     started = time.perf_counter()
-    try:
-        yield reads
-    finally:
-        reads.ms = (time.perf_counter() - started) * 1000
-        for client in clients:
-            client.meta.events.unregister("after-call.dynamodb", reads)
+    with capacity.metering() as meter:
+        try:
+            yield meter
+        finally:
+            meter.ms = (time.perf_counter() - started) * 1000
+
+
+MB = 1 << 20
+
+
+def scan_cost(items: list[dict]) -> tuple[int, float]:
+    """(calls, RCU) of a Scan reading `items` (wire form) as DynamoDB pages it: up to 1 MB a
+    call, each call's total rounded up to 4 KB once. A filter expression changes neither."""
+    calls, rcu, size = 0, 0.0, 0
+    for item in items:
+        item_size = capacity.wire_item_size(item)
+        if size and size + item_size > MB:
+            calls, rcu, size = calls + 1, rcu + capacity.size_rcu(size), 0
+        size += item_size
+    return calls + 1, rcu + capacity.size_rcu(size)
 
 
 _TABLE = {}
@@ -270,42 +271,69 @@ def _any_field(*words):
 
 
 def queries(sample: ImageRecord, n: int):
-    """(label, our request, the seed's filter, pages to follow first) for size n."""
+    """(label, our request, the seed's filter, pages to follow first, criteria) for size n."""
     find = catalog.image_search
+
+    def seed_key(key, value, condition):
+        return (f"{key} {value!r}" if key in ("title", "keywords", "author", "creator") else f"{key} {value}",
+                lambda c: find(key=key, value=value, limit=PAGE, cursor=c), condition, 0,
+                query.criteria_from({key: value}))
+
     return [
-        ("list, first page", lambda c: catalog.image_list(limit=PAGE, cursor=c), None, 0),
-        ("list, fifth page", lambda c: catalog.image_list(limit=PAGE, cursor=c), None, 4),
-        ("id = one image", lambda c: find(key="id", value=sample.id), Attr("id").eq(sample.id), 0),
-        ("title 'heron'", lambda c: find(key="title", value="heron", limit=PAGE, cursor=c),
-         Attr("title").contains("heron"), 0),
-        ("keywords 'rare'", lambda c: find(key="keywords", value="rare", limit=PAGE, cursor=c),
-         Attr("keywords").contains("rare"), 0),
-        ("author 'Rare Author'", lambda c: find(key="author", value="Rare Author", limit=PAGE, cursor=c),
-         Attr("author").eq("Rare Author"), 0),
-        ("creator 'rarecreator'", lambda c: find(key="creator", value="rarecreator", limit=PAGE, cursor=c),
-         Attr("creator").eq("rarecreator"), 0),
-        ("creationdate 2020-02", lambda c: find(key="creationdate", value="2020-02", limit=PAGE, cursor=c),
-         Attr("capture_date").begins_with("2020-02"), 0),
-        ("capture_date 2020-02-02", lambda c: find(key="capture_date", value="2020-02-02", limit=PAGE, cursor=c),
-         Attr("capture_date").eq("2020-02-02"), 0),
-        (f"storage_date {sample.storage_date}",
-         lambda c: find(key="storage_date", value=sample.storage_date, limit=PAGE, cursor=c),
-         Attr("storage_date").eq(sample.storage_date), 0),
-        ("title 'street number heron'", lambda c: find(key="title", value="street number heron", limit=PAGE,
-                                                        cursor=c), _words_all("Street", "number", "heron"), 0),
-        ("title 'river bridge'", lambda c: find(key="title", value="river bridge", limit=PAGE, cursor=c),
-         _words_all("river", "bridge"), 0),
+        ("list, first page", lambda c: catalog.image_list(limit=PAGE, cursor=c), None, 0, None),
+        ("list, fifth page", lambda c: catalog.image_list(limit=PAGE, cursor=c), None, 4, None),
+        ("id = one image", lambda c: find(key="id", value=sample.id), Attr("id").eq(sample.id), 0, None),
+        seed_key("title", "heron", Attr("title").contains("heron")),
+        seed_key("keywords", "rare", Attr("keywords").contains("rare")),
+        seed_key("author", "Rare Author", Attr("author").eq("Rare Author")),
+        seed_key("creator", "rarecreator", Attr("creator").eq("rarecreator")),
+        seed_key("creationdate", "2020-02", Attr("capture_date").begins_with("2020-02")),
+        seed_key("capture_date", "2020-02-02", Attr("capture_date").eq("2020-02-02")),
+        seed_key("storage_date", sample.storage_date, Attr("storage_date").eq(sample.storage_date)),
+        seed_key("title", "street number heron", _words_all("Street", "number", "heron")),
+        seed_key("title", "river bridge", _words_all("river", "bridge")),
         ("author 'Ana Díaz' + keyword 'lake'",
          lambda c: query.image_find(criteria=query.Criteria(author="Ana Díaz", keywords=("lake",)), limit=PAGE,
                                     cursor=c),
-         Attr("author").eq("Ana Díaz") & Attr("keywords").contains("lake"), 0),
+         Attr("author").eq("Ana Díaz") & Attr("keywords").contains("lake"), 0,
+         query.Criteria(author="Ana Díaz", keywords=("lake",))),
         ("any field 'díaz lake'",
          lambda c: query.image_find(criteria=query.Criteria(q=("díaz", "lake")), limit=PAGE, cursor=c),
-         _any_field("Díaz", "lake"), 0),
+         _any_field("Díaz", "lake"), 0, query.Criteria(q=("díaz", "lake"))),
     ]
 
 
-def run_size(n: int, *, direct: bool, follow: int) -> list[dict]:
+def posting_lists(terms: list[ImageTerm]) -> dict[str, list[dict]]:
+    """Each posting term's items (wire form); the counters aside."""
+    found: dict[str, list[dict]] = {}
+    for item in terms:
+        if not item.term.startswith(FACET_PREFIX):
+            found.setdefault(item.term, []).append(item.serialize())
+    return found
+
+
+def _clause_terms(criteria: query.Criteria, lists: dict[str, list[dict]]) -> list[list[str]]:
+    """The posting terms of each clause: a structured filter's term, or every term of a title
+    word, keyword, author or creator holding an any-field word."""
+    clauses = [[t] for t in criteria.terms()]
+    for word in criteria.q:
+        clauses.append([t for t in lists if t.split(":", 1)[0] in ("title", "keyword", "author", "creator")
+                        and word in query.words(t.split(":", 1)[1])])
+    return clauses
+
+
+def merge_join_bound(criteria, lists, record_sizes: list[int]) -> tuple[int, float]:
+    """(calls, RCU) of the merge-join bound: every clause's posting lists read by Query pages
+    (up to 1 MB a call, rounded once), plus the matching records (the seed's Scan's items) read by BatchGetItem."""
+    calls, rcu = math.ceil(len(record_sizes) / 100), sum(capacity.size_rcu(size) for size in record_sizes)
+    for clause in _clause_terms(criteria, lists):
+        for term in clause:
+            c, r = scan_cost(lists.get(term, []))
+            calls, rcu = calls + c, rcu + r
+    return calls, rcu
+
+
+def run_size(n: int, *, direct: bool, follow: int, seed_scan_max: int = 10000) -> list[dict]:
     """Load n images into a fresh emulator and measure every query; `follow` caps the
     requests followed through to count a whole result's cost."""
     rows = []
@@ -323,57 +351,82 @@ def run_size(n: int, *, direct: bool, follow: int) -> list[dict]:
         print(f"N={n}: loaded {len(records)} records and {len(terms)} postings and counters in "
               f"{time.perf_counter() - started:.1f} s ({'straight into the emulator' if direct else 'BatchWriteItem'})",
               flush=True)
+        lists = posting_lists(terms)
+        by_id = {r.id: r for r in records}
         sample = records[len(records) // 2]
         catalog.image_list(limit=1)  # the emulator's sorted copies are made here, not in a measured request
-        _seed_table().scan(Limit=1)
-        for label, ours, condition, skip in queries(sample, n):
+        seed_calls, seed_rcu = scan_cost([r.serialize() for r in records])  # any Scan reads the whole table
+        cap = query.rcu_cap(PAGE) if hasattr(query, "rcu_cap") else None
+        for label, ours, condition, skip, criteria in queries(sample, n):
             cursor = None
             for _ in range(skip):
                 cursor = ours(cursor).next_cursor
             with counting() as mine:
                 page = ours(cursor)
-            with counting() as seed:
-                matched = seed_scan(condition)
-            row = {"query": label, "n": n, "results": len(page.items), "ours_items_read": mine.items,
-                   "ours_calls": mine.calls, "ours_ms": round(mine.ms, 1), "seed_items_read": seed.items,
-                   "seed_ms": round(seed.ms, 1), "seed_results": len(matched),
-                   "ours_cap": query.read_cap(PAGE)}
-            if condition is not None and page.next_cursor and follow:
-                row.update(follow_through(ours, page, follow))
+            row = {"query": label, "n": n, "results": len(page.items), "first_rcu": mine.rcu,
+                   "first_calls": mine.calls, "first_ms": round(mine.ms, 1), "whole_requests": 1,
+                   "whole_results": len(page.items), "whole_rcu": mine.rcu, "whole_calls": mine.calls,
+                   "most_rcu": mine.rcu, "empty_pages": 0,
+                   "whole_complete": page.next_cursor is None if condition is not None else None,
+                   "seed_calls": seed_calls, "seed_rcu": seed_rcu, "rcu_cap": cap}
+            if condition is not None:
+                matched = None
+                if n <= seed_scan_max:
+                    with counting() as seed:
+                        matched = seed_scan(condition)
+                    row.update(seed_results=len(matched), seed_ms=round(seed.ms, 1))
+                found = [r.id for r in page.items]
+                if page.next_cursor and follow:
+                    row.update(follow_through(ours, page, follow, row, found))
+                if criteria is not None:
+                    # Above seed_scan_max the filtered Scan (minutes in the emulator) is not run: the
+                    # bound's matching records are then ours (they agree with the seed's below it).
+                    sizes = ([capacity.item_size(i) for i in matched] if matched is not None
+                             else [capacity.wire_item_size(by_id[i].serialize()) for i in found])
+                    row["bound_calls"], row["bound_rcu"] = merge_join_bound(criteria, lists, sizes)
             rows.append(row)
             print(_line(row), flush=True)
     return rows
 
 
-def follow_through(ours, page, most: int) -> dict:
-    """Follow the cursors to the end: what the whole result costs, in requests and items."""
-    found, requests, cursor = len(page.items), 1, page.next_cursor
-    with counting() as reads:
-        while cursor and requests < most:
+def follow_through(ours, page, most: int, row: dict, found_ids: list[str]) -> dict:
+    """Follow the cursors to the end: what the whole result costs, in requests, calls and RCU
+    (the images found are added to `found_ids`)."""
+    found, requests, cursor = row["whole_results"], 1, page.next_cursor
+    rcu, calls, top, empty = row["whole_rcu"], row["whole_calls"], row["most_rcu"], 0
+    while cursor and requests < most:
+        with counting() as meter:
             page = ours(cursor)
-            found, requests, cursor = found + len(page.items), requests + 1, page.next_cursor
-    return {"all_pages_results": found, "all_pages_requests": requests, "all_pages_complete": cursor is None,
-            "all_pages_items_read": reads.items}
+        found, requests, cursor = found + len(page.items), requests + 1, page.next_cursor
+        found_ids += [r.id for r in page.items]
+        rcu, calls, top = rcu + meter.rcu, calls + meter.calls, max(top, meter.rcu)
+        empty += 1 if cursor and not page.items else 0
+    return {"whole_results": found, "whole_requests": requests, "whole_complete": cursor is None,
+            "whole_rcu": rcu, "whole_calls": calls, "most_rcu": top, "empty_pages": empty}
 
 
-HEADER = (f"{'N':>7}  {'query':<34} {'results':>7} {'ours read':>9} {'calls':>5} {'ours ms':>8} "
-          f"{'seed read':>9} {'seed ms':>8}")
+HEADER = (f"{'N':>7}  {'query':<34} {'results':>7} {'first RCU':>9} {'calls':>5} {'whole: req':>10} "
+          f"{'calls':>5} {'RCU':>8} {'max RCU':>7} {'bound':>7} {'seed RCU':>8} {'ms':>6}")
 
 
 def _line(row: dict) -> str:
-    return (f"{row['n']:>7}  {row['query']:<34} {row['results']:>7} {row['ours_items_read']:>9} "
-            f"{row['ours_calls']:>5} {row['ours_ms']:>8.1f} {row['seed_items_read']:>9} {row['seed_ms']:>8.1f}")
+    bound = f"{row['bound_rcu']:>7g}" if "bound_rcu" in row else f"{'':>7}"
+    return (f"{row['n']:>7}  {row['query']:<34} {row.get('whole_results', row['results']):>7} "
+            f"{row['first_rcu']:>9g} {row['first_calls']:>5} {row['whole_requests']:>10} {row['whole_calls']:>5} "
+            f"{row['whole_rcu']:>8g} {row['most_rcu']:>7g} {bound} {row['seed_rcu']:>8g} {row['first_ms']:>6.0f}")
 
 
 def markdown(rows: list[dict]) -> str:
     """The README's table: one size."""
-    out = ["| query | results | ours: items read | calls | ms | seed's scan: items read | ms "
-           "| whole result: requests, items read |", "|---|---:|---:|---:|---:|---:|---:|---|"]
+    out = ["| query | results | first page: RCU, calls | whole result: requests, calls, RCU | most RCU in a request "
+           "| merge-join bound: RCU | seed's Scan: calls, RCU |", "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        whole = (f"{r['all_pages_requests']}, {r['all_pages_items_read'] + r['ours_items_read']:,}"
-                 + ("" if r["all_pages_complete"] else " (stopped)")) if "all_pages_requests" in r else ""
-        out.append(f"| {r['query']} | {r['results']} | {r['ours_items_read']} | {r['ours_calls']} | "
-                   f"{r['ours_ms']:.0f} | {r['seed_items_read']:,} | {r['seed_ms']:.0f} | {whole} |")
+        whole = "(one page)" if r["whole_complete"] is None else (
+            f"{r['whole_requests']}, {r['whole_calls']}, {r['whole_rcu']:,g}"
+            + ("" if r["whole_complete"] else " (stopped)"))
+        bound = f"{r['bound_rcu']:,g}" if "bound_rcu" in r else ""
+        out.append(f"| {r['query']} | {r['whole_results']} | {r['first_rcu']:g}, {r['first_calls']} | {whole} | "
+                   f"{r['most_rcu']:g} | {bound} | {r['seed_calls']}, {r['seed_rcu']:,g} |")
     return "\n".join(out)
 
 
@@ -384,14 +437,18 @@ def main() -> None:
     parser.add_argument("--batch-max", type=int, default=10000,
                         help="load through BatchWriteItem up to this size, straight into the emulator above it")
     parser.add_argument("--follow", type=int, default=2000, help="requests to follow to count a whole result")
+    parser.add_argument("--seed-scan-max", type=int, default=10000,
+                        help="run the seed's filtered Scan (for its results) up to this size")
     args = parser.parse_args()
     print(HEADER, flush=True)
     rows = []
     for n in args.sizes:
-        rows += run_size(n, direct=n > args.batch_max, follow=args.follow)
+        rows += run_size(n, direct=n > args.batch_max, follow=args.follow, seed_scan_max=args.seed_scan_max)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"\nwrote {args.out}\n\n{markdown([r for r in rows if r['n'] == max(args.sizes)])}")
+    for n in args.sizes:
+        print(f"\nN={n}\n{markdown([r for r in rows if r['n'] == n])}")
+    print(f"\nwrote {args.out}")
 
 
 if __name__ == "__main__":

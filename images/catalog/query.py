@@ -1,22 +1,29 @@
-"""Queries of several terms at a bounded cost per request. Django-free.
+"""Queries of several terms at a bounded read capacity per request. Django-free.
 
 A query (Criteria) is a conjunction of clauses; a clause is satisfied by any of its posting
 terms. A title word, a keyword, an author, a creator or a date prefix is a clause of one
 term; a word of the any-field search is a clause of its title word, its keyword and every
 author, creator and multi-word keyword holding it (the word index, facets "word").
 
-Plan: read the clauses' counters (images.catalog.facets: one BatchGet) and drive from the
-rarest clause: its postings are read in list order (merged when it has several terms), and
-each candidate's record is read in batches and checked against the other clauses. One
-record per candidate, whatever the number of clauses, costs no more capacity than one
-posting (both are under 4 KB), and the records that match are the page itself. Word order
-cannot change the plan: it depends on the counts alone. A clause that cannot drive (a word
-in more names than MAX_EXPANSIONS) still filters; when no clause can drive, the list of
-every image drives.
+Cost, as DynamoDB bills it (images.catalog.capacity): a Query's items are rounded up to 4 KB
+once per call, so about 33 postings (121 bytes each) cost what one record costs read by
+BatchGetItem (each item rounded up on its own). So the engine reads postings, not records, to
+decide: every clause's postings are sorted by the same key (the image's created_key), and a
+conjunction is a leapfrog merge-join over them, read by Query pages: a list behind the
+candidate seeks forward with a key condition (`sort_key >= candidate`), as Lucene's
+conjunctions advance, and pages grow while a list keeps being read (each list at most its
+fair share of the budget left: what a request reads past where it stops is read again by
+the next). Records are read only for the matches that make the page. The planner reads the clauses' counters first (one
+BatchGet) and joins a clause's postings when they cost less than checking the records of the
+rarest clause's candidates (count <= JOIN_RATIO x the rarest's); a clause beyond that, or one
+that stands for too many names (an any-field word in more than MAX_EXPANSIONS), is checked
+on the candidates' records; with no clause to join, the list of every image (whole records,
+read by Query) drives. Word order cannot change the plan: it depends on the counts alone.
 
-Budget: one request reads at most `read_cap(limit)` items, planning included. When it runs
-out before the page is full, the page holds what was found and the cursor continues after
-the last candidate examined, as DynamoDB's own `Limit` does: the client goes on.
+Budget: one request spends at most `rcu_cap(limit)` RCU (eventually consistent; 50 for a page
+of 25, with records under 4 KB), planning included. When it runs out before the page is
+full, the page holds what was found and the cursor continues from the first key not yet
+decided, as DynamoDB's own `Limit` does: the client goes on.
 """
 
 from __future__ import annotations
@@ -24,40 +31,44 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
-import re
-
+from images.catalog import capacity
 from images.catalog.base import DEFAULT_PAGE_SIZE, InvalidField, Page
 from images.catalog.cursors import decode_cursor, encode_cursor
 from images.catalog.facets import FACET_PREFIX, counter_of
-from images.catalog.terms import any_words, exact, terms_of, words
+from images.catalog.terms import any_words, exact, fold, terms_of, words
 from images.catalog.validation import parse_keywords, parse_order
 from images.limits import LIMITS, MAX_KEYWORDS, MAX_TITLE_WORDS
 from images.records import LISTED, READY, ImageRecord, ImageTerm
 
-# The setting: items one request may read beyond its page, as page sizes, plus one page of
-# postings. BUDGET_FLOOR keeps room for the planning reads of the longest query allowed.
-BUDGET_PAGES = 4
-BUDGET_FLOOR = 128
+# The budget: RCU one request may spend besides its page's records, and what one record read by
+# BatchGetItem costs (under 4 KB, eventually consistent).
+RCU_BASE = 37.5
+RECORD_RCU = 0.5
+# Bytes of a posting besides its term (attribute names, a created_key of up to 64 bytes, an
+# image id): what the planner assumes before a Query; the meter counts what was read.
+POSTING_BYTES = len("term") + len("sort_key") + 64 + len("image_id") + 32
+LISTED_BYTES = 2048  # a record read by the list's Query, for the same planning
+JOIN_RATIO = 32  # postings one record read costs, about: join a clause up to this many x the rarest
+FIRST_PAGE = 32  # postings of a list's first Query (one 4 KB unit); each further Query reads twice as many
+MAX_PAGE = 4000  # postings of one Query (about 500 KB, under DynamoDB's 1 MB page), for lists of like counts
+MAX_STREAMS = 24  # posting lists one join reads at once (the rest of the clauses are checked on records)
 MAX_ANY_WORDS = 6  # words of the any-field search
-MAX_EXPANSIONS = 5  # names (authors, creators, keywords) one any-field word may stand for
+MAX_EXPANSIONS = 16  # names (authors, creators, keywords) one any-field word may stand for
 # Query parameters of a combined search, shared by the API and the portal.
 PARAMS = ("q", "title", "keywords", "author", "creator", "capture_date", "creationdate", "storage_date")
 MAX_PARAM_LENGTH = LIMITS["title"]  # characters of one parameter (keys stay far under DynamoDB's limits)
 _DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?", re.ASCII)
 
 
-def read_budget(limit: int) -> int:
-    """Items a request may read besides its page and one look-ahead."""
-    return max(BUDGET_PAGES * limit + limit + 1, BUDGET_FLOOR)
-
-
-def read_cap(limit: int) -> int:
-    """Every item one request reads, at most: the page, one more, and the budget."""
-    return limit + 1 + read_budget(limit)
+def rcu_cap(limit: int) -> float:
+    """RCU one request spends at most: the budget and the page's records."""
+    return RCU_BASE + limit * RECORD_RCU
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,11 @@ class Criteria:
     creator: str = ""
     captured: str = ""  # YYYY, YYYY-MM or YYYY-MM-DD
     stored: str = ""
+
+    def __post_init__(self) -> None:
+        # Words as postings hold them, however the Criteria was made (criteria_from folds too).
+        object.__setattr__(self, "q", tuple(fold(w) for w in self.q))
+        object.__setattr__(self, "title", tuple(fold(w) for w in self.title))
 
     def __bool__(self) -> bool:
         return any((self.q, self.title, self.keywords, self.author, self.creator, self.captured, self.stored))
@@ -88,6 +104,12 @@ class Criteria:
 def _date(name: str, value: str) -> str:
     if value and not _DATE.fullmatch(value):
         raise InvalidField(name, "Give a date as YYYY, YYYY-MM or YYYY-MM-DD.")
+    if value:
+        year, month, day = (value.split("-") + ["01", "01"])[:3]
+        try:
+            date(int(year), int(month), int(day))
+        except ValueError as exc:
+            raise InvalidField(name, f"{value} is not a date: give a real month (01-12) and day.") from exc
     return value
 
 
@@ -125,194 +147,356 @@ def criteria_from(params: Mapping[str, str]) -> Criteria:
 # ---------------------------------------------------------------- the plan
 
 
+class _Spent(Exception):
+    """The request's budget cannot pay for the next read."""
+
+
 @dataclass
-class _Reads:
-    """Items read so far by this request, against its cap."""
+class _Budget:
+    """RCU spent by this request (metered), against its cap."""
 
-    cap: int
-    spent: int = 0
+    meter: capacity.Meter
+    cap: float
+    reserve: float = 0.0  # kept for the records of the matches found and not yet read
+    progress: bool = False  # whether the request has moved past where it started
 
-    @property
-    def left(self) -> int:
-        return self.cap - self.spent
+    def left(self) -> float:
+        return self.cap - self.reserve - self.meter.rcu
+
+    def items(self, item_bytes: int, most: int) -> int:
+        """How many items of `item_bytes` one Query may read now (0: none). Until the request
+        has moved, one small page: a request never answers where it started (a guard: the
+        planner keeps the join's first reads far under the cap)."""
+        units = int(self.left() / RECORD_RCU)  # 4 KB units, eventually consistent
+        n = max(0, min(most, units * capacity.UNIT // item_bytes))
+        return n if n or self.progress else min(most, FIRST_PAGE)
 
 
 @dataclass
 class _Clause:
     key: str  # what it asks, for the cursor's signature
     terms: tuple[str, ...]  # postings that satisfy it
-    count: float  # images that satisfy it (math.inf: too many terms to drive from)
+    count: float  # images that satisfy it (math.inf: too many terms to join)
     test: Callable[[ImageRecord, set[str]], bool] = field(repr=False)
 
 
-def _counts(terms: list[str], reads: _Reads) -> dict[str, int]:
+def _counts(terms: list[str]) -> dict[str, int]:
     """The counters of `terms` (0 when none), in one BatchGet."""
     keys = {counter_of(t): t for t in terms}
     found = {t: 0 for t in terms}
     if keys:
         for item in ImageTerm.batch_get([(FACET_PREFIX + f, v) for f, v in keys]):
-            reads.spent += 1
             found[keys[(item.term[len(FACET_PREFIX):], item.sort_key)]] = max(0, int(item.facet_count or 0))
     return found
 
 
-def _expansions(word: str, reads: _Reads) -> tuple[list[tuple[str, int]], bool]:
+def _expansions(word: str) -> tuple[list[tuple[str, int]], bool]:
     """The (term, count) of names holding `word`, and whether they are all of them."""
     items = list(ImageTerm.query(FACET_PREFIX + "word", ImageTerm.sort_key.startswith(f"{word} "),
                                  limit=MAX_EXPANSIONS + 1, page_size=MAX_EXPANSIONS + 1))
-    reads.spent += len(items)
     found = [(i.sort_key.split(" ", 1)[1], int(i.facet_count or 0)) for i in items if (i.facet_count or 0) > 0]
     return found[:MAX_EXPANSIONS], len(items) <= MAX_EXPANSIONS
 
 
-def _clauses(criteria: Criteria, reads: _Reads) -> list[_Clause]:
+def _clauses(criteria: Criteria) -> list[_Clause]:
     plain = criteria.terms()
     base = {w: (f"title:{w}", f"keyword:{w}") for w in criteria.q}
-    counts = _counts(plain + [t for pair in base.values() for t in pair], reads)
+    wanted = plain + [t for pair in base.values() for t in pair]
+    # One clause needs no plan: its counters would cost a read and change nothing.
+    counts = _counts(wanted) if len(plain) + len(base) > 1 else {t: 0 for t in wanted}
     clauses = [_Clause(t, (t,), counts[t], lambda r, terms, t=t: t in terms) for t in plain]
     for word, pair in base.items():
-        names, complete = _expansions(word, reads)
+        names, complete = _expansions(word)
         count = sum(counts[t] for t in pair) + sum(n for _, n in names) if complete else math.inf
         terms = tuple(dict.fromkeys([*pair, *(t for t, _ in names)]))
         clauses.append(_Clause(f"any:{word}", terms, count, lambda r, _terms, w=word: w in any_words(r)))
     return clauses
 
 
+def _plan(clauses: list[_Clause]) -> tuple[list[_Clause], list[_Clause]]:
+    """(clauses joined by their postings, clauses checked on records), by their counts."""
+    finite = [c for c in clauses if c.count != math.inf]
+    if not finite:
+        return [], clauses
+    rarest = min(c.count for c in finite)
+    joined: list[_Clause] = []
+    lists = 0  # each costs a Query (0.5 RCU at least) before the join can start
+    for clause in sorted(finite, key=lambda c: (c.count, c.key)):
+        if clause.count <= max(1, rarest) * JOIN_RATIO and lists + len(clause.terms) <= MAX_STREAMS:
+            joined.append(clause)
+            lists += len(clause.terms)
+    return joined, [c for c in clauses if c not in joined]
+
+
 def _signature(clauses: list[_Clause]) -> str:
     return hashlib.sha256(json.dumps(sorted(c.key for c in clauses)).encode()).hexdigest()[:16]
 
 
-# ---------------------------------------------------------------- drivers
+# ---------------------------------------------------------------- positions
+
+# A position in list order: a key, and whether the key itself is still to come. A cursor holds
+# it as its "sort": the key after the last one decided, or "@" + the first key not yet decided.
 
 
-class _Postings:
-    """One term's postings in list order after `after`, read a page at a time."""
+@dataclass(frozen=True)
+class _Position:
+    key: str
+    inclusive: bool
 
-    def __init__(self, term: str, forward: bool, after: str | None):
-        self.term, self.forward, self.last = term, forward, after
+    @classmethod
+    def of(cls, sort: str | None) -> "_Position | None":
+        if not sort:
+            return None
+        return cls(sort[1:], True) if sort.startswith("@") else cls(sort, False)
+
+    def sort(self) -> str:
+        return f"@{self.key}" if self.inclusive else self.key
+
+
+# ---------------------------------------------------------------- postings
+
+
+class _Stream:
+    """One term's postings in list order from a position, read by Query pages."""
+
+    def __init__(self, term: str, forward: bool, start: _Position | None, budget: _Budget, most: int):
+        self.term, self.forward, self.budget, self.most = term, forward, budget, most
+        self.start = start  # where the next Query starts
         self.buffer: deque[tuple[str, str]] = deque()
         self.done = False
+        self.page = FIRST_PAGE
+        self.bytes = POSTING_BYTES + len(term.encode())
+        self.share = 1  # lists read side by side (set by the join)
 
-    def fill(self, n: int, reads: _Reads) -> None:
-        if self.done or self.buffer:
-            return
-        start = {"term": {"S": self.term}, "sort_key": {"S": self.last}} if self.last else None
-        items = list(ImageTerm.query(self.term, scan_index_forward=self.forward, limit=n, page_size=n,
-                                     last_evaluated_key=start))
-        reads.spent += len(items)
+    def _before(self, key: str, target: str) -> bool:
+        return key < target if self.forward else key > target
+
+    def _read(self) -> None:
+        # A fair share of what is left: a page read far beyond where the other lists stop is
+        # read again by the next request.
+        n = self.budget.items(self.bytes * self.share, self.page)
+        if n == 0:
+            raise _Spent
+        condition = None
+        if self.start:
+            key, at = self.start.key, self.start.inclusive
+            condition = ((ImageTerm.sort_key >= key if at else ImageTerm.sort_key > key) if self.forward
+                         else (ImageTerm.sort_key <= key if at else ImageTerm.sort_key < key))
+        items = list(ImageTerm.query(self.term, condition, scan_index_forward=self.forward, limit=n, page_size=n))
         self.buffer.extend((p.sort_key, p.image_id) for p in items)
         if items:
-            self.last = items[-1].sort_key
+            self.start = _Position(items[-1].sort_key, False)
         self.done = len(items) < n
+        self.page = min(self.page * 2, self.most)
+
+    def head(self) -> str | None:
+        """The next key, reading a page when none is buffered (None: no more)."""
+        if not self.buffer and not self.done:
+            self._read()
+        return self.buffer[0][0] if self.buffer else None
+
+    def seek(self, target: str) -> None:
+        """Skip the keys before `target`; past the buffer, the next Query starts at it."""
+        while self.buffer and self._before(self.buffer[0][0], target):
+            self.buffer.popleft()
+        if not self.buffer and not self.done and (self.start is None or self._before(self.start.key, target)):
+            self.start = _Position(target, True)
 
 
-class _Merged:
-    """The postings of a clause's terms merged in list order, each image once."""
+class _Union:
+    """A clause's streams: the keys of any of its terms, in list order."""
 
-    def __init__(self, terms: tuple[str, ...], forward: bool, after: str | None):
-        self.streams = [_Postings(t, forward, after) for t in terms]
+    def __init__(self, terms: tuple[str, ...], forward: bool, start: _Position | None, budget: _Budget,
+                 most: int):
+        self.streams = [_Stream(t, forward, start, budget, most) for t in terms]
         self.forward = forward
 
-    @property
-    def exhausted(self) -> bool:
-        return all(s.done and not s.buffer for s in self.streams)
+    def head(self) -> str | None:
+        heads = [h for h in (s.head() for s in self.streams) if h is not None]
+        if not heads:
+            return None
+        return min(heads) if self.forward else max(heads)
 
-    def _within(self, key: str, bound: str) -> bool:
-        return key <= bound if self.forward else key >= bound
+    def image_id(self, key: str) -> str:
+        return next(s.buffer[0][1] for s in self.streams if s.buffer and s.buffer[0][0] == key)
 
-    def next(self, n: int, reads: _Reads) -> list[tuple[str, str, ImageRecord | None]]:
-        live = [s for s in self.streams if s.buffer or not s.done]
-        each = max(2, math.ceil(n / max(1, len(live))))
-        for stream in live:
-            stream.fill(max(1, min(each, reads.left)), reads)
-        # Only keys up to the last one read from every unfinished stream are surely in order.
-        bounds = [s.buffer[-1][0] for s in self.streams if not s.done and s.buffer]
-        bound = (min(bounds) if self.forward else max(bounds)) if bounds else None
-        pending = sorted({p for s in self.streams for p in s.buffer}, reverse=not self.forward)
-        taken = [p for p in pending if bound is None or self._within(p[0], bound)][:n]
-        if taken:
-            for stream in self.streams:
-                while stream.buffer and self._within(stream.buffer[0][0], taken[-1][0]):
+    def seek(self, target: str) -> None:
+        for stream in self.streams:
+            stream.seek(target)
+
+
+class _Join:
+    """The keys in every clause's postings (a leapfrog merge-join), from a position."""
+
+    def __init__(self, clauses: list[_Clause], forward: bool, start: _Position | None, budget: _Budget):
+        # A list much longer than the rarest is mostly sought past: its pages grow less.
+        rarest = max(1.0, min(c.count for c in clauses))
+        self.budget = budget
+        self.unions = [_Union(c.terms, forward, start, budget,
+                              max(FIRST_PAGE, int(MAX_PAGE * rarest / max(1.0, c.count)))) for c in clauses]
+        streams = [s for u in self.unions for s in u.streams]
+        for stream in streams:
+            stream.share = len(streams)
+        self.forward = forward
+        self.at = start  # every key before it is decided
+        self.exhausted = False
+
+    def _ahead(self, a: str, b: str) -> bool:
+        return a > b if self.forward else a < b
+
+    def next(self) -> tuple[str, str] | None:
+        """The next (key, image id) in every clause; None at the end. _Spent leaves `at` where
+        the next request goes on."""
+        target = self.at.key if self.at and self.at.inclusive else None
+        moved = True
+        while moved:
+            moved = False
+            for union in self.unions:
+                if target is not None:
+                    union.seek(target)
+                head = union.head()
+                if head is None:
+                    self.exhausted = True
+                    return None
+                if target is None or self._ahead(head, target):
+                    target, moved = head, True
+                    if self.at is None or self._ahead(target, self.at.key) or not self.at.inclusive:
+                        self.budget.progress = True
+                    self.at = _Position(target, True)  # every key before the candidate is decided
+        # No list is ahead of the target, and none behind it (each sought it): a match. Its
+        # record must fit in the budget, or the next request starts at it.
+        if self.budget.progress and self.budget.left() < RECORD_RCU:
+            raise _Spent
+        image_id = self.unions[0].image_id(target)
+        for union in self.unions:
+            union.seek(target)
+            for stream in union.streams:
+                if stream.buffer and stream.buffer[0][0] == target:
                     stream.buffer.popleft()
-        return [(key, image_id, None) for key, image_id in taken]
+        self.at = _Position(target, False)
+        self.budget.progress = True
+        return target, image_id
 
 
 class _Listed:
-    """Every image in list order after `after` (the by_created index holds whole records)."""
+    """Every image in list order from a position (the by_created index holds whole records)."""
 
-    def __init__(self, forward: bool, after: str | None):
-        self.forward, self.last, self.exhausted = forward, after, False
+    def __init__(self, forward: bool, start: _Position | None, budget: _Budget):
+        self.forward, self.budget = forward, budget
+        self.at = start
+        self.buffer: deque[ImageRecord] = deque()
+        self.exhausted = False
+        self.done = False
 
-    def next(self, n: int, reads: _Reads) -> list[tuple[str, str, ImageRecord | None]]:
-        start = None
-        if self.last:
-            start = {"listed": {"S": LISTED}, "created_key": {"S": self.last},
-                     "id": {"S": self.last.rsplit("#", 1)[-1]}}
-        records = list(ImageRecord.by_created.query(LISTED, scan_index_forward=self.forward, limit=n, page_size=n,
-                                                    last_evaluated_key=start))
-        reads.spent += len(records)
-        if records:
-            self.last = records[-1].created_key
-        self.exhausted = len(records) < n
-        return [(r.created_key, r.id, r) for r in records]
+    def next(self) -> ImageRecord | None:
+        if not self.buffer and not self.done:
+            n = self.budget.items(LISTED_BYTES, MAX_PAGE)
+            if n == 0:
+                raise _Spent
+            condition = None
+            if self.at:
+                key = self.at.key
+                condition = ((ImageRecord.created_key >= key if self.at.inclusive else ImageRecord.created_key > key)
+                             if self.forward else
+                             (ImageRecord.created_key <= key if self.at.inclusive else ImageRecord.created_key < key))
+            records = list(ImageRecord.by_created.query(LISTED, condition, scan_index_forward=self.forward,
+                                                        limit=n, page_size=n))
+            self.buffer.extend(records)
+            self.done = len(records) < n
+        if not self.buffer:
+            self.exhausted = True
+            return None
+        record = self.buffer.popleft()
+        self.at = _Position(record.created_key, False)
+        self.budget.progress = True
+        return record
 
 
-def _records(ids: list[str], reads: _Reads) -> dict[str, ImageRecord]:
-    found = {r.id: r for r in ImageRecord.batch_get(ids)} if ids else {}
-    reads.spent += len(found)
+def _records(ids: list[str]) -> dict[str, ImageRecord]:
+    found: dict[str, ImageRecord] = {}
+    for start in range(0, len(ids), 100):
+        found.update({r.id: r for r in ImageRecord.batch_get(ids[start:start + 100])})
     return found
 
 
 # ---------------------------------------------------------------- the query
 
 
+def _matches(record: ImageRecord | None, clauses: list[_Clause]) -> bool:
+    if record is None or record.state != READY:
+        return False
+    terms = terms_of(record)
+    return all(c.test(record, terms) for c in clauses)
+
+
 def image_find(*, criteria: Criteria, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None,
                order: str = "newest") -> Page:
-    """Images with everything `criteria` asks, newest (or oldest) first, reading at most
-    read_cap(limit) items; a short page with a cursor means the budget ran out first."""
+    """Images with everything `criteria` asks, newest (or oldest) first, spending at most
+    rcu_cap(limit) RCU; a short page with a cursor means the budget ran out first."""
     order = parse_order(order)
-    reads = _Reads(read_cap(limit))
-    clauses = _clauses(criteria, reads)
-    start = decode_cursor(cursor, {"q": _signature(clauses), "order": order})
-    after = start["sort"] if start else None
-    forward = order == "oldest"
-    drive = min(clauses, key=lambda c: (c.count, c.key)) if clauses else None
-    if drive is None or drive.count == math.inf:
-        drive = None
-        driver: _Merged | _Listed = _Listed(forward, after)
-    else:
-        driver = _Merged(drive.terms, forward, after)
-    checks = [c for c in clauses if c is not drive]
-    found: list[ImageRecord] = []
-    last, more = after, False
-    while len(found) <= limit and not more:
-        # A candidate costs its posting and its record; with nothing to check, only the
-        # page's records are read and one more posting tells whether there is a next page.
-        per = 1 if drive is None else 2
-        n = min(limit + 1 - len(found), reads.left // per)
-        if n <= 0 and last == after:
-            n = 1  # never answer without progress (BUDGET_FLOOR leaves room; this is a guard)
-        if n <= 0:
-            break
-        candidates = driver.next(n, reads)
-        if not candidates:
-            break
-        wanted = candidates if checks or drive is None else candidates[: limit - len(found)]
-        records = _records([i for _, i, r in wanted if r is None], reads)
-        for index, (key, image_id, record) in enumerate(candidates):
-            if index >= len(wanted):
-                more = True  # a posting beyond the page: a match, so there is a next page
-                break
-            record = record or records.get(image_id)
-            if record is not None and record.state == READY:
-                terms = terms_of(record) if checks else set()
-                if all(c.test(record, terms) for c in checks):
-                    found.append(record)
-            if len(found) > limit:
-                break
-            last = key
+    with capacity.metering() as meter:
+        clauses = _clauses(criteria)
+        start = decode_cursor(cursor, {"q": _signature(clauses), "order": order})
+        position = _Position.of(start["sort"] if start else None)
+        forward = order == "oldest"
+        budget = _Budget(meter, rcu_cap(limit))
+        joined, checks = _plan(clauses)
+        found, more = _collect(joined, checks, forward, position, budget, limit)
     if len(found) > limit:
-        found, last = found[:limit], found[limit - 1].created_key
-    elif not more and driver.exhausted:
+        return Page(found[:limit], encode_cursor({"q": _signature(clauses), "order": order,
+                                                  "sort": found[limit - 1].created_key}))
+    if more is None:
         return Page(found, None)
-    return Page(found, encode_cursor({"q": _signature(clauses), "order": order, "sort": last}))
+    return Page(found, encode_cursor({"q": _signature(clauses), "order": order, "sort": more.sort()}))
+
+
+def _collect(joined: list[_Clause], checks: list[_Clause], forward: bool, position: _Position | None,
+             budget: _Budget, limit: int) -> tuple[list[ImageRecord], _Position | None]:
+    """Up to limit + 1 matches from `position`, and where the next request goes on (None: the end)."""
+    found: list[ImageRecord] = []
+    if not joined:
+        listed = _Listed(forward, position, budget)
+        try:
+            while len(found) <= limit:
+                record = listed.next()
+                if record is None:
+                    return found, None
+                if _matches(record, checks):
+                    found.append(record)
+        except _Spent:
+            pass
+        return found, listed.at
+    join = _Join(joined, forward, position, budget)
+    while True:
+        wanted = limit + 1 - len(found)
+        pending: list[tuple[str, str]] = []
+        spent = False
+        try:
+            while len(pending) < wanted:
+                match = join.next()
+                if match is None:
+                    break
+                pending.append(match)
+                budget.reserve = len(pending) * RECORD_RCU  # their records, read below
+        except _Spent:
+            spent = True
+        # With nothing to check on records, the match beyond the page needs no record: it only
+        # tells that there is a next page.
+        room = limit - len(found)
+        to_read = pending if checks else pending[:room]
+        records = _records([i for _, i in to_read])
+        budget.reserve = 0
+        for index, (key, image_id) in enumerate(pending):
+            if index >= len(to_read):
+                if len(found) == limit:
+                    return found, _Position(found[-1].created_key, False)
+                return found, _Position(key, True)  # a match was stale: go on from the one unread
+            record = records.get(image_id)
+            if _matches(record, joined + checks):
+                found.append(record)
+            if len(found) > limit:
+                return found, None
+        if spent:
+            return found, join.at
+        if join.exhausted:
+            return found, None

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from images.records import ImageRecord
 
 _WORD = re.compile(r"\w+")
 
 
+def fold(text: str) -> str:
+    """Text as search compares it: accents dropped and case folded ("Café" and "CAFE": "cafe")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)).casefold())
+
+
 def words(text: str) -> list[str]:
-    return list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))
+    """The words of a text, folded, each once."""
+    return list(dict.fromkeys(_WORD.findall(fold(text))))
 
 
 def normalise(value: str) -> str:
-    """An author, creator or keyword as search and facets compare it: lower case, single spaces."""
-    return " ".join(value.lower().split())
+    """An author, creator or keyword as search and facets compare it: folded, single spaces."""
+    return " ".join(fold(value).split())
 
 
 exact = normalise
@@ -43,9 +51,23 @@ def terms_of(record: ImageRecord) -> set[str]:
     """Every search term the record is found by."""
     return {
         *(f"title:{w}" for w in words(record.title)),
-        *(f"keyword:{k.lower()}" for k in record.keywords),
+        *(f"keyword:{exact(k)}" for k in record.keywords),
         f"author:{exact(record.author)}",
         f"creator:{exact(record.creator)}",
         *_date_terms("captured", record.capture_date),
         *_date_terms("stored", record.storage_date),
+    }
+
+
+def legacy_terms_of(record: ImageRecord) -> set[str]:
+    """The search terms the record had before search folded accents (lower case only): what
+    images.reindex deletes once the folded ones are written."""
+    def lower(value: str) -> str:
+        return " ".join(value.lower().split())
+
+    return {
+        *(f"title:{w.lower()}" for w in _WORD.findall(record.title)),
+        *(f"keyword:{k.lower()}" for k in record.keywords),
+        f"author:{lower(record.author)}",
+        f"creator:{lower(record.creator)}",
     }

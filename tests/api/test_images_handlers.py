@@ -248,8 +248,19 @@ def test_list_filters_combine_and_the_link_repeats_them(aws):
     assert status == 400 and "cursor" in body["msg"]
 
 
+def test_search_forgives_accents_and_case(aws):
+    cafe = post_image(title="Café terrace", author="Ana Díaz", keywords="crème brûlée")[1]["id"]
+    post_image(title="Terrace")
+    for query in ({"q": "cafe"}, {"q": "CAFÉ"}, {"title": "cafe terrace"}, {"author": "ana diaz"},
+                  {"keywords": "CREME BRULEE"}, {"q": "brulee diaz"}):
+        status, found, _ = call(api.list_images, "GET", "/images", claims=ALICE, query=query)
+        assert status == 200 and [i["id"] for i in found] == [cafe], query
+
+
 @pytest.mark.parametrize("query", [{"capture_date": "2023-7"}, {"storage_date": ""}, {"q": "???"},
-                                   {"author": "x" * 201}, {"creationdate": "2023", "capture_date": "2022"}])
+                                   {"author": "x" * 201}, {"creationdate": "2023", "capture_date": "2022"},
+                                   {"capture_date": "2023-13"}, {"capture_date": "2023-02-30"},
+                                   {"storage_date": "2023-00"}])
 def test_bad_filters_are_400(aws, query):
     status, body, _ = call(api.list_images, "GET", "/images", claims=ALICE, query=query)
     assert status == 400 and body["status"] == "fail"

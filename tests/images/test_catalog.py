@@ -370,7 +370,7 @@ def test_facets_count_images_through_create(aws):
     create()  # Ana Díaz, keywords sea + Sky, captured 2024-05-17, creator alice
     create(author="ana  DÍAZ", keywords="sea", capture_date="2024-01-02")
     create(owner=BOB, author="Bea", keywords="", capture_date=None)
-    assert facets("author") == [("ana díaz", "Ana Díaz", 2), ("bea", "Bea", 1)]
+    assert facets("author") == [("ana diaz", "Ana Díaz", 2), ("bea", "Bea", 1)]
     assert facets("creator") == [("alice", "alice", 2), ("bob", "bob", 1)]
     assert facets("keyword") == [("sea", "sea", 2), ("sky", "Sky", 1)]
     assert facets("captured") == [("2024", "2024", 2), ("2024-05", "2024-05", 1), ("2024-01", "2024-01", 1)]
@@ -381,14 +381,14 @@ def test_facet_counts_follow_an_author_change_and_keyword_removal(aws):
     create()
     catalog.image_update(actor=ALICE, image_id=first.id, expected_version=1,
                          meta=meta(author="Carl", keywords="Sky, night", capture_date="2023-12-31"))
-    assert facets("author") == [("ana díaz", "Ana Díaz", 1), ("carl", "Carl", 1)]
+    assert facets("author") == [("ana diaz", "Ana Díaz", 1), ("carl", "Carl", 1)]
     assert facets("keyword") == [("night", "night", 1), ("sea", "sea", 1), ("sky", "Sky", 2)]
     assert facets("captured") == [("2024", "2024", 1), ("2024-05", "2024-05", 1),
                                   ("2023", "2023", 1), ("2023-12", "2023-12", 1)]
     # Same values in another case or spacing: no count moves.
     catalog.image_update(actor=ALICE, image_id=first.id, meta=meta(author=" CARL ", keywords="SKY,Night",
                                                                    capture_date="2023-12-30"))
-    assert facets("author") == [("ana díaz", "Ana Díaz", 1), ("carl", "Carl", 1)]
+    assert facets("author") == [("ana diaz", "Ana Díaz", 1), ("carl", "Carl", 1)]
     assert facets("keyword") == [("night", "night", 1), ("sea", "sea", 1), ("sky", "Sky", 2)]
 
 
@@ -397,7 +397,7 @@ def test_a_refused_update_moves_no_count(aws):
     catalog.image_update(actor=ALICE, image_id=record.id, meta=meta(title="First"), expected_version=1)
     with pytest.raises(catalog.ImageConflict):
         catalog.image_update(actor=ALICE, image_id=record.id, meta=meta(author="Late"), expected_version=1)
-    assert facets("author") == [("ana díaz", "Ana Díaz", 1)]
+    assert facets("author") == [("ana diaz", "Ana Díaz", 1)]
 
 
 def test_delete_takes_counts_down_and_removes_emptied_counters(aws):
@@ -418,13 +418,13 @@ def test_counts_are_changed_after_the_transaction_not_in_it(aws):
 
     def exit_and_look(self, *exc):
         result = real_exit(self, *exc)
-        seen.append(counters()[("facet:author", "ana díaz")])
+        seen.append(counters()[("facet:author", "ana diaz")])
         return result
 
     with mock.patch.object(transactions.TransactWrite, "__exit__", exit_and_look):
         create()
     assert seen == [1]  # committed, counter not yet touched
-    assert counters()[("facet:author", "ana díaz")] == 2
+    assert counters()[("facet:author", "ana diaz")] == 2
 
 
 def test_a_failed_count_update_keeps_the_image_and_is_logged(aws):
@@ -440,7 +440,7 @@ def test_a_counter_at_zero_or_below_is_not_offered(aws):
     create()
     ImageTerm("facet:author", "ghost", label="Ghost", facet_count=0).save()
     ImageTerm("facet:author", "minus", label="Minus", facet_count=-2).save()
-    assert facets("author") == [("ana díaz", "Ana Díaz", 1)]
+    assert facets("author") == [("ana diaz", "Ana Díaz", 1)]
 
 
 def test_facet_values_read_one_query_and_at_most_limit(aws):
