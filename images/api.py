@@ -27,7 +27,7 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
 
-def _actor(event: Event) -> catalog.Actor:
+def event_actor(event: Event) -> catalog.Actor:
     """Who calls, from the claims API Gateway's Cognito authorizer verified."""
     found = claims(event)
     if not found.get("sub"):
@@ -98,7 +98,7 @@ def _file(body: dict) -> tuple[bytes | None, str | None]:
     return None, upload_key
 
 
-def _page_headers(event: Event, page: catalog.Page, limit: int, order: str,
+def page_headers(event: Event, page: catalog.Page, limit: int, order: str,
                   filters: dict[str, str]) -> dict[str, str]:
     if not page.next_cursor:
         return {}
@@ -117,7 +117,7 @@ def _page_headers(event: Event, page: catalog.Page, limit: int, order: str,
     return {"Link": f'<{link}>; rel="next"', "X-Next-Cursor": page.next_cursor}
 
 
-def _query_page(event: Event) -> tuple[int, str | None]:
+def query_page(event: Event) -> tuple[int, str | None]:
     """(limit, cursor) of a paginated request; as the spec says: digits for limit (empty is a 400)."""
     params = event.get("queryStringParameters") or {}
     if "limit" in params and not _DIGITS.fullmatch(params["limit"] or ""):
@@ -128,7 +128,7 @@ def _query_page(event: Event) -> tuple[int, str | None]:
 def _list_response(event: Event, run) -> Response:
     params = event.get("queryStringParameters") or {}
     # As the spec says: digits for limit, newest or oldest for order; present but empty is a 400.
-    _query_page(event)
+    query_page(event)
     if "order" in params and params["order"] not in catalog.ORDERS:
         raise catalog.InvalidField("order", "order must be newest or oldest.")
     limit = catalog.page_size(params.get("limit"))
@@ -137,7 +137,7 @@ def _list_response(event: Event, run) -> Response:
     # The next page's link repeats the filters: its cursor is bound to them.
     filters = {name: params[name] for name in catalog.QUERY_PARAMS if params.get(name)}
     return response(200, [catalog.image_to_dict(r) for r in page.items],
-                    _page_headers(event, page, limit, order, filters))
+                    page_headers(event, page, limit, order, filters))
 
 
 @handler(status_msg)
@@ -168,7 +168,7 @@ def create_upload(event: Event) -> Response:
     """POST /images/uploads: a presigned POST form to put one file straight into S3 (never
     through Lambda, so up to the catalog's byte limit rather than the 6 MB payload limit);
     then register it with POST /images and the answered upload_key instead of image_content."""
-    actor = _actor(event)
+    actor = event_actor(event)
     upload = catalog.upload_start(actor)
     return response(
         201,
@@ -195,7 +195,7 @@ def create_image(event: Event) -> Response:
     """POST /images: register an image (creator = the signed-in user, whatever the body says).
     The file comes either as image_content (base64) or as upload_key (from POST /images/uploads).
     With an Idempotency-Key header, a retry with the same key and body gets the first answer."""
-    actor = _actor(event)
+    actor = event_actor(event)
     body = _body(event)
     key = _header(event, "Idempotency-Key")
     if key is None:
@@ -259,7 +259,7 @@ def _create(actor: catalog.Actor, body: dict, image_id: str | None = None) -> Re
     )
 
 
-def _image_id(body: dict) -> str:
+def body_image_id(body: dict) -> str:
     image_id = body.get("id")
     if not isinstance(image_id, str) or not image_id:
         raise catalog.InvalidField("id", "id is required.")
@@ -275,9 +275,9 @@ def update_image(event: Event) -> Response:
     """PUT /images: change an image's metadata and, with image_content or upload_key, its file.
     Fields left out keep their values (the seed's clients send them all); the merge happens in
     the catalog, conditional on the version it read, so nobody's change is silently undone."""
-    actor = _actor(event)
+    actor = event_actor(event)
     body = _body(event)
-    image_id = _image_id(body)
+    image_id = body_image_id(body)
     changes = _wire_fields(body, FIELDS)  # fields left out keep their values (merged in the catalog)
     version = body.get("version")
     if "version" in body and (not isinstance(version, int) or isinstance(version, bool)):
@@ -305,9 +305,9 @@ def update_image(event: Event) -> Response:
 @handler(status_msg)
 def delete_image(event: Event) -> Response:
     """DELETE /images: remove an image, its record, search terms and files."""
-    actor = _actor(event)
+    actor = event_actor(event)
     body = json_body(event)
-    image_id = _image_id(body)
+    image_id = body_image_id(body)
     version = body.get("version")
     if "version" in body and (not isinstance(version, int) or isinstance(version, bool)):
         raise catalog.InvalidField("version", "version must be the whole number you read.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from common.lambda_http import Event, Response, handler, json_body, response, status_msg
 from images import catalog
-from images.api import _actor, _image_id, _page_headers, _query_page
+from images.api import body_image_id, event_actor, page_headers, query_page
 
 DELETED_FIELDS = ("deleted_at", "deleted_by")
 
@@ -14,17 +14,17 @@ DELETED_FIELDS = ("deleted_at", "deleted_by")
 def list_trash(event: Event) -> Response:
     """GET /images/trash: the caller's images in the trash (everyone's for staff), last deleted
     first, as image objects plus deleted_at and deleted_by, paginated like every list."""
-    actor = _actor(event)
-    limit, cursor = _query_page(event)
+    actor = event_actor(event)
+    limit, cursor = query_page(event)
     page = catalog.image_trash_list(actor=actor, limit=limit, cursor=cursor)
-    return response(200, [catalog.trashed_to_dict(r) for r in page.items], _page_headers(event, page, limit, "newest", {}))
+    return response(200, [catalog.trashed_to_dict(r) for r in page.items], page_headers(event, page, limit, "newest", {}))
 
 
 @handler(status_msg)
 def restore_image(event: Event) -> Response:
     """POST /images/restore {"id"}: the image back from the trash, same id and metadata."""
-    actor = _actor(event)
-    record = catalog.image_restore(actor=actor, image_id=_image_id(json_body(event)))
+    actor = event_actor(event)
+    record = catalog.image_restore(actor=actor, image_id=body_image_id(json_body(event)))
     image = catalog.image_to_dict(record)
     return response(200, {"status": "success", "msg": "Image restored.", "id": record.id,
                           "object_url": image["object_url"], "image": image})
@@ -33,8 +33,8 @@ def restore_image(event: Event) -> Response:
 @handler(status_msg)
 def purge_image(event: Event) -> Response:
     """POST /images/purge {"id"} (staff): the image out of the trash for good; its history stays."""
-    actor = _actor(event)
-    if catalog.image_purge(actor=actor, image_id=_image_id(json_body(event))):
+    actor = event_actor(event)
+    if catalog.image_purge(actor=actor, image_id=body_image_id(json_body(event))):
         return response(200, {"status": "success", "msg": "Image purged."})
     return response(200, {"status": "success", "msg": "Image purged from the catalog; removing its file from "
                                                       "storage is still pending and will finish shortly."})
@@ -43,8 +43,8 @@ def purge_image(event: Event) -> Response:
 @handler(status_msg)
 def image_history(event: Event) -> Response:
     """GET /images/history/{id}: every change of an image, oldest first, paginated."""
-    actor = _actor(event)
+    actor = event_actor(event)
     image_id = (event.get("pathParameters") or {}).get("id", "")
-    limit, cursor = _query_page(event)
+    limit, cursor = query_page(event)
     page = catalog.history_page(actor=actor, image_id=image_id, limit=limit, cursor=cursor)
-    return response(200, page.items, _page_headers(event, page, limit, "newest", {}))
+    return response(200, page.items, page_headers(event, page, limit, "newest", {}))

@@ -85,11 +85,11 @@ def _put_file(record: ImageRecord, prepared: media.PreparedImage) -> None:
         s3_call("put thumbnail", lambda: objects.put_object(record.thumbnail_key, prepared.thumbnail,
                                                              content_type=prepared.thumbnail_content_type))
     except BaseException:
-        _discard(record.object_key, record.thumbnail_key)
+        discard_objects(record.object_key, record.thumbnail_key)
         raise
 
 
-def _discard(*keys: str) -> None:
+def discard_objects(*keys: str) -> None:
     """Remove objects a failed write put; if that fails too they are orphans the sweep removes."""
     try:
         objects.delete_objects(*keys)
@@ -116,7 +116,7 @@ def current_or_none(image_id: str) -> ImageRecord | None:
         return None
 
 
-def _conflict(image_id: str) -> ImageConflict | NotFound:
+def conflict_of(image_id: str) -> ImageConflict | NotFound:
     current = current_or_none(image_id)
     return ImageConflict(current) if current is not None else NotFound("No image has that id.")
 
@@ -190,11 +190,11 @@ def image_create(*, owner: Actor, meta: ImageMeta, data: bytes | BinaryIO, origi
         commit(build, image_id=image_id, version=1, token=token,
                on_condition=lambda: _created_before(image_id, owner))
     except _AlreadyCreated as exc:
-        _discard(record.object_key, record.thumbnail_key)
+        discard_objects(record.object_key, record.thumbnail_key)
         return exc.current
     except BaseException as exc:
         if not isinstance(exc, Unsettled):
-            _discard(record.object_key, record.thumbnail_key)
+            discard_objects(record.object_key, record.thumbnail_key)
         raise
     record.version = 1
     apply_facet_changes(facet_changes({}, facets_of(record)))
@@ -297,10 +297,10 @@ def _save(actor: Actor, record: ImageRecord, meta: ImageMeta, prepared: media.Pr
 
     try:
         commit(build, image_id=record.id, version=version, token=token,
-               on_condition=lambda: _conflict(record.id))
+               on_condition=lambda: conflict_of(record.id))
     except BaseException as exc:
         if prepared is not None and not isinstance(exc, Unsettled):
-            _discard(record.object_key, record.thumbnail_key)
+            discard_objects(record.object_key, record.thumbnail_key)
         raise
     record.version = version
     apply_facet_changes(facet_changes(old_facets, facets_of(record)))

@@ -31,7 +31,7 @@ from images.catalog.base import DEFAULT_PAGE_SIZE, ID, Actor, ImageConflict, Pag
 from images.catalog.cursors import decode_cursor, encode_cursor
 from images.catalog.duplicates import content_terms
 from images.catalog.facets import apply_facet_changes, facet_changes, facets_of
-from images.catalog.services import _conflict, _discard, load, posting
+from images.catalog.services import conflict_of, discard_objects, load, posting
 from images.catalog.terms import terms_of
 from images.catalog.transactions import Unsettled, commit, new_token, s3_call
 from images.records import LISTED, READY, TRASHED, ImageRecord, ImageTerm
@@ -75,12 +75,12 @@ def _copy(pairs: list[tuple[str, str]], gone) -> None:
         for source, target in pairs:
             s3_call("copy", lambda s=source, t=target: objects.copy_object(s, t))
     except ClientError as exc:
-        _discard(*(t for _, t in pairs))
+        discard_objects(*(t for _, t in pairs))
         if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
             raise gone() from exc
         raise
     except BaseException:
-        _discard(*(t for _, t in pairs))
+        discard_objects(*(t for _, t in pairs))
         raise
 
 
@@ -97,7 +97,7 @@ def _commit(build, record: ImageRecord, version: int, token: str, copies: list[s
         commit(build, image_id=record.id, version=version, token=token, on_condition=gone)
     except BaseException as exc:
         if not isinstance(exc, Unsettled):
-            _discard(*copies)
+            discard_objects(*copies)
         raise
     record.version = version
 
@@ -118,7 +118,7 @@ def image_delete(*, actor: Actor, image_id: str, expected_version: int | None = 
     version, token = record.version + 1, new_token()
     hidden = [objects.trash_key(k, token) for k in public]
     old_terms, old_facets = terms_of(record), facets_of(record)
-    _copy(list(zip(public, hidden)), lambda: _conflict(image_id))
+    _copy(list(zip(public, hidden)), lambda: conflict_of(image_id))
     record.state, record.listed = TRASHED, None
     record.object_key, record.thumbnail_key = hidden
     record.deleted_at, record.deleted_by, record.deleted_by_sub = now(), actor.username, actor.sub
@@ -135,7 +135,7 @@ def image_delete(*, actor: Actor, image_id: str, expected_version: int | None = 
         for term, sort in trash_terms(record).items():
             tx.save(_trash_posting(term, sort, record))
 
-    _commit(build, record, version, token, hidden, lambda: _conflict(image_id))
+    _commit(build, record, version, token, hidden, lambda: conflict_of(image_id))
     apply_facet_changes(facet_changes(old_facets, {}))
     return cleanup.finish(stale)
 
