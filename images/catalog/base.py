@@ -16,8 +16,9 @@ DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 SEARCH_KEYS = ("id", "title", "creator", "author", "keywords", "creationdate", "capture_date", "storage_date")
 ORDERS = ("newest", "oldest")
-# A date or a date prefix as searches take it: YYYY, YYYY-MM or YYYY-MM-DD.
-DATE_PREFIX = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+# A date or a date prefix as searches take it: YYYY, YYYY-MM or YYYY-MM-DD (ASCII digits only:
+# \d would take other scripts' digits, and $ a trailing newline).
+DATE_PREFIX = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?\Z")
 ID = re.compile(r"^[0-9a-f]{32}$")
 
 

@@ -207,3 +207,10 @@ def test_a_request_out_of_budget_right_after_a_match_goes_on_after_it(aws, monke
     bench.load(*bench.items_of(records), direct=True)
     found, _ = everything(Criteria(title=("alpha", "beta")), limit=35)
     assert found == [r.id for r in sorted(records, key=lambda r: r.created_key, reverse=True)]
+
+
+def test_the_date_prefix_takes_ascii_digits_only():
+    from images.catalog.base import DATE_PREFIX
+
+    assert all(DATE_PREFIX.match(v) for v in ("2023", "2023-04", "2023-04-05"))
+    assert not any(DATE_PREFIX.match(v) for v in ("２０２３", "٢٠٢٣-04", "2023\n", "2023-4", "23-04-05"))
