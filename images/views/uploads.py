@@ -20,7 +20,7 @@ from common import errors
 from images import catalog, media, objects
 from images.forms import ImageMetaForm
 from images.identity import actor_for
-from images.views.common import added_json, form_errors
+from images.views.common import added_json, form_errors, picture
 
 
 @login_required
@@ -105,4 +105,5 @@ def duplicate_json(duplicate: catalog.Duplicate, actor: catalog.Actor) -> dict:
     return {
         "id": record.id, "title": record.title, "creator": record.creator, "storage_date": record.storage_date,
         "match": duplicate.match, "in_trash": duplicate.in_trash, "thumbnail_url": thumbnail, "url": link,
+        "picture": picture(record),  # none for a trashed match: renditions come from public originals
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import csv
 import io
 import zipfile
@@ -372,6 +374,7 @@ def test_a_match_in_the_trash_is_shown_only_to_its_owner_and_staff(alice, client
     match = alice.post(reverse("images:upload_register"),
                        {"upload_key": stored_upload(alice, data), "title": "T", "author": "A"}).json()["duplicate_of"]
     assert match["in_trash"] and match["thumbnail_url"] == reverse("images:trash_thumbnail", args=[mine.id])
+    assert match["picture"] == {"sources": [], "srcset": ""}  # no renditions of what is not public
     assert alice.get(match["thumbnail_url"])["Content-Type"] == "image/jpeg"
     staff = catalog.Actor(sub="sub-sam", username="sam", is_staff=True)
     client.force_login(user(staff))
@@ -410,12 +413,15 @@ def test_a_replacement_file_already_in_the_catalog_asks_first_then_keeps_both_wh
 
 
 def test_the_form_without_javascript_asks_before_storing_a_duplicate(alice):
-    existing = create(title="Harbour at dusk")
+    # 400 px wide: renditions of 160 and 320 exist for the question's <picture>.
+    existing = catalog.image_create(owner=ALICE, meta=catalog.validate_meta(title="Harbour at dusk", author="Ana", description="", keywords="", capture_date=""),
+                                    data=make_image("PNG", size=(400, 300)), original_filename="harbour.png")
     same = objects.get_object(existing.object_key)
     asked = alice.post(reverse("images:add"), {"title": "Again", "author": "Ana", "image": upload("again.png", same)})
     assert asked.status_code == 200 and len(catalog.image_list().items) == 1
     html = asked.content.decode()
     assert "the same file as “Harbour at dusk”" in html and objects.public_url(existing.thumbnail_key) in html
+    assert re.search(r"<picture><source type=\"image/avif\" srcset=\"[^\"]*/renditions/[^\"]*\" sizes=\"120px\">", html), html[html.find("duplicate-preview"):][:600]
     assert "Keep both" in html and "Use the existing image" in html
     kept = alice.post(reverse("images:add"), {"title": "Again", "author": "Ana", "on_duplicate": "keep",
                                               "image": upload("again.png", same)}, follow=True)

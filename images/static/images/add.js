@@ -375,6 +375,7 @@
     if (match.thumbnail_url) {
       var img = document.createElement("img");
       img.src = match.thumbnail_url;
+      if (match.picture && match.picture.srcset) { img.srcset = match.picture.srcset; img.sizes = "120px"; }
       img.alt = "Thumbnail of “" + match.title + "”";
       preview.appendChild(img);
     } else { preview.appendChild(noPreview()); }
