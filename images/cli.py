@@ -25,6 +25,10 @@ run: no file is started, files being sent are abandoned, files being registered 
 and recorded; the summary says what is left, the exit status is 130, and the same command
 resumes. A second Ctrl-C exits at once. Hidden files and folders, links to folders and links
 out of the folder are left out (the summary names the folders and links).
+
+One module on purpose: import and export share the API client, the sign-in, the progress bar and
+the Ctrl-C handling, and a run's state (work queue, manifest) lives in one place; split, each
+piece would need that state passed around.
 """
 
 from __future__ import annotations

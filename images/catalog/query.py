@@ -31,19 +31,17 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 
 from images.catalog import capacity
-from images.catalog.base import DEFAULT_PAGE_SIZE, InvalidField, Page
+from images.catalog.base import DEFAULT_PAGE_SIZE, Page
+from images.catalog.criteria import PARAMS, Criteria, criteria_from  # noqa: F401 (re-exported)
 from images.catalog.cursors import decode_cursor, encode_cursor
 from images.catalog.facets import FACET_PREFIX, counter_of
-from images.catalog.terms import any_words, exact, fold, terms_of, words
-from images.catalog.validation import parse_keywords, parse_order
-from images.limits import LIMITS, MAX_KEYWORDS, MAX_TITLE_WORDS
+from images.catalog.terms import any_words, terms_of
+from images.catalog.validation import parse_order
 from images.records import LISTED, READY, ImageRecord, ImageTerm
 
 # The budget: RCU one request may spend besides its page's records, and what one record read by
@@ -58,90 +56,12 @@ JOIN_RATIO = 32  # postings one record read costs, about: join a clause up to th
 FIRST_PAGE = 32  # postings of a list's first Query (one 4 KB unit); each further Query reads twice as many
 MAX_PAGE = 4000  # postings of one Query (about 500 KB, under DynamoDB's 1 MB page), for lists of like counts
 MAX_STREAMS = 24  # posting lists one join reads at once (the rest of the clauses are checked on records)
-MAX_ANY_WORDS = 6  # words of the any-field search
 MAX_EXPANSIONS = 16  # names (authors, creators, keywords) one any-field word may stand for
-# Query parameters of a combined search, shared by the API and the portal.
-PARAMS = ("q", "title", "keywords", "author", "creator", "capture_date", "creationdate", "storage_date")
-MAX_PARAM_LENGTH = LIMITS["title"]  # characters of one parameter (keys stay far under DynamoDB's limits)
-_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?", re.ASCII)
 
 
 def rcu_cap(limit: int) -> float:
     """RCU one request spends at most: the budget and the page's records."""
     return RCU_BASE + limit * RECORD_RCU
-
-
-@dataclass(frozen=True)
-class Criteria:
-    """What every image found must have; empty fields ask nothing."""
-
-    q: tuple[str, ...] = ()  # any-field words
-    title: tuple[str, ...] = ()  # title words
-    keywords: tuple[str, ...] = ()
-    author: str = ""
-    creator: str = ""
-    captured: str = ""  # YYYY, YYYY-MM or YYYY-MM-DD
-    stored: str = ""
-
-    def __post_init__(self) -> None:
-        # Words as postings hold them, however the Criteria was made (criteria_from folds too).
-        object.__setattr__(self, "q", tuple(fold(w) for w in self.q))
-        object.__setattr__(self, "title", tuple(fold(w) for w in self.title))
-
-    def __bool__(self) -> bool:
-        return any((self.q, self.title, self.keywords, self.author, self.creator, self.captured, self.stored))
-
-    def terms(self) -> list[str]:
-        """The posting terms of the structured filters (the any-field words aside)."""
-        found = [f"title:{w}" for w in self.title] + [f"keyword:{exact(k)}" for k in self.keywords]
-        found += [f"author:{exact(self.author)}"] if self.author else []
-        found += [f"creator:{exact(self.creator)}"] if self.creator else []
-        found += [f"captured:{self.captured}"] if self.captured else []
-        found += [f"stored:{self.stored}"] if self.stored else []
-        return list(dict.fromkeys(found))
-
-
-def _date(name: str, value: str) -> str:
-    if value and not _DATE.fullmatch(value):
-        raise InvalidField(name, "Give a date as YYYY, YYYY-MM or YYYY-MM-DD.")
-    if value:
-        year, month, day = (value.split("-") + ["01", "01"])[:3]
-        try:
-            date(int(year), int(month), int(day))
-        except ValueError as exc:
-            raise InvalidField(name, f"{value} is not a date: give a real month (01-12) and day.") from exc
-    return value
-
-
-def _words(name: str, value: str, most: int) -> tuple[str, ...]:
-    found = tuple(words(value))
-    if value and not found:
-        raise InvalidField(name, "Give at least one word.")
-    if len(found) > most:
-        raise InvalidField(name, f"Give at most {most} words.")
-    return found
-
-
-def criteria_from(params: Mapping[str, str]) -> Criteria:
-    """Criteria from query parameters (PARAMS); InvalidField names a wrong one."""
-    for name in PARAMS:
-        if len(params.get(name) or "") > MAX_PARAM_LENGTH:
-            raise InvalidField(name, f"{name} may have at most {MAX_PARAM_LENGTH} characters.")
-    get = {name: (params.get(name) or "").strip() for name in PARAMS}
-    if get["capture_date"] and get["creationdate"] and get["capture_date"] != get["creationdate"]:
-        raise InvalidField("capture_date", "capture_date and creationdate are the same date; give one.")
-    keywords = parse_keywords(get["keywords"])
-    if len(keywords) > MAX_KEYWORDS:
-        raise InvalidField("keywords", f"At most {MAX_KEYWORDS} keywords.")
-    return Criteria(
-        q=_words("q", get["q"], MAX_ANY_WORDS),
-        title=_words("title", get["title"], MAX_TITLE_WORDS),
-        keywords=keywords,
-        author=get["author"],
-        creator=get["creator"],
-        captured=_date("capture_date", get["capture_date"] or get["creationdate"]),
-        stored=_date("storage_date", get["storage_date"]),
-    )
 
 
 # ---------------------------------------------------------------- the plan
