@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from common import errors
 from images import catalog, media, objects
 from images.identity import actor_for
-from images.media.renditions import FORMATS, NotOffered, formats_for, render, widths_for
+from images.media import renditions
 from images.views.common import qs, safe_next, trash_picture
 
 def when(at: str) -> str:
@@ -77,19 +77,17 @@ def trash_rendition(request, image_id: str, version: int, width: int, fmt: str):
     except errors.NotFound as exc:
         raise Http404(exc.message) from exc
     extension = record.object_key.rsplit(".", 1)[-1]
-    if record.version != version or width not in widths_for(media.THUMBNAIL_SIZE) or fmt not in formats_for(extension):
+    if (record.version != version or width not in renditions.widths_for(media.THUMBNAIL_SIZE)
+            or fmt not in renditions.formats_for(extension)):
         raise Http404("No such rendition.")
     try:
         data = objects.get_object(record.thumbnail_key)
     except errors.NotFound as exc:
         raise Http404(exc.message) from exc
-    try:
-        body = render(io.BytesIO(data), width, fmt, max_pixels=media.THUMBNAIL_SIZE ** 2)
-    except NotOffered:
-        # A thumbnail narrower than the width asked for (a turned picture): its own width.
-        with Image.open(io.BytesIO(data)) as im:
-            body = render(io.BytesIO(data), im.width, fmt, max_pixels=media.THUMBNAIL_SIZE ** 2)
-    reply = HttpResponse(body, content_type=FORMATS[fmt][1])
+    with Image.open(io.BytesIO(data)) as im:  # the header only
+        width = min(width, im.width)  # a thumbnail narrower than asked (a portrait): never upscaled
+    body = renditions.render(io.BytesIO(data), width, fmt, max_pixels=media.THUMBNAIL_SIZE ** 2)
+    reply = HttpResponse(body, content_type=renditions.FORMATS[fmt][1])
     reply["Cache-Control"] = "private, max-age=86400"
     return reply
 
