@@ -20,6 +20,7 @@ urlpatterns = [
     path("trash/", views.trash_list, name="trash"),
     path("trash/actions/", views.trash_action, name="trash_action"),
     path("trash/<str:image_id>/thumbnail/", views.trash_thumbnail, name="trash_thumbnail"),
+    path("trash/<str:image_id>/<int:version>/<int:width>.<str:fmt>", views.trash_rendition, name="trash_rendition"),
     path("<str:image_id>/history/", views.image_history, name="history"),
     path("<str:image_id>/change/", views.image_change, name="change"),
     path("<str:image_id>/delete/", views.image_delete, name="delete"),

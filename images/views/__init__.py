@@ -9,9 +9,9 @@ from images.views.changelist import image_list
 from images.views.downloads import image_download
 from images.views.exports import export_detail, export_download, export_start
 from images.views.uploads import upload_discard, upload_metadata, upload_register, upload_start
-from images.views.trash import image_history, trash_action, trash_list, trash_thumbnail
+from images.views.trash import image_history, trash_action, trash_list, trash_rendition, trash_thumbnail
 from images.views.edit import image_add, image_change, image_delete
 
 __all__ = ["upload_discard", "upload_metadata", "upload_register", "upload_start", "export_detail", "export_download",
            "export_start", "image_action", "image_add", "image_change", "image_delete", "image_download", "image_list",
-           "image_history", "trash_action", "trash_list", "trash_thumbnail"]
+           "image_history", "trash_action", "trash_list", "trash_rendition", "trash_thumbnail"]

@@ -14,7 +14,7 @@ from common.config import get_config
 from images import catalog, media, objects
 from images.filenames import record_download_name
 from images.catalog.serialise import rendition_urls
-from images.media.renditions import FORMATS
+from images.media.renditions import FORMATS, formats_for, widths_for
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
@@ -37,10 +37,11 @@ def thumb_size(record, box: int = media.THUMBNAIL_SIZE) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def picture(record) -> dict:
-    """srcset strings of the version's renditions: <source>s (AVIF, WebP) and the <img>'s fallback."""
+def picture(renditions: list[dict]) -> dict:
+    """The <picture>'s <source>s (AVIF, WebP) and its <img>'s fallback srcset, from rendition dicts
+    (url, width, format); the markup is images/_picture.html."""
     by_format: dict[str, list[str]] = {}
-    for r in rendition_urls(record.object_key, int(record.width or 0)):
+    for r in renditions:
         by_format.setdefault(r["format"], []).append(f"{r['url']} {r['width']}w")
     fallback = [f for f in by_format if f not in ("avif", "webp")]
     return {
@@ -49,10 +50,25 @@ def picture(record) -> dict:
     }
 
 
+def public_picture(record) -> dict:
+    """A listed image's picture: its version's renditions, made on demand behind the images URL."""
+    return picture(rendition_urls(record.object_key, int(record.width or 0)))
+
+
+def trash_picture(record) -> dict:
+    """A trashed image's picture: renditions of its thumbnail, which the portal draws for its
+    owner and staff (the trash has no public URL; see views.trash.trash_rendition). The version
+    is in the URL, so one URL always names the same picture."""
+    extension = record.object_key.rsplit(".", 1)[-1]
+    return picture([
+        {"url": reverse("images:trash_rendition", args=[record.id, record.version, w, f]), "width": w, "format": f}
+        for w in widths_for(thumb_size(record)[0]) for f in formats_for(extension)])
+
+
 def row(record, actor) -> dict:
     thumb_w, thumb_h = thumb_size(record)
     return {
-        "picture": picture(record),
+        "picture": public_picture(record),
         "record": record,
         "id": record.id,
         "title": record.title,

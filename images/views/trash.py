@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
+from PIL import Image
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,9 +15,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from common import errors
-from images import catalog, objects
+from images import catalog, media, objects
 from images.identity import actor_for
-from images.views.common import qs, safe_next
+from images.media import renditions
+from images.views.common import qs, safe_next, trash_picture
 
 def when(at: str) -> str:
     """An entry's ISO time as the pages show it: YYYY-MM-DD HH:MM:SS (UTC)."""
@@ -40,7 +45,7 @@ def trash_list(request):
         return HttpResponseRedirect(reverse("images:trash"))
     rows = [{"record": r, "id": r.id, "title": r.title, "creator": r.creator, "deleted_by": r.deleted_by,
              "deleted_at": r.deleted_at, "thumbnail_url": reverse("images:trash_thumbnail", args=[r.id]),
-             "history_url": reverse("images:history", args=[r.id])} for r in page.items]
+             "picture": trash_picture(r), "history_url": reverse("images:history", args=[r.id])} for r in page.items]
     actions = {k: v for k, v in TRASH_ACTIONS.items() if k != "purge_selected" or actor.is_staff}
     return render(request, "images/trash_list.html", {
         "rows": rows, "actions": actions.items(), "is_staff": actor.is_staff,
@@ -59,6 +64,31 @@ def trash_thumbnail(request, image_id: str):
         raise Http404(exc.message) from exc
     reply = HttpResponse(data, content_type="image/jpeg")
     reply["Cache-Control"] = "private, no-store"
+    return reply
+
+
+@login_required
+def trash_rendition(request, image_id: str, version: int, width: int, fmt: str):
+    """A rendition of a trashed image's thumbnail (the trash page's srcset), for its owner and
+    staff: drawn from the thumbnail (at most 320 px: milliseconds, not the original's seconds),
+    never stored; the URL names the version, so the browser may keep it privately."""
+    try:
+        record = catalog.trash_get(actor=actor_for(request.user), image_id=image_id)
+    except errors.NotFound as exc:
+        raise Http404(exc.message) from exc
+    extension = record.object_key.rsplit(".", 1)[-1]
+    if (record.version != version or width not in renditions.widths_for(media.THUMBNAIL_SIZE)
+            or fmt not in renditions.formats_for(extension)):
+        raise Http404("No such rendition.")
+    try:
+        data = objects.get_object(record.thumbnail_key)
+    except errors.NotFound as exc:
+        raise Http404(exc.message) from exc
+    with Image.open(io.BytesIO(data)) as im:  # the header only
+        width = min(width, im.width)  # a thumbnail narrower than asked (a portrait): never upscaled
+    body = renditions.render(io.BytesIO(data), width, fmt, max_pixels=media.THUMBNAIL_SIZE ** 2)
+    reply = HttpResponse(body, content_type=renditions.FORMATS[fmt][1])
+    reply["Cache-Control"] = "private, max-age=86400"
     return reply
 
 

@@ -20,7 +20,7 @@ from common import errors
 from images import catalog, media, objects
 from images.forms import ImageMetaForm
 from images.identity import actor_for
-from images.views.common import added_json, form_errors, picture
+from images.views.common import added_json, form_errors, picture, public_picture, trash_picture
 
 
 @login_required
@@ -93,17 +93,19 @@ def upload_discard(request):
 
 
 def duplicate_json(duplicate: catalog.Duplicate, actor: catalog.Actor) -> dict:
-    """The match as the add page shows it: its thumbnail (a trashed one only to its owner and
-    staff, as the trash page does) and where to open it."""
+    """The match as the add page shows it: its thumbnail and renditions (a trashed one's only to
+    its owner and staff, as the trash page does) and where to open it."""
     record = duplicate.record
     if duplicate.in_trash:
         visible = catalog.can_change(actor, record)
         thumbnail = reverse("images:trash_thumbnail", args=[record.id]) if visible else None
         link = reverse("images:trash") if visible else None
+        shown = trash_picture(record) if visible else picture([])
     else:
         thumbnail, link = objects.public_url(record.thumbnail_key), reverse("images:change", args=[record.id])
+        shown = public_picture(record)
     return {
         "id": record.id, "title": record.title, "creator": record.creator, "storage_date": record.storage_date,
         "match": duplicate.match, "in_trash": duplicate.in_trash, "thumbnail_url": thumbnail, "url": link,
-        "picture": picture(record),  # none for a trashed match: renditions come from public originals
+        "picture": shown,
     }

@@ -388,6 +388,53 @@ def test_a_match_in_the_trash_is_shown_only_to_its_owner_and_staff(alice, client
     assert added.status_code == 201 and "Old pier" not in added.content.decode() and mine.id not in added.content.decode()
 
 
+def test_the_duplicate_question_and_the_trash_page_offer_renditions(alice, client):
+    from PIL import Image
+
+    from images.catalog.serialise import rendition_urls
+
+    data = make_image("JPEG", size=(800, 500))
+    existing = catalog.image_create(owner=ALICE, meta=catalog.validate_meta(
+        title="Wide quay", description="", keywords="", author="Ana", capture_date=""), data=data,
+        original_filename="quay.jpg")
+    public = {(r["width"], r["format"]): r["url"] for r in rendition_urls(existing.object_key, 800)}
+    # The question (form and JSON) draws the match with its public renditions, as the list does.
+    html = alice.post(reverse("images:add"), {"title": "Again", "author": "Ana",
+                                              "image": upload("again.jpg", data, "image/jpeg")}).content.decode()
+    assert f'<source type="image/avif" srcset="{public[160, "avif"]} 160w, {public[320, "avif"]} 320w, ' \
+           f'{public[640, "avif"]} 640w" sizes="120px">' in html
+    assert f'{public[640, "jpg"]} 640w" sizes="120px"' in html
+    shown = alice.post(reverse("images:upload_register"), {"upload_key": stored_upload(alice, data), "title": "T",
+                                                           "author": "A"}).json()["duplicate_of"]["picture"]
+    assert [s["type"] for s in shown["sources"]] == ["image/avif", "image/webp"]
+    assert public[640, "webp"] + " 640w" in shown["sources"][1]["srcset"]
+
+    # In the trash nothing is public: the portal draws renditions of the thumbnail (320 px wide)
+    # for the owner and staff, under URLs naming the trashed version.
+    catalog.image_delete(actor=ALICE, image_id=existing.id)
+    trashed = catalog.trash_get(actor=ALICE, image_id=existing.id)
+    url = {(w, f): reverse("images:trash_rendition", args=[existing.id, trashed.version, w, f])
+           for w in (160, 320) for f in ("avif", "webp", "jpg")}
+    html = alice.get(reverse("images:trash")).content.decode()
+    assert f'<source type="image/avif" srcset="{url[160, "avif"]} 160w, {url[320, "avif"]} 320w" sizes="96px">' in html
+    assert f'srcset="{url[160, "jpg"]} 160w, {url[320, "jpg"]} 320w" sizes="96px"' in html
+    for (width, fmt), address in url.items():
+        got = alice.get(address)
+        assert got.status_code == 200 and got["Cache-Control"] == "private, max-age=86400"
+        with Image.open(io.BytesIO(got.content)) as im:
+            assert (im.format, im.width, got["Content-Type"]) == (
+                {"avif": "AVIF", "webp": "WEBP", "jpg": "JPEG"}[fmt], width, f"image/{'jpeg' if fmt == 'jpg' else fmt}")
+    shown = alice.post(reverse("images:upload_register"), {"upload_key": stored_upload(alice, data), "title": "T",
+                                                           "author": "A"}).json()["duplicate_of"]["picture"]
+    assert shown["sources"][0]["srcset"] == f"{url[160, 'avif']} 160w, {url[320, 'avif']} 320w"
+    # Outside the set, another version, another format, or someone else: 404, nothing drawn.
+    for args in [(trashed.version, 640, "avif"), (trashed.version, 161, "avif"), (trashed.version, 160, "png"),
+                 (trashed.version, 160, "gif"), (trashed.version - 1, 160, "avif")]:
+        assert alice.get(reverse("images:trash_rendition", args=[existing.id, *args])).status_code == 404, args
+    client.force_login(user(BOB))
+    assert client.get(url[160, "avif"]).status_code == 404
+
+
 def test_a_replacement_file_already_in_the_catalog_asks_first_then_keeps_both_when_ticked(alice):
     existing = create(title="Harbour at dusk")
     record = create(title="Pier")

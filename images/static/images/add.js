@@ -156,13 +156,6 @@
     return box;
   }
 
-  function noPreview() {
-    var box = document.createElement("div");
-    box.className = "file-preview no-preview";
-    box.textContent = "No preview";
-    return box;
-  }
-
   function waiting(c) { return ["queued", "sending", "stored", "failed"].indexOf(c.state) >= 0; }
 
   function refresh() {
@@ -372,13 +365,7 @@
     var box = card.node.querySelector(".file-duplicate");
     var preview = box.querySelector(".duplicate-preview");
     preview.innerHTML = "";
-    if (match.thumbnail_url) {
-      var img = document.createElement("img");
-      img.src = match.thumbnail_url;
-      if (match.picture && match.picture.srcset) { img.srcset = match.picture.srcset; img.sizes = "120px"; }
-      img.alt = "Thumbnail of “" + match.title + "”";
-      preview.appendChild(img);
-    } else { preview.appendChild(noPreview()); }
+    if (match.thumbnail_url) { preview.appendChild(pictureOf(match)); } else { preview.appendChild(noPreview()); }
     var text = box.querySelector(".duplicate-text");
     text.innerHTML = "";
     var what = match.match === "same_bytes" ? "the same file as " : "the same picture (with other embedded details) as ";
@@ -391,6 +378,25 @@
       (match.in_trash ? ". It is in the trash." : ".")));
     card.match = match;
     setState(card, "duplicate", "Already in the catalog: use the existing image, or keep both.");
+  }
+
+  // The match's renditions as images/_picture.html draws them (the slot is 120 CSS px wide).
+  function pictureOf(match) {
+    var shown = match.picture || { sources: [], srcset: "" };
+    var pic = document.createElement("picture");
+    shown.sources.forEach(function (s) {
+      var source = document.createElement("source");
+      source.type = s.type;
+      source.srcset = s.srcset;
+      source.sizes = "120px";
+      pic.appendChild(source);
+    });
+    var img = document.createElement("img");
+    if (shown.srcset) { img.srcset = shown.srcset; img.sizes = "120px"; }
+    img.src = match.thumbnail_url;
+    img.alt = match.title;
+    pic.appendChild(img);
+    return pic;
   }
 
   function useExisting(card) {
