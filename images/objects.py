@@ -49,6 +49,11 @@ def trash_key(key: str, token: str) -> str:
     return f"{TRASH_PREFIX}{token}/{key}"
 
 
+def public_key_of(key: str) -> str:
+    """The public key an object had before the trash (trash/<token>/<key> -> <key>); others as they are."""
+    return key.split("/", 2)[2] if key.startswith(TRASH_PREFIX) and key.count("/") >= 2 else key
+
+
 # A key never gets other bytes, so caches need never revalidate (immutable). But a deleted or
 # replaced file must stop being served: the CDN keeps it for long (s-maxage, honoured by the
 # Managed-CachingOptimized policy up to its 1-year maximum) and the invalidation after a delete

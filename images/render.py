@@ -9,6 +9,10 @@ request after the first store is a stored hit), and the store is a conditional p
 (If-None-Match: *): when several instances render at once (in AWS, CloudFront collapses
 simultaneous requests for one URL per cache, and the function's reserved concurrency caps the
 rest), the first store wins, the others answer their own identical-size render and store nothing.
+
+A render racing a delete: the cleanup deletes a version's files before its renditions, and a
+render looks for its original again after storing; finding it gone, it deletes what it stored and
+answers 404. So whichever runs last, no rendition outlives its file.
 """
 
 from __future__ import annotations
@@ -91,7 +95,22 @@ def serve(s3, bucket: str, key: str, *, max_pixels: int) -> Answer:
                 log.warning("render of %s refused: %s", key, exc)
                 return _text(422, f"The original cannot be rendered: {exc}")
         _store(s3, bucket, key, body, wanted.content_type)
+        if not _exists(s3, bucket, wanted.original_key):
+            # The version was trashed or replaced while this rendered, and its cleanup may have
+            # deleted the renditions before this store: take it back, as the cleanup would have.
+            s3.delete_object(Bucket=bucket, Key=key)
+            return _text(404, "No such image version.")
     return Answer(200, body, {"Content-Type": wanted.content_type, "Cache-Control": CACHE_CONTROL}, rendered=True)
+
+
+def _exists(s3, bucket: str, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound", "AccessDenied", "403"):
+            return False
+        raise
+    return True
 
 
 def _render(original, wanted, max_pixels: int) -> bytes:

@@ -167,7 +167,8 @@ locals {
       timeout     = 29
       # Copies the trash objects to new public keys, then one transaction (record READY again,
       # trash postings out, postings, history entry and cleanup item in); counters; the trash
-      # copies go with the cleanup item (nothing to invalidate: the CDN never served trash/).
+      # copies go with the cleanup item (nothing to invalidate: the CDN never served trash/), with
+      # any rendition of the trashed version (a render that raced the delete: images/render.py).
       dynamodb = {
         images        = ["GetItem", "PutItem"]
         image_terms   = ["PutItem", "DeleteItem", "UpdateItem"]
@@ -175,7 +176,7 @@ locals {
       }
       s3_read         = ["trash/"]
       s3_put          = ["images/", "thumbnails/"]
-      s3_delete       = ["trash/", "images/", "thumbnails/"]
+      s3_delete       = ["trash/", "images/", "thumbnails/", "renditions/"]
       cognito         = []
       cursor_secret   = false
       invalidates_cdn = false
@@ -186,7 +187,8 @@ locals {
       memory_size = 256
       timeout     = 29
       # Staff: one transaction deletes the record and its trash postings and writes the history
-      # entry (kept) and a cleanup item; then the trash objects go, then the cleanup item.
+      # entry (kept) and a cleanup item; then the trash objects go (with any rendition of the
+      # trashed version a render stored late), then the cleanup item.
       dynamodb = {
         images        = ["GetItem", "DeleteItem"]
         image_terms   = ["PutItem", "DeleteItem"]
@@ -194,7 +196,7 @@ locals {
       }
       s3_read         = []
       s3_put          = []
-      s3_delete       = ["trash/"]
+      s3_delete       = ["trash/", "renditions/"]
       cognito         = []
       cursor_secret   = false
       invalidates_cdn = false

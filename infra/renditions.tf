@@ -58,9 +58,10 @@ data "aws_iam_policy_document" "render" {
     ]
   }
 
+  # Delete: a rendition stored while its version was being deleted is taken back (images/render.py).
   statement {
     sid       = "StoreRenditions"
-    actions   = ["s3:PutObject"]
+    actions   = ["s3:PutObject", "s3:DeleteObject"]
     resources = ["${aws_s3_bucket.images.arn}/renditions/*"]
   }
 }

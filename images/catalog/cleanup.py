@@ -31,13 +31,19 @@ def finish(item: ImageTerm) -> bool:
     """Delete the objects, invalidate the CDN, drop the item; False (logged) if a step failed."""
     keys = list(item.object_keys or [])
     # A file version's renditions go with it (the fixed set: no listing); made again on demand
-    # for a restored image's new version.
-    versions = [k for k in keys if k.startswith(objects.IMAGES_PREFIX)]
+    # for a restored image's new version. A purge names the trashed copies: their renditions are
+    # those of the public key they came from (one a render stored while the delete ran).
+    versions = sorted({k for k in map(objects.public_key_of, keys) if k.startswith(objects.IMAGES_PREFIX)})
+    public = [k for k in versions if k in keys]
     made = [r for k in versions for r in renditions.all_keys(k)]
     try:
-        for start in range(0, len(keys) + len(made), 1000):
-            objects.delete_objects(*(keys + made)[start:start + 1000])
-        objects.invalidate(*keys, *(renditions.renditions_prefix(k) + "*" for k in versions))
+        # Files first, renditions after: a render that stored one after this delete finds its
+        # original gone and takes it back (images/render.py), so none outlives its file.
+        for batch in (keys, made):
+            for start in range(0, len(batch), 1000):
+                objects.delete_objects(*batch[start:start + 1000])
+        # The CDN served the public versions' renditions; a trashed version's were cut with it.
+        objects.invalidate(*keys, *(renditions.renditions_prefix(k) + "*" for k in public))
         item.delete()
         return True
     except (ClientError, BotoCoreError, objects.DeleteFailed, PynamoDBException) as exc:

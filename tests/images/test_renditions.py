@@ -215,3 +215,49 @@ def test_a_second_store_of_one_key_leaves_the_first(aws):
     render_function._store(s3(), aws.images_bucket, key, b"first", "image/webp")
     render_function._store(s3(), aws.images_bucket, key, b"second", "image/webp")
     assert s3().get_object(Bucket=aws.images_bucket, Key=key)["Body"].read() == b"first"
+
+
+def _quay(alice):
+    from images import catalog
+
+    meta = catalog.validate_meta(title="Quay", description="Night", keywords="sea", author="Ana",
+                                 capture_date="2021-06-01")
+    return catalog.image_create(owner=alice, meta=meta, data=encode(photo((400, 300)), "PNG"), original_filename="q.png")
+
+
+@pytest.mark.parametrize("when", ["before the store", "after the store"])
+def test_a_render_racing_a_delete_leaves_no_rendition(aws, monkeypatch, when):
+    # The delete's cleanup runs while the render works: before its store (the render finds its
+    # original gone and takes the store back) or after it (the cleanup deletes it).
+    from images import catalog
+    from images.media.renditions import rendition_key
+
+    alice = catalog.Actor(sub="sub-alice", username="alice")
+    record = _quay(alice)
+    key = rendition_key(record.object_key, 160, "webp")
+    step = "_render" if when == "before the store" else "_store"
+    real = getattr(render_function, step)
+
+    def then_trashed(*args):
+        done = real(*args)
+        assert catalog.image_delete(actor=alice, image_id=record.id) is True
+        return done
+    monkeypatch.setattr(render_function, step, then_trashed)
+    answer = render_function.serve(s3(), aws.images_bucket, key, max_pixels=MAX)
+    assert answer.status == 404 and answer.headers["Cache-Control"] == "no-store"
+    assert stored_keys(aws) == []
+
+
+def test_a_purge_removes_renditions_stored_under_the_trashed_key(aws):
+    # A rendition that outlived its trashed file (a render stored it after the delete's cleanup,
+    # then failed before taking it back) goes with the purge, not only with the sweep.
+    from images import catalog
+    from images.media.renditions import rendition_key
+
+    alice = catalog.Actor(sub="sub-alice", username="alice")
+    record = _quay(alice)
+    assert catalog.image_delete(actor=alice, image_id=record.id) is True
+    stray = rendition_key(record.object_key, 320, "avif")
+    s3().put_object(Bucket=aws.images_bucket, Key=stray, Body=b"late")
+    assert catalog.image_purge(actor=catalog.Actor(sub="sub-sam", username="sam", is_staff=True), image_id=record.id)
+    assert stored_keys(aws) == []

@@ -462,3 +462,16 @@ def render(act: Act) -> None:
         # A miss (403 without ListBucket), the original read, the rendition stored; then a hit.
         assert render_function.lambda_handler(event, None)["statusCode"] == 200
         assert render_function.lambda_handler(event, None)["statusCode"] == 200
+    # A render racing a delete: the file goes (the deleter's call, made on moto directly so it is
+    # not this role's) after the render read it; the render takes back what it stored.
+    raced = {**event, "rawPath": "/" + rendition_key(record.object_key, 160, "webp")}
+    real = render_function._render
+
+    def file_deleted_meanwhile(*args):
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.s3.models import s3_backends
+
+        s3_backends[DEFAULT_ACCOUNT_ID]["global"].delete_object(cognito.get_config().images_bucket, record.object_key)
+        return real(*args)
+    with mock.patch.object(render_function, "_render", file_deleted_meanwhile), act():
+        assert render_function.lambda_handler(raced, None)["statusCode"] == 404

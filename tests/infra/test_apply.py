@@ -152,7 +152,7 @@ def _read_back(emulator, copy: Path, env: dict[str, str]) -> None:
 def _read_back_render(emulator, project: str) -> None:
     """The render function (issue 25): its handler, the two settings it reads, a URL only
     signed requests reach, and a role of exactly its calls (images.render: read an original or
-    rendition, store a rendition; its logs)."""
+    rendition, store a rendition or take back one whose original went while it rendered; its logs)."""
     import json
 
     name = f"{project}-render"
@@ -169,7 +169,7 @@ def _read_back_render(emulator, project: str) -> None:
                if action.startswith("s3:")}
     bucket = function["Environment"]["Variables"]["IMAGES_BUCKET"]
     assert granted == {("s3:GetObject", f"{bucket}/images/*"), ("s3:GetObject", f"{bucket}/renditions/*"),
-                       ("s3:PutObject", f"{bucket}/renditions/*")}, granted
+                       ("s3:PutObject", f"{bucket}/renditions/*"), ("s3:DeleteObject", f"{bucket}/renditions/*")}, granted
 
 
 def _listed(value) -> list[str]:
