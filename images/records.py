@@ -112,6 +112,10 @@ class ImageTerm(Model):
     no record points at any more (a replaced file, a deleted image) and that must leave the
     bucket and the CDN. Written in the same transaction that drops the last reference, deleted
     once the objects are gone and the CDN invalidated; the sweep finishes any a crash left.
+
+    Claim: term = "claim:sha256:<hex>" or "claim:pixels:<hex>" + sort_key = "claim"; `image_id`
+    stored that content last while refusing duplicates (images.catalog.duplicates.Claim), until
+    `expires_at` (then the table's TTL removes it).
     """
 
     class Meta:
@@ -125,6 +129,7 @@ class ImageTerm(Model):
     label = UnicodeAttribute(null=True)  # facets only
     # Stored as "count"; a Python attribute named count would hide Model.count().
     facet_count = NumberAttribute(null=True, attr_name="count")  # facets only
+    expires_at = TTLAttribute(null=True)  # claims only
 
 
 class ExportJob(Model):

@@ -106,6 +106,12 @@ resource "aws_dynamodb_table" "image_terms" {
     type = "S"
   }
 
+  # Duplicate claims (images.catalog.duplicates.Claim) expire; nothing else has the attribute.
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
   point_in_time_recovery {
     enabled = true
   }

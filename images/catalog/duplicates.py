@@ -4,13 +4,15 @@ Two postings per image in the terms table, written in the same transaction as th
 kept while it is in the trash (removed by a purge): "sha256:<hex>" (the stored bytes) and
 "pixels:<hex>" (the decoded pixels, images.media: the same picture with other embedded
 metadata). A lookup is one Query per posting term and one BatchGetItem of what it names: it
-reads the index, never the table. Two uploads of one picture racing each other can both pass a
-refusal check; the catalog then holds both, each reporting the other afterwards. Django-free.
+reads the index, never the table. Two uploads of one picture at once that refuse duplicates
+(the add page asks) can both pass the lookup: a Claim in each one's transaction lets only the
+first commit, and the other then finds it. Django-free.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from common.errors import Conflict
 from images import objects
@@ -19,6 +21,9 @@ from images.records import READY, TRASHED, ImageRecord, ImageTerm
 
 SAME_BYTES = "same_bytes"
 SAME_PIXELS = "same_pixels"
+CLAIM_PREFIX = "claim:"
+# Longer than any lookup-to-commit window (a request's budget is 30 s, an upload's copy inside it).
+CLAIM_LIFETIME = timedelta(minutes=15)
 # Postings read per term: enough to skip the image itself and a few gone ones.
 LOOKUP_LIMIT = 5
 
@@ -67,7 +72,7 @@ def content_terms(record: ImageRecord) -> set[str]:
 
 
 def find_duplicate(*, sha256: str, pixel_hash: str | None, exclude: str | None = None,
-                   viewer: Actor | None = None) -> Duplicate | None:
+                   viewer: Actor | None = None, consistent: bool = False) -> Duplicate | None:
     """The image (listed or in the trash) with the same bytes, else the same pixels; or None.
     Given a viewer, only a trash the viewer may see (their own; staff: all) counts: a match in
     someone else's trash is not reported at all, not even that there is one."""
@@ -75,11 +80,11 @@ def find_duplicate(*, sha256: str, pixel_hash: str | None, exclude: str | None =
     if pixel_hash:
         wanted.append((f"pixels:{pixel_hash}", SAME_PIXELS))
     for term, match in wanted:
-        ids = [p.image_id for p in ImageTerm.query(term, limit=LOOKUP_LIMIT, page_size=LOOKUP_LIMIT)
-               if p.image_id != exclude]
+        ids = [p.image_id for p in ImageTerm.query(term, limit=LOOKUP_LIMIT, page_size=LOOKUP_LIMIT,
+                                                   consistent_read=consistent) if p.image_id != exclude]
         if not ids:
             continue
-        found = {r.id: r for r in ImageRecord.batch_get(ids)}
+        found = {r.id: r for r in ImageRecord.batch_get(ids, consistent_read=consistent)}
         # Listed images first, then the trash; the oldest posting first within each.
         for state in (READY, TRASHED):
             for image_id in ids:
@@ -96,3 +101,30 @@ def duplicate_of(record: ImageRecord, viewer: Actor | None = None) -> Duplicate 
     """Another image with the same content as this stored one (see find_duplicate's viewer)."""
     return find_duplicate(sha256=record.sha256, pixel_hash=getattr(record, "pixel_hash", None), exclude=record.id,
                           viewer=viewer)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The content an upload that refuses duplicates is about to store, claimed in the same
+    transaction: the claim items are written only if no other image claimed that content within
+    CLAIM_LIFETIME, so of two such uploads at once only the first commits. The lookup before
+    the upload (find_duplicate) still answers everything older; a claim covers the moment
+    between another's lookup and its commit."""
+
+    sha256: str
+    pixel_hash: str | None
+    image_id: str
+
+    def items(self, at: datetime) -> list[tuple[ImageTerm, object]]:
+        """Each claim item with the condition to write it under."""
+        terms = [f"sha256:{self.sha256}"] + ([f"pixels:{self.pixel_hash}"] if self.pixel_hash else [])
+        free = (ImageTerm.term.does_not_exist() | (ImageTerm.expires_at < at)
+                | (ImageTerm.image_id == self.image_id))  # a retry of the same request
+        return [(ImageTerm(CLAIM_PREFIX + term, "claim", image_id=self.image_id, expires_at=at + CLAIM_LIFETIME), free)
+                for term in terms]
+
+    def lost_to(self, viewer: Actor) -> DuplicateImage | None:
+        """After a failed transaction: the image that claimed the content first, if it did."""
+        match = find_duplicate(sha256=self.sha256, pixel_hash=self.pixel_hash, exclude=self.image_id,
+                               viewer=viewer, consistent=True)
+        return DuplicateImage(match) if match is not None else None

@@ -126,15 +126,23 @@ def postings_of(record: ImageRecord) -> set[str]:
     return terms_of(record) | duplicates.content_terms(record)
 
 
-def refuse_duplicate(prepared: media.PreparedImage, on_duplicate: str, exclude: str | None = None,
-                     viewer: Actor | None = None) -> None:
+def refuse_duplicate(prepared: media.PreparedImage, on_duplicate: str, image_id: str,
+                     viewer: Actor) -> duplicates.Claim | None:
     """With on_duplicate "refuse" (or "ask": refuse, the upload kept for the person's choice, see
-    images.catalog.uploads), a DuplicateImage (409) when the content is already stored."""
-    if on_duplicate in ("refuse", "ask"):
-        match = duplicates.find_duplicate(sha256=prepared.sha256, pixel_hash=prepared.pixel_hash, exclude=exclude,
-                                          viewer=viewer)
-        if match is not None:
-            raise duplicates.DuplicateImage(match)
+    images.catalog.uploads), a DuplicateImage (409) when the content is already stored, else
+    the claim the image's transaction must write (a duplicate stored meanwhile loses it)."""
+    if on_duplicate not in ("refuse", "ask"):
+        return None
+    match = duplicates.find_duplicate(sha256=prepared.sha256, pixel_hash=prepared.pixel_hash, exclude=image_id,
+                                      viewer=viewer)
+    if match is not None:
+        raise duplicates.DuplicateImage(match)
+    return duplicates.Claim(prepared.sha256, prepared.pixel_hash, image_id)
+
+
+def _save_claim(tx, claim: duplicates.Claim | None, at) -> None:
+    for item, condition in claim.items(at) if claim else ():
+        tx.save(item, condition=condition)
 
 
 def request_image_id(*parts: str) -> str:
@@ -163,9 +171,9 @@ def image_create(*, owner: Actor, meta: ImageMeta, data: bytes | BinaryIO, origi
     store them, then write record, terms and history at once. With `image_id` (see
     request_image_id), a request tried again after it created the image answers that image."""
     prepared = prepare(data)
-    refuse_duplicate(prepared, on_duplicate, viewer=owner)
-    created = now()
     image_id = image_id or uuid.uuid4().hex
+    claim = refuse_duplicate(prepared, on_duplicate, image_id, owner)
+    created = now()
     record = ImageRecord(
         id=image_id, state=READY, listed=LISTED, created_key=f"{created.isoformat()}#{image_id}",
         created_at=created, updated_at=created, creator=owner.username, owner_sub=owner.sub,
@@ -185,10 +193,11 @@ def image_create(*, owner: Actor, meta: ImageMeta, data: bytes | BinaryIO, origi
         tx.save(entry, condition=type(entry).image_id.does_not_exist())
         for term in postings_of(record):
             tx.save(posting(term, record))
+        _save_claim(tx, claim, created)
 
     try:
         commit(build, image_id=image_id, version=1, token=token,
-               on_condition=lambda: _created_before(image_id, owner))
+               on_condition=lambda: (claim and claim.lost_to(owner)) or _created_before(image_id, owner))
     except _AlreadyCreated as exc:
         discard_objects(record.object_key, record.thumbnail_key)
         return exc.current
@@ -228,9 +237,8 @@ def image_edit(*, actor: Actor, image_id: str, changes: Mapping[str, Any], expec
     prepared = prepare(data) if data is not None else None
     if prepared is not None and prepared.sha256 == record.sha256:
         prepared = None  # the same bytes again: nothing to store
-    if prepared is not None:
-        refuse_duplicate(prepared, on_duplicate, exclude=record.id, viewer=actor)
-    return _save(actor, record, meta, prepared, original_filename, action)
+    claim = refuse_duplicate(prepared, on_duplicate, record.id, actor) if prepared is not None else None
+    return _save(actor, record, meta, prepared, original_filename, action, claim)
 
 
 def image_update(*, actor: Actor, image_id: str, meta: ImageMeta, expected_version: int | None = None,
@@ -264,7 +272,7 @@ def image_bulk_change(*, actor: Actor, image_id: str, action: str, value: Any,
 
 
 def _save(actor: Actor, record: ImageRecord, meta: ImageMeta, prepared: media.PreparedImage | None,
-          original_filename: str | None, action: str | None) -> ImageRecord:
+          original_filename: str | None, action: str | None, claim: duplicates.Claim | None = None) -> ImageRecord:
     before = history.snapshot(record)
     old_terms, old_facets = postings_of(record), facets_of(record)
     old_keys = [record.object_key, record.thumbnail_key]
@@ -294,10 +302,11 @@ def _save(actor: Actor, record: ImageRecord, meta: ImageMeta, prepared: media.Pr
             tx.save(posting(term, record))
         if stale is not None:
             tx.save(stale)
+        _save_claim(tx, claim, record.updated_at)
 
     try:
         commit(build, image_id=record.id, version=version, token=token,
-               on_condition=lambda: conflict_of(record.id))
+               on_condition=lambda: (claim and claim.lost_to(actor)) or conflict_of(record.id))
     except BaseException as exc:
         if prepared is not None and not isinstance(exc, Unsettled):
             discard_objects(record.object_key, record.thumbnail_key)

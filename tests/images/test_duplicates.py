@@ -4,6 +4,7 @@ duplicate_of; on_duplicate "refuse" is a 409 with nothing stored; images in the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from PIL import Image
@@ -110,3 +111,70 @@ def test_a_match_in_someone_elses_trash_is_not_reported_on_either_face(aws):
     catalog.image_delete(actor=bob_actor, image_id=again.id)
     mine = catalog.duplicate_of(again, viewer=ALICE)
     assert mine is not None and mine.record.id == first["id"] and mine.in_trash
+
+
+def _both_past_the_lookup(monkeypatch):
+    """Hold each upload after its duplicate lookup until the other has made its own."""
+    import threading
+
+    from images.catalog import services
+
+    barrier, put = threading.Barrier(2, timeout=20), services._put_file
+
+    def after_both(*args):
+        barrier.wait()
+        return put(*args)
+    monkeypatch.setattr(services, "_put_file", after_both)
+
+
+def _at_once(*calls) -> list:
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(len(calls)) as pool:
+        futures = [pool.submit(c) for c in calls]
+    outcomes = []
+    for f in futures:
+        try:
+            outcomes.append(f.result())
+        except catalog.DuplicateImage as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
+def stored_objects(config) -> list[str]:
+    listed = objects.s3().list_objects_v2(Bucket=config.images_bucket)
+    return sorted(o["Key"] for o in listed.get("Contents", []))
+
+
+def test_the_same_picture_added_twice_at_once_is_stored_once(aws, monkeypatch):
+    # Both uploads pass the lookup before either commits (the add page with one file dropped
+    # twice): the claim in the transaction lets one commit, the other is told which image won.
+    _both_past_the_lookup(monkeypatch)
+    meta = catalog.validate_meta(title="Dune", description="", keywords="", author="Ana", capture_date="")
+    outcomes = _at_once(*[lambda: catalog.image_create(owner=ALICE, meta=meta, data=jpeg(), on_duplicate="ask")] * 2)
+    stored = [o for o in outcomes if isinstance(o, ImageRecord)]
+    refused = [o for o in outcomes if isinstance(o, catalog.DuplicateImage)]
+    assert len(stored) == 1 and len(refused) == 1, outcomes
+    assert refused[0].duplicate.record.id == stored[0].id and refused[0].duplicate.match == "same_bytes"
+    assert [r.id for r in ImageRecord.scan()] == [stored[0].id]
+    assert stored_objects(aws) == sorted([stored[0].object_key, stored[0].thumbnail_key])  # no orphan
+
+
+def test_a_replacement_and_an_add_of_one_picture_at_once_store_it_once(aws, monkeypatch):
+    meta = catalog.validate_meta(title="Dune", description="", keywords="", author="Ana", capture_date="")
+    other = catalog.image_create(owner=ALICE, meta=meta, data=jpeg(color=(9, 9, 9)))
+    _both_past_the_lookup(monkeypatch)
+    outcomes = _at_once(
+        lambda: catalog.image_create(owner=ALICE, meta=meta, data=jpeg(), on_duplicate="refuse"),
+        lambda: catalog.image_edit(actor=ALICE, image_id=other.id, changes={}, data=jpeg(), on_duplicate="refuse"))
+    assert sum(isinstance(o, catalog.DuplicateImage) for o in outcomes) == 1, outcomes
+    wanted = hashlib.sha256(jpeg()).hexdigest()
+    assert [r.sha256 for r in ImageRecord.scan()].count(wanted) == 1
+
+
+def test_keep_both_stores_both_at_once(aws, monkeypatch):
+    # Without refusing, nothing is claimed: the same picture twice at once is two images.
+    _both_past_the_lookup(monkeypatch)
+    meta = catalog.validate_meta(title="Dune", description="", keywords="", author="Ana", capture_date="")
+    outcomes = _at_once(*[lambda: catalog.image_create(owner=ALICE, meta=meta, data=jpeg())] * 2)
+    assert all(isinstance(o, ImageRecord) for o in outcomes) and ImageRecord.count() == 2

@@ -218,10 +218,11 @@ def restore_problems(doc: str, tf: Terraform) -> list[str]:
     def last(text: str) -> int:
         return max((i for i, line in at.items() if text in line), default=-1)
 
-    # The tables whose items never expire (no TTL) are the catalog: all restored, by output name.
+    # The catalog is every table of its own (the expiring ones are one for_each resource): all
+    # restored, by output name.
     outputs = {body["value"]: name for name, body in tf.outputs.items()}
     catalog = {"two-" + outputs[f"${{aws_dynamodb_table.{name}.name}}"].replace("_", "-")
-               for name, body in tf.resources["aws_dynamodb_table"].items() if "ttl" not in body}
+               for name, body in tf.resources["aws_dynamodb_table"].items() if "for_each" not in body}
     restored = {call[call.index("--source-table-name") + 1] for call in calls if "restore-table-to-point-in-time" in call}
     if restored != catalog:
         found.append(f"restores {sorted(restored)}, not the catalog's tables {sorted(catalog)}")
@@ -241,7 +242,7 @@ def restore_problems(doc: str, tf: Terraform) -> list[str]:
     switch = first("terraform apply")
     if switch < max(last("describe-table"), last("restore_objects.py")):
         found.append("the switch comes before the restores are done")
-    for name in [n for n, body in tf.resources["aws_dynamodb_table"].items() if "ttl" not in body]:
+    for name in [n for n, body in tf.resources["aws_dynamodb_table"].items() if "for_each" not in body]:
         if last(f"aws_dynamodb_table.{name}") < 0 or first(f"terraform import aws_dynamodb_table.{name}") > switch:
             found.append(f"aws_dynamodb_table.{name} is not switched to its restored table")
     for function in [*FUNCTIONS.values(), SWEEP]:
