@@ -66,11 +66,12 @@ locals {
       # lost reply is settled by reading the history entry. Idempotency-Key: Powertools'
       # records (a conditional put that hands back a replay's record, the answer saved, the
       # record dropped after a failure).
-      # Duplicate detection reads the sha256: and pixels: postings and the records they name.
+      # Duplicate detection reads the sha256: and pixels: postings and the records they name;
+      # refusing duplicates, it reads the content's claims (BatchGetItem) and writes its own.
       dynamodb = {
         # GetItem: a retry with the same upload_key or Idempotency-Key reads the one image.
         images        = ["PutItem", "BatchGetItem", "GetItem"]
-        image_terms   = ["PutItem", "UpdateItem", "Query"]
+        image_terms   = ["PutItem", "UpdateItem", "Query", "BatchGetItem"]
         image_history = ["PutItem", "GetItem"]
         idempotency   = ["PutItem", "UpdateItem", "DeleteItem"]
       }
@@ -92,9 +93,10 @@ locals {
       ephemeral_storage = local.upload_ephemeral_storage
       # Read, then one transaction: versioned save, changed postings, history entry and (for a
       # new file) a cleanup item; counters; the cleanup item goes once the old file is gone.
+      # Refusing duplicates: the content's claims are read (BatchGetItem) and written.
       dynamodb = {
         images        = ["GetItem", "PutItem", "BatchGetItem"]
-        image_terms   = ["PutItem", "DeleteItem", "UpdateItem", "Query"]
+        image_terms   = ["PutItem", "DeleteItem", "UpdateItem", "Query", "BatchGetItem"]
         image_history = ["PutItem", "GetItem"]
       }
       # A new file version gets keys of its own; the old version's objects are deleted after

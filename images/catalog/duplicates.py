@@ -106,25 +106,40 @@ def duplicate_of(record: ImageRecord, viewer: Actor | None = None) -> Duplicate 
 @dataclass(frozen=True)
 class Claim:
     """The content an upload that refuses duplicates is about to store, claimed in the same
-    transaction: the claim items are written only if no other image claimed that content within
+    transaction: each claim item is written only if no other image claimed that content within
     CLAIM_LIFETIME, so of two such uploads at once only the first commits. The lookup before
     the upload (find_duplicate) still answers everything older; a claim covers the moment
-    between another's lookup and its commit."""
+    between another's lookup and its commit. A claim read before the lookup whose image the
+    lookup did not report (purged, or in someone else's trash) may be taken over."""
 
     sha256: str
     pixel_hash: str | None
     image_id: str
+    held: tuple[tuple[str, str], ...] = ()  # (term, image id) of the claims read before the lookup
+
+    def terms(self) -> list[str]:
+        return [CLAIM_PREFIX + f"sha256:{self.sha256}"] + (
+            [CLAIM_PREFIX + f"pixels:{self.pixel_hash}"] if self.pixel_hash else [])
+
+    def read(self) -> Claim:
+        """This claim with the claims already held on its content (read consistently)."""
+        found = ImageTerm.batch_get([(term, "claim") for term in self.terms()], consistent_read=True)
+        return Claim(self.sha256, self.pixel_hash, self.image_id, tuple(sorted((t.term, t.image_id) for t in found)))
 
     def items(self, at: datetime) -> list[tuple[ImageTerm, object]]:
         """Each claim item with the condition to write it under."""
-        terms = [f"sha256:{self.sha256}"] + ([f"pixels:{self.pixel_hash}"] if self.pixel_hash else [])
-        free = (ImageTerm.term.does_not_exist() | (ImageTerm.expires_at < at)
-                | (ImageTerm.image_id == self.image_id))  # a retry of the same request
-        return [(ImageTerm(CLAIM_PREFIX + term, "claim", image_id=self.image_id, expires_at=at + CLAIM_LIFETIME), free)
-                for term in terms]
+        held = dict(self.held)
+        written = []
+        for term in self.terms():
+            free = (ImageTerm.term.does_not_exist() | (ImageTerm.expires_at < at)
+                    | (ImageTerm.image_id == self.image_id))  # a retry of the same request
+            if term in held:
+                free = free | (ImageTerm.image_id == held[term])  # unchanged since the lookup passed it
+            written.append((ImageTerm(term, "claim", image_id=self.image_id, expires_at=at + CLAIM_LIFETIME), free))
+        return written
 
     def lost_to(self, viewer: Actor) -> DuplicateImage | None:
-        """After a failed transaction: the image that claimed the content first, if it did."""
+        """After a failed transaction: the image that claimed the content meanwhile, if it did."""
         match = find_duplicate(sha256=self.sha256, pixel_hash=self.pixel_hash, exclude=self.image_id,
                                viewer=viewer, consistent=True)
         return DuplicateImage(match) if match is not None else None

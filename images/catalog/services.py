@@ -133,11 +133,13 @@ def refuse_duplicate(prepared: media.PreparedImage, on_duplicate: str, image_id:
     the claim the image's transaction must write (a duplicate stored meanwhile loses it)."""
     if on_duplicate not in ("refuse", "ask"):
         return None
+    claim = duplicates.Claim(prepared.sha256, prepared.pixel_hash, image_id).read()  # before the lookup
+    # A claim held means a commit moments ago: read its postings as they are now.
     match = duplicates.find_duplicate(sha256=prepared.sha256, pixel_hash=prepared.pixel_hash, exclude=image_id,
-                                      viewer=viewer)
+                                      viewer=viewer, consistent=bool(claim.held))
     if match is not None:
         raise duplicates.DuplicateImage(match)
-    return duplicates.Claim(prepared.sha256, prepared.pixel_hash, image_id)
+    return claim
 
 
 def _save_claim(tx, claim: duplicates.Claim | None, at) -> None:

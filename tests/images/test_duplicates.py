@@ -10,7 +10,7 @@ import json
 from PIL import Image
 
 from images import api, catalog, objects
-from images.records import ImageRecord, ImageTerm
+from images.records import READY, ImageRecord, ImageTerm
 from tests.helpers import api_event, b64, claims_for, jpeg_with_artist
 
 ALICE = catalog.Actor(sub="sub-alice", username="alice")
@@ -178,3 +178,18 @@ def test_keep_both_stores_both_at_once(aws, monkeypatch):
     meta = catalog.validate_meta(title="Dune", description="", keywords="", author="Ana", capture_date="")
     outcomes = _at_once(*[lambda: catalog.image_create(owner=ALICE, meta=meta, data=jpeg())] * 2)
     assert all(isinstance(o, ImageRecord) for o in outcomes) and ImageRecord.count() == 2
+
+
+def test_a_claim_of_an_image_the_uploader_may_not_see_does_not_block(aws):
+    # Bob adds a picture and trashes it; alice (who may not see bob's trash) adds the same one
+    # at once after, and then again after bob's image is purged: both are stored.
+    bob = catalog.Actor(sub="sub-bob", username="bob")
+    meta = catalog.validate_meta(title="Dune", description="", keywords="", author="Ana", capture_date="")
+    bobs = catalog.image_create(owner=bob, meta=meta, data=jpeg(), on_duplicate="ask")
+    catalog.image_delete(actor=bob, image_id=bobs.id)
+    first = catalog.image_create(owner=ALICE, meta=meta, data=jpeg(), on_duplicate="ask")
+    assert {t.image_id for t in ImageTerm.scan() if t.term.startswith("claim:")} == {first.id}
+    catalog.image_delete(actor=ALICE, image_id=first.id)
+    catalog.image_purge(actor=catalog.Actor(sub="sub-sam", username="sam", is_staff=True), image_id=first.id)
+    again = catalog.image_create(owner=ALICE, meta=meta, data=jpeg(), on_duplicate="refuse")
+    assert ImageRecord.get(again.id).state == READY

@@ -145,6 +145,10 @@ def create_image(act: Act) -> None:
         again = call(images_api.create_image, "POST", "/images", image_body(image_content=b64(make_image())),
                      claims=ALICE, headers=once)
         assert first == again and first[0] == 201, (first, again)
+        # Refusing duplicates: the content's claims are read, then written with the image.
+        status, body = call(images_api.create_image, "POST", "/images", image_body(
+            image_content=b64(make_image("JPEG", size=(50, 40))), on_duplicate="refuse"), claims=ALICE)
+        assert status == 201, body
         refused_once = call(images_api.create_image, "POST", "/images", image_body(image_content=b64(b"x")),
                             claims=ALICE, headers={"Idempotency-Key": "retry-2"})
         assert refused_once[0] == 400, refused_once
