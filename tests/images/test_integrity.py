@@ -14,7 +14,8 @@ from botocore.exceptions import ReadTimeoutError
 
 from common.config import get_config
 from common.errors import Conflict, InvalidInput
-from images import api, catalog, objects
+from images import catalog, objects
+from images.api import images as api
 from images.catalog import idempotency, services
 from images.records import ImageHistory, ImageRecord
 from tests.helpers import api_event, b64, claims_for, make_image

@@ -7,14 +7,12 @@ import base64
 import binascii
 import logging
 import re
-from urllib.parse import urlencode
 
-from common.claims import groups
-from common.config import get_config
-from common.errors import AppError, NotAuthenticated, TooLarge
+from common.errors import AppError, TooLarge
 from common.transient import is_transient
-from common.lambda_http import Event, Response, claims, handler, json_body, response, status_msg
+from common.lambda_http import Event, Response, handler, json_body, response, status_msg
 from images import catalog
+from images.api.events import body_image_id, event_actor, page_headers, query_page
 from images.catalog import idempotency
 
 log = logging.getLogger(__name__)
@@ -24,20 +22,6 @@ log = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = 6 * 1024 * 1024 - 16 * 1024
 FIELDS = ("title", "description", "keywords", "author", "capture_date")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_DIGITS = re.compile(r"[0-9]{1,9}")
-
-
-def event_actor(event: Event) -> catalog.Actor:
-    """Who calls, from the claims API Gateway's Cognito authorizer verified."""
-    found = claims(event)
-    if not found.get("sub"):
-        raise NotAuthenticated()
-    return catalog.Actor(
-        sub=found["sub"],
-        username=found.get("cognito:username") or found.get("username") or found["sub"],
-        is_staff=get_config().cognito_staff_group in groups(found),
-        face="api",
-    )
 
 
 def _body(event: Event) -> dict:
@@ -96,33 +80,6 @@ def _file(body: dict) -> tuple[bytes | None, str | None]:
     if not isinstance(upload_key, str):
         raise catalog.InvalidField("upload_key", "upload_key must be the key from POST /images/uploads.")
     return None, upload_key
-
-
-def page_headers(event: Event, page: catalog.Page, limit: int, order: str,
-                  filters: dict[str, str]) -> dict[str, str]:
-    if not page.next_cursor:
-        return {}
-    context = event.get("requestContext") or {}
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    query = urlencode({**filters, "limit": limit, **({"order": order} if order != "newest" else {}),
-                       "cursor": page.next_cursor})
-    host = context.get("domainName") or headers.get("host")
-    if host:
-        stage = context.get("stage") or ""
-        prefix = f"/{stage}" if stage and stage != "$default" else ""
-        scheme = headers.get("x-forwarded-proto", "https")
-        link = f"{scheme}://{host}{prefix}{event.get('path', '')}?{query}"
-    else:
-        link = f"?{query}"
-    return {"Link": f'<{link}>; rel="next"', "X-Next-Cursor": page.next_cursor}
-
-
-def query_page(event: Event) -> tuple[int, str | None]:
-    """(limit, cursor) of a paginated request; as the spec says: digits for limit (empty is a 400)."""
-    params = event.get("queryStringParameters") or {}
-    if "limit" in params and not _DIGITS.fullmatch(params["limit"] or ""):
-        raise catalog.InvalidField("limit", f"limit must be a whole number from 1 to {catalog.MAX_PAGE_SIZE}.")
-    return catalog.page_size(params.get("limit")), params.get("cursor")
 
 
 def _list_response(event: Event, run) -> Response:
@@ -257,13 +214,6 @@ def _create(actor: catalog.Actor, body: dict, image_id: str | None = None) -> Re
         {"status": "success", "msg": "Image registered." + note, "id": record.id, "object_url": image["object_url"],
          "image": image, "duplicate_of": duplicate},
     )
-
-
-def body_image_id(body: dict) -> str:
-    image_id = body.get("id")
-    if not isinstance(image_id, str) or not image_id:
-        raise catalog.InvalidField("id", "id is required.")
-    return image_id
 
 
 def _ok_error(exc: AppError) -> dict:
