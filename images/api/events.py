@@ -37,6 +37,15 @@ def body_image_id(body: dict) -> str:
     return image_id
 
 
+def body_version(body: dict) -> int | None:
+    """The version a JSON body says its sender read (None when it sends none); a 400 unless a
+    whole number (true and false are JSON's booleans, not 1 and 0)."""
+    version = body.get("version")
+    if "version" in body and (not isinstance(version, int) or isinstance(version, bool)):
+        raise catalog.InvalidField("version", "version must be the whole number you read.")
+    return version
+
+
 def page_headers(event: Event, page: catalog.Page, limit: int, order: str,
                  filters: dict[str, str]) -> dict[str, str]:
     """Link (rel="next", the filters repeated) and X-Next-Cursor of a page that has a next one."""

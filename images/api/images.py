@@ -6,14 +6,14 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import re
 
 from common.errors import AppError, TooLarge
 from common.transient import is_transient
 from common.lambda_http import Event, Response, handler, json_body, response, status_msg
 from images import catalog
-from images.api.events import body_image_id, event_actor, page_headers, query_page
+from images.api.events import body_image_id, body_version, event_actor, page_headers, query_page
 from images.catalog import idempotency
+from images.catalog.base import is_full_date
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 # image a third bigger, so an image of more than about 4.4 MB cannot come this way.
 MAX_REQUEST_BYTES = 6 * 1024 * 1024 - 16 * 1024
 FIELDS = ("title", "description", "keywords", "author", "capture_date")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _body(event: Event) -> dict:
@@ -48,7 +47,7 @@ def _wire_fields(body: dict, names: tuple[str, ...]) -> dict:
         raise catalog.InvalidField(
             "keywords", f"keywords: at most {catalog.MAX_KEYWORDS} comma-separated keywords of at most "
                         f"{catalog.LIMITS['keyword']} characters each.")
-    if found.get("capture_date") and not _DATE.fullmatch(found["capture_date"]):
+    if found.get("capture_date") and not is_full_date(found["capture_date"]):
         raise catalog.InvalidField("capture_date", "Give the date as YYYY-MM-DD, for example 2024-05-17.")
     for name in ("image_content", "upload_key"):  # null means not sent (the spec: nullable)
         if body.get(name) is not None and not isinstance(body[name], str):
@@ -229,9 +228,7 @@ def update_image(event: Event) -> Response:
     body = _body(event)
     image_id = body_image_id(body)
     changes = _wire_fields(body, FIELDS)  # fields left out keep their values (merged in the catalog)
-    version = body.get("version")
-    if "version" in body and (not isinstance(version, int) or isinstance(version, bool)):
-        raise catalog.InvalidField("version", "version must be the whole number you read.")
+    version = body_version(body)
     filename = body.get("filename")
     data, upload_key = _file(body)
     on_duplicate = _on_duplicate(body)
@@ -258,9 +255,7 @@ def delete_image(event: Event) -> Response:
     actor = event_actor(event)
     body = json_body(event)
     image_id = body_image_id(body)
-    version = body.get("version")
-    if "version" in body and (not isinstance(version, int) or isinstance(version, bool)):
-        raise catalog.InvalidField("version", "version must be the whole number you read.")
+    version = body_version(body)
     if catalog.image_delete(actor=actor, image_id=image_id, expected_version=version):
         return response(200, {"status": "success", "msg": "Image deleted."})
     return response(200, {"status": "success", "msg": "Image deleted from the catalog; removing its file from "
