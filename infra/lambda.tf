@@ -27,7 +27,7 @@ locals {
   functions = {
     list_images = {
       route       = "GET /images"
-      handler     = "images.api.list_images"
+      handler     = "images.api.images.list_images"
       memory_size = 512
       timeout     = 29
       # A page of the by_created index.
@@ -42,7 +42,7 @@ locals {
     }
     search_images = {
       route       = "GET /images/{key}/{value}"
-      handler     = "images.api.search_images"
+      handler     = "images.api.images.search_images"
       memory_size = 512
       timeout     = 29
       # The clauses' counters (to start from the rarest), the term's postings, then their
@@ -57,7 +57,7 @@ locals {
     }
     create_image = {
       route   = "POST /images"
-      handler = "images.api.create_image"
+      handler = "images.api.images.create_image"
       # Registers uploads: see upload_memory_size.
       memory_size       = local.upload_memory_size
       timeout           = 29
@@ -86,7 +86,7 @@ locals {
     }
     update_image = {
       route   = "PUT /images"
-      handler = "images.api.update_image"
+      handler = "images.api.images.update_image"
       # Registers uploads: see upload_memory_size.
       memory_size       = local.upload_memory_size
       timeout           = 29
@@ -111,7 +111,7 @@ locals {
     }
     create_upload = {
       route       = "POST /images/uploads"
-      handler     = "images.api.create_upload"
+      handler     = "images.api.images.create_upload"
       memory_size = 256
       timeout     = 15
       dynamodb    = {}
@@ -127,7 +127,7 @@ locals {
     }
     delete_image = {
       route       = "DELETE /images"
-      handler     = "images.api.delete_image"
+      handler     = "images.api.images.delete_image"
       memory_size = 256
       timeout     = 29
       # Moves the image to the trash: read, copy its objects under trash/, then one transaction
@@ -150,7 +150,7 @@ locals {
     }
     list_trash = {
       route       = "GET /images/trash"
-      handler     = "images.api_trash.list_trash"
+      handler     = "images.api.trash.list_trash"
       memory_size = 256
       timeout     = 29
       # A page of the caller's (or, for staff, everyone's) trash postings, then their records.
@@ -164,7 +164,7 @@ locals {
     }
     restore_image = {
       route       = "POST /images/restore"
-      handler     = "images.api_trash.restore_image"
+      handler     = "images.api.trash.restore_image"
       memory_size = 256
       timeout     = 29
       # Copies the trash objects to new public keys, then one transaction (record READY again,
@@ -185,7 +185,7 @@ locals {
     }
     purge_image = {
       route       = "POST /images/purge"
-      handler     = "images.api_trash.purge_image"
+      handler     = "images.api.trash.purge_image"
       memory_size = 256
       timeout     = 29
       # Staff: one transaction deletes the record and its trash postings and writes the history
@@ -205,7 +205,7 @@ locals {
     }
     image_history = {
       route       = "GET /images/history/{id}"
-      handler     = "images.api_trash.image_history"
+      handler     = "images.api.trash.image_history"
       memory_size = 256
       timeout     = 29
       # The record (who may read the history), then a page of its entries.

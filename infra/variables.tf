@@ -276,7 +276,7 @@ variable "secret_recovery_window_days" {
 # ---------------------------------------------------------------------------------------
 
 variable "lambda_code_zip" {
-  description = "Zip of the Django-free code and the api.py handlers (built by `make bundle`)."
+  description = "Zip of the Django-free code and the Lambda handlers (built by `make bundle`)."
   type        = string
   default     = "../dist/lambda-code.zip"
 }

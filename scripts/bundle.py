@@ -2,7 +2,7 @@
 """Build the deployable artifacts, reproducibly, into dist/.
 
     dist/portal-bundle.zip  the Elastic Beanstalk source bundle of the portal
-    dist/lambda-code.zip    the Django-free modules of common/, images/, accounts/ (api.py and maintenance.py included)
+    dist/lambda-code.zip    the Django-free modules of common/, images/, accounts/ (images/api/ and maintenance.py included)
     dist/lambda-layer.zip   python/ with requirements/lambda.txt for manylinux x86_64, CPython 3.12
 
 Entries are sorted, timestamps and permissions fixed, so two builds of the same tree give
@@ -42,8 +42,8 @@ PORTAL_PATHS = ("manage.py", "Procfile", "portal", "images", "accounts", "common
 # Top-level imports that bind a module to Django: Django itself, Django-only libraries, and
 # the Django project.
 DJANGO_ROOTS = frozenset({"django", "storages", "whitenoise", "portal"})
-# Modules whose handlers Lambda runs: the API routes (api.py), the scheduled sweep and the
-# Cognito triggers (accounts/triggers.py).
+# Modules (or packages) whose handlers Lambda runs: the API routes (images/api/, accounts/api.py),
+# the scheduled sweep and the Cognito triggers (accounts/triggers.py).
 HANDLER_MODULES = frozenset({"api", "maintenance", "triggers"})
 # Django-free, but run on a person's machine, never in Lambda (the bulk tool needs tqdm).
 CLIENT_MODULES = frozenset({"images.cli"})
@@ -213,11 +213,11 @@ def django_bound(graph: dict[str, tuple[Path, set[str]]]) -> dict[str, str]:
 
 def lambda_modules(root: Path = ROOT) -> list[Path]:
     """The files of the Lambda package: every Django-free module of the core packages.
-    Fails loudly if a handler module (api.py, maintenance.py) needs Django (it would fail
-    to import in Lambda)."""
+    Fails loudly if a handler module (images/api/*, maintenance.py, ...) needs Django (it would
+    fail to import in Lambda)."""
     graph = module_graph(root)
     bound = django_bound(graph)
-    handlers = [name for name in graph if name.split(".")[-1] in HANDLER_MODULES]
+    handlers = [name for name in graph if HANDLER_MODULES & set(name.split(".")[1:])]
     broken = [f"{name}: {bound[name]}" for name in sorted(handlers) if name in bound]
     if broken:
         raise BundleError("Lambda handlers must not import Django:\n  " + "\n  ".join(broken))

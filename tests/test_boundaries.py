@@ -1,5 +1,5 @@
-"""The Lambda package is the Django-free core plus the handlers (api.py, and maintenance.py of
-the scheduled sweep): none of it may import Django, directly or through anything it imports."""
+"""The Lambda package is the Django-free core plus the handlers (images/api/, accounts/api.py,
+and maintenance.py of the scheduled sweep): none of it may import Django, directly or through anything it imports."""
 
 import subprocess
 import sys
@@ -8,7 +8,7 @@ import pytest
 
 from local.stack import ROOT
 
-LAMBDA_ENTRY_POINTS = ["images.api", "accounts.api", "images.maintenance"]
+LAMBDA_ENTRY_POINTS = ["images.api.images", "images.api.trash", "accounts.api", "images.maintenance"]
 
 
 @pytest.mark.parametrize("module", LAMBDA_ENTRY_POINTS)

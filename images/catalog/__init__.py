@@ -31,7 +31,7 @@ from images.catalog.query import Criteria, criteria_from, image_find
 from images.catalog.counts import Count, image_count
 from images.catalog.selectors import image_get, image_list, image_search
 from images.catalog.serialise import image_to_dict, trashed_to_dict
-from images.catalog.history import HistoryPage, history_page, image_history, recent_actions
+from images.catalog.history import HistoryPage, history_page, recent_actions
 from images.catalog.services import (
     BULK_ACTIONS,
     current_or_none,
@@ -69,7 +69,7 @@ __all__ = [
     "MAX_TITLE_WORDS", "ORDERS", "QUERY_PARAMS", "SEARCH_KEYS", "Actor", "Criteria", "ImageConflict", "ImageMeta",
     "InvalidField", "Page", "BULK_ACTIONS", "Upload", "apply_facet_changes", "can_change", "criteria_from",
     "facet_changes", "facet_values", "facets_of", "image_bulk_change", "image_create", "image_create_from_upload",
-    "image_delete", "image_edit", "image_edit_from_upload", "image_find", "image_get", "image_history", "image_list",
+    "image_delete", "image_edit", "image_edit_from_upload", "image_find", "image_get", "image_list",
     "image_search", "image_to_dict", "image_update", "normalise", "page_size",
     "parse_date", "parse_keywords", "parse_order", "terms_of", "upload_discard", "upload_metadata", "upload_owner_tag",
     "upload_start",

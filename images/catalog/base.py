@@ -22,6 +22,11 @@ DATE_PREFIX = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?\Z")
 ID = re.compile(r"^[0-9a-f]{32}$")
 
 
+def is_full_date(text: str) -> bool:
+    """Whether text is a whole date, YYYY-MM-DD, as DATE_PREFIX takes it (its one form of 10 characters)."""
+    return len(text) == 10 and DATE_PREFIX.match(text) is not None
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who acts: from a verified token or the portal's session, never from a request body."""

@@ -48,11 +48,6 @@ def _entry_dict(item: ImageHistory) -> dict:
             "action": item.action, "changes": json.loads(item.changes)}
 
 
-def image_history(*, image_id: str) -> list[dict]:
-    """Every change of an image, oldest first: {version, at, actor, face, action, changes}."""
-    return [_entry_dict(item) for item in ImageHistory.query(image_id, consistent_read=True)]
-
-
 @dataclass(frozen=True)
 class HistoryPage:
     """One page of history entries (dicts, oldest first) and the cursor of the next."""

@@ -35,7 +35,7 @@ from images.catalog.terms import terms_of
 from images.catalog.transactions import Unsettled, commit, new_token, s3_call
 from images.catalog.validation import parse_keywords, validate_meta
 from images.filenames import clean_filename
-from images.records import LISTED, READY, ImageRecord, ImageTerm
+from images.records import LISTED, READY, TRASHED, ImageRecord, ImageTerm
 
 log = logging.getLogger(__name__)
 
@@ -97,15 +97,21 @@ def discard_objects(*keys: str) -> None:
         log.warning("could not remove unreferenced objects %s; sweep_images will", keys, exc_info=True)
 
 
-def load(image_id: str) -> ImageRecord:
+NOT_IN_TRASH = "No image in the trash has that id."
+
+
+def load(image_id: str, *, trashed: bool = False) -> ImageRecord:
+    """The image with that id, read consistently: a listed one, or with trashed one in the trash;
+    NotFound for any other id (a malformed one, an unknown one, one in the other state)."""
+    missing = NOT_IN_TRASH if trashed else "No image has that id."
     if not isinstance(image_id, str) or not ID.match(image_id):
-        raise NotFound("No image has that id.")
+        raise NotFound(missing)
     try:
         record = ImageRecord.get(image_id, consistent_read=True)
     except DoesNotExist as exc:
-        raise NotFound("No image has that id.") from exc
-    if record.state != READY:
-        raise NotFound("No image has that id.")
+        raise NotFound(missing) from exc
+    if record.state != (TRASHED if trashed else READY):
+        raise NotFound(missing)
     return record
 
 

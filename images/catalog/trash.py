@@ -21,7 +21,6 @@ import uuid
 from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
-from pynamodb.exceptions import DoesNotExist
 
 from common.config import get_config
 from common.errors import NotFound, PermissionDenied
@@ -31,7 +30,7 @@ from images.catalog.base import DEFAULT_PAGE_SIZE, ID, Actor, ImageConflict, Pag
 from images.catalog.cursors import decode_cursor, encode_cursor
 from images.catalog.duplicates import content_terms
 from images.catalog.facets import apply_facet_changes, facet_changes, facets_of
-from images.catalog.services import conflict_of, discard_objects, load, posting
+from images.catalog.services import NOT_IN_TRASH, conflict_of, discard_objects, load, posting
 from images.catalog.terms import terms_of
 from images.catalog.transactions import Unsettled, commit, new_token, s3_call
 from images.records import LISTED, READY, TRASHED, ImageRecord, ImageTerm
@@ -39,7 +38,6 @@ from images.records import LISTED, READY, TRASHED, ImageRecord, ImageTerm
 TRASH_ALL = "trash:all"
 # Who acts when the retention period runs out.
 SWEEP = Actor(sub="sweep", username="sweep", is_staff=True, face="sweep")
-_GONE = "No image in the trash has that id."
 
 
 def owner_term(owner_sub: str) -> str:
@@ -54,18 +52,6 @@ def trash_terms(record: ImageRecord) -> dict[str, str]:
 
 def _trash_posting(term: str, sort: str, record: ImageRecord) -> ImageTerm:
     return ImageTerm(term, sort, image_id=record.id)
-
-
-def load_trashed(image_id: str) -> ImageRecord:
-    if not isinstance(image_id, str) or not ID.match(image_id):
-        raise NotFound(_GONE)
-    try:
-        record = ImageRecord.get(image_id, consistent_read=True)
-    except DoesNotExist as exc:
-        raise NotFound(_GONE) from exc
-    if record.state != TRASHED:
-        raise NotFound(_GONE)
-    return record
 
 
 def _copy(pairs: list[tuple[str, str]], gone) -> None:
@@ -143,16 +129,16 @@ def image_delete(*, actor: Actor, image_id: str, expected_version: int | None = 
 def image_restore(*, actor: Actor, image_id: str) -> ImageRecord:
     """Bring an image back from the trash: the same id and metadata, its file served again (at
     new keys, so no cache can hold an answer from while it was gone)."""
-    record = load_trashed(image_id)
+    record = load(image_id, trashed=True)
     if not can_change(actor, record):
         # As if unknown: someone else's trash is not theirs to learn about (ids included).
-        raise NotFound(_GONE)
+        raise NotFound(NOT_IN_TRASH)
     hidden = [record.object_key, record.thumbnail_key]
     token = uuid.uuid4().hex  # the new file version's keys
     extension = record.filename.rsplit(".", 1)[-1]
     public = [objects.image_key(record.id, token, extension), objects.thumbnail_key(record.id, token)]
     old_postings = trash_terms(record)
-    _copy(list(zip(hidden, public)), lambda: NotFound(_GONE))
+    _copy(list(zip(hidden, public)), lambda: NotFound(NOT_IN_TRASH))
     record.state, record.listed = READY, LISTED
     record.object_key, record.thumbnail_key = public
     record.deleted_at = record.deleted_by = record.deleted_by_sub = None
@@ -171,7 +157,7 @@ def image_restore(*, actor: Actor, image_id: str) -> ImageRecord:
         for term in terms_of(record):
             tx.save(posting(term, record))
 
-    _commit(build, record, version, change_token, public, lambda: NotFound(_GONE))
+    _commit(build, record, version, change_token, public, lambda: NotFound(NOT_IN_TRASH))
     apply_facet_changes(facet_changes({}, facets_of(record)))
     cleanup.finish(stale)
     return record
@@ -182,7 +168,7 @@ def image_purge(*, actor: Actor, image_id: str) -> bool:
     file go; its history stays. True when the file is gone too, False when that is pending."""
     if not actor.is_staff:
         raise PermissionDenied("Only staff may purge images from the trash.")
-    record = load_trashed(image_id)
+    record = load(image_id, trashed=True)
     version, token = record.version + 1, new_token()
     entry = history.entry(image_id=record.id, version=version, actor=actor, action="purge", title=record.title,
                           changes={"state": [TRASHED, "purged"]}, at=now(), token=token)
@@ -198,15 +184,15 @@ def image_purge(*, actor: Actor, image_id: str) -> bool:
         for term in content:
             tx.delete(posting(term, record))
 
-    commit(build, image_id=record.id, version=version, token=token, on_condition=lambda: NotFound(_GONE))
+    commit(build, image_id=record.id, version=version, token=token, on_condition=lambda: NotFound(NOT_IN_TRASH))
     return cleanup.finish(stale)
 
 
 def trash_get(*, actor: Actor, image_id: str) -> ImageRecord:
     """A trashed image its owner or staff may see (NotFound for anyone else)."""
-    record = load_trashed(image_id)
+    record = load(image_id, trashed=True)
     if not can_change(actor, record):
-        raise NotFound(_GONE)
+        raise NotFound(NOT_IN_TRASH)
     finish_pending(image_id)  # the delete's cleanup, if it did not end
     return record
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from images.catalog.base import MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, ORDERS, ImageMeta, InvalidField
+from images.catalog.base import MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, ORDERS, ImageMeta, InvalidField, is_full_date
 from images.catalog.terms import words
 from images.limits import LIMITS, MAX_KEYWORDS, MAX_TITLE_WORDS
 
@@ -49,7 +49,7 @@ def parse_date(field: str, value) -> str | None:
         return None
     text = str(value).strip()
     try:
-        if len(text) == 10:
+        if is_full_date(text):  # fromisoformat alone would also take week dates (2024-W20-1)
             return date.fromisoformat(text).isoformat()
     except ValueError:
         pass

@@ -129,9 +129,6 @@ def image_change(request, image_id: str):
                     duplicate = _ask_about(form, exc, actor)
                 except catalog.ImageConflict as exc:
                     log.info("conflict: image %s was changed by someone else first", record.id)
-                    if exc.current is None:
-                        messages.error(request, "Someone else deleted this image while you were editing it.")
-                        return redirect("images:list")
                     conflict = exc.current
                     record = exc.current
                     messages.error(request, exc.message)

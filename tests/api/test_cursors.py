@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from images import api, api_trash
+from images.api import images as api
+from images.api import trash as api_trash
 from tests.helpers import api_event, b64, claims_for, make_image
 
 ALICE = claims_for()

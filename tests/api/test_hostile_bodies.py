@@ -12,7 +12,8 @@ import pytest
 
 from accounts import api as accounts_api
 from common.lambda_http import MAX_JSON_DEPTH, json_body
-from images import api, api_trash
+from images.api import images as api
+from images.api import trash as api_trash
 from tests.api.test_images_handlers import ALICE, call, post_image
 from tests.helpers import api_event
 

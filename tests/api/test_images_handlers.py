@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from images import api
+from images.api import images as api
 from tests.helpers import api_event, b64, claims_for, make_image
 
 ALICE = claims_for()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from accounts import api as accounts_api
-from images import api
+from images.api import images as api
 from tests.api.test_images_handlers import ALICE, call, post_image
 from tests.helpers import api_event, make_image
 

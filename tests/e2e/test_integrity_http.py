@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 import re
 import threading
 import time
@@ -143,23 +142,23 @@ def test_two_faces_editing_one_image_at_once_lose_no_update(local_stack, owner):
           f"portal saved {len(won['portal'])} refused {refused['portal']}, final version {final['version']}")
     assert won["api"] and won["portal"], (won, refused)
     assert final["version"] - 1 == saved  # one saved change, one version: nothing counted twice or lost
-    values = _history_values(local_stack, image_id)
+    values = _history_values(local_stack, auth, image_id)
     assert set(won["api"]) <= values["title"] and set(won["portal"]) <= values["description"]
     assert final["title"] == won["api"][-1] or final["title"] in values["title"]
 
 
-def _history_values(local_stack, image_id: str) -> dict[str, set]:
-    """Every 'after' value of each field in the image's history, read from the stack's tables."""
-    import subprocess
-    import sys
-
-    code = ("import json, sys\nfrom images.catalog.history import image_history\n"
-            "print(json.dumps(image_history(image_id=sys.argv[1])))")
-    from local.stack import ROOT
-
-    out = subprocess.run([sys.executable, "-c", code, image_id], env=local_stack.env, capture_output=True, text=True,
-                         check=True, cwd=ROOT)
-    entries = json.loads(out.stdout)
+def _history_values(local_stack, auth, image_id: str) -> dict[str, set]:
+    """Every 'after' value of each field in the image's history, read page by page as a client
+    reads it (GET /images/history/{id})."""
+    entries, params = [], {"limit": "100"}
+    while True:
+        reply = requests.get(f"{local_stack.api_url}/images/history/{image_id}", headers=auth, params=params,
+                             timeout=30)
+        assert reply.status_code == 200, reply.text
+        entries += reply.json()
+        if "X-Next-Cursor" not in reply.headers:
+            break
+        params = {"limit": "100", "cursor": reply.headers["X-Next-Cursor"]}
     assert [e["version"] for e in entries] == list(range(1, len(entries) + 1))  # one entry per version, no gap
     values: dict[str, set] = {"title": set(), "description": set()}
     for entry in entries:

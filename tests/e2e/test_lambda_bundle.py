@@ -61,8 +61,8 @@ def test_every_handler_imports_from_the_bundle_and_answers(local_stack, unpacked
                   {"username": "bundled", "password": "Bundle-pass-1", "email": "bundled@example.com"}) == 201
     assert status("accounts.api.create_token", "POST", "/users/token",
                   {"username": "bundler", "password": "Bundle-pass-1"}) == 200
-    assert status("images.api.create_upload", "POST", "/images/uploads", claims=claims) == 201
-    created = call("images.api.create_image", api_event("POST", "/images", {
+    assert status("images.api.images.create_upload", "POST", "/images/uploads", claims=claims) == 201
+    created = call("images.api.images.create_image", api_event("POST", "/images", {
         "title": "Bundled", "author": "Ana", "keywords": "a,b", "image_content": png}, claims=claims))
     assert created["statusCode"] == 201, created
     image_id = __import__("json").loads(created["body"])["id"]
@@ -70,19 +70,19 @@ def test_every_handler_imports_from_the_bundle_and_answers(local_stack, unpacked
     path = "/" + rendition[rendition.index("renditions/"):]  # as CloudFront asks the function URL
     rendered = call("images.render.lambda_handler", {"rawPath": path, "requestContext": {"http": {"method": "GET"}}})
     assert rendered["statusCode"] == 200, rendered["headers"]
-    assert status("images.api.list_images", "GET", "/images", claims=claims) == 200
-    assert status("images.api.search_images", "GET", f"/images/id/{image_id}", claims=claims,
+    assert status("images.api.images.list_images", "GET", "/images", claims=claims) == 200
+    assert status("images.api.images.search_images", "GET", f"/images/id/{image_id}", claims=claims,
                   path_parameters={"key": "id", "value": image_id}, resource="/images/{key}/{value}") == 200
-    assert status("images.api.update_image", "PUT", "/images", {"id": image_id, "title": "Renamed"},
+    assert status("images.api.images.update_image", "PUT", "/images", {"id": image_id, "title": "Renamed"},
                   claims=claims) == 200
-    assert status("images.api.delete_image", "DELETE", "/images", {"id": image_id}, claims=claims) == 200
-    assert status("images.api_trash.list_trash", "GET", "/images/trash", claims=claims) == 200
-    assert status("images.api_trash.image_history", "GET", f"/images/history/{image_id}", claims=claims,
+    assert status("images.api.images.delete_image", "DELETE", "/images", {"id": image_id}, claims=claims) == 200
+    assert status("images.api.trash.list_trash", "GET", "/images/trash", claims=claims) == 200
+    assert status("images.api.trash.image_history", "GET", f"/images/history/{image_id}", claims=claims,
                   path_parameters={"id": image_id}, resource="/images/history/{id}") == 200
-    assert status("images.api_trash.restore_image", "POST", "/images/restore", {"id": image_id}, claims=claims) == 200
+    assert status("images.api.trash.restore_image", "POST", "/images/restore", {"id": image_id}, claims=claims) == 200
     staff = {**claims, "cognito:groups": "[staff]"}
-    assert status("images.api.delete_image", "DELETE", "/images", {"id": image_id}, claims=claims) == 200
-    assert status("images.api_trash.purge_image", "POST", "/images/purge", {"id": image_id}, claims=staff) == 200
+    assert status("images.api.images.delete_image", "DELETE", "/images", {"id": image_id}, claims=claims) == 200
+    assert status("images.api.trash.purge_image", "POST", "/images/purge", {"id": image_id}, claims=staff) == 200
     assert isinstance(call("images.maintenance.lambda_handler", {"source": "aws.events"}), dict)
     sign_up = {"triggerSource": "PreSignUp_SignUp", "userName": "x", "request": {}, "response": {}}
     assert call("accounts.triggers.pre_sign_up", sign_up)["userName"] == "x"

@@ -29,7 +29,7 @@ def test_the_portal_and_each_handler_record_their_calls_with_role_and_route(loca
     lines = [json.loads(line) for path in Path(local_stack.env["AWS_CALL_LOG"]).glob("calls-*.jsonl")
              for line in path.read_text(encoding="utf-8").splitlines()]
     seen = {(line["role"], line["where"], line["service"], line["operation"]) for line in lines}
-    assert ("handler:images.api.list_images", "GET /images", "dynamodb", "Query") in seen
+    assert ("handler:images.api.images.list_images", "GET /images", "dynamodb", "Query") in seen
     assert ("handler:accounts.api.create_token", "POST /users/token", "dynamodb", "UpdateItem") in seen
     assert ("portal", "POST /accounts/login/", "dynamodb", "UpdateItem") in seen
     # Names only: no item key, body or credential is written.

@@ -94,6 +94,15 @@ def test_bad_metadata_names_the_field(aws, field, value):
     assert caught.value.field == field and caught.value.status == 400
 
 
+@pytest.mark.parametrize("value", ["2024-W20-1", "２０２４-05-17", "2024-05-17\n2", "20240517"])
+def test_a_capture_date_is_yyyy_mm_dd_in_ascii_digits_as_the_api_says(value):
+    """The portal and the catalog take the one date form the API takes (base.is_full_date):
+    date.fromisoformat alone would take an ISO week date."""
+    with pytest.raises(catalog.InvalidField, match="YYYY-MM-DD"):
+        meta(capture_date=value)
+    assert meta(capture_date=" 2024-05-17 ").capture_date == "2024-05-17"  # a form's spaces are trimmed
+
+
 def test_list_is_newest_first_and_paginates_with_cursor(aws):
     made = [create(title=f"Photo {i}").id for i in range(5)]
     first = catalog.image_list(limit=2)

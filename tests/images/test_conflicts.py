@@ -8,7 +8,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from images import api, catalog
+from images import catalog
+from images.api import images as api
 from tests.helpers import api_event, claims_for
 from tests.images.test_views import ALICE, create, messages_of, user
 

@@ -9,7 +9,8 @@ import json
 
 from PIL import Image
 
-from images import api, catalog, objects
+from images import catalog, objects
+from images.api import images as api
 from images.records import READY, ImageRecord, ImageTerm
 from tests.helpers import api_event, b64, claims_for, jpeg_with_artist
 

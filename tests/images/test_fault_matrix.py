@@ -20,7 +20,9 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from accounts.models import User
 from common.config import get_config
-from images import api, api_trash, catalog, objects
+from images import catalog, objects
+from images.api import images as api
+from images.api import trash as api_trash
 from images.catalog import cleanup
 from images.records import READY, TRASHED, ImageRecord
 from images.sweep import sweep

@@ -25,7 +25,9 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from common.errors import AppError
 from common.transient import is_transient
-from images import api, api_trash, catalog, objects
+from images import catalog, objects
+from images.api import images as api
+from images.api import trash as api_trash
 from images.records import READY, TRASHED, ImageHistory, ImageRecord
 from images.sweep import sweep
 from tests.helpers import api_event, b64, claims_for, make_image

@@ -18,7 +18,9 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from common.config import get_config
 from common.errors import NotFound
-from images import api, api_trash, catalog, objects
+from images import catalog, objects
+from images.api import images as api
+from images.api import trash as api_trash
 from images.catalog import cleanup, trash, uploads
 from images.records import ImageRecord
 from tests.helpers import api_event, b64, claims_for, make_image

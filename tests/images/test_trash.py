@@ -10,7 +10,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from common.errors import NotFound, PermissionDenied
-from images import api, api_trash, catalog, objects
+from images import catalog, objects
+from images.api import images as api
+from images.api import trash as api_trash
 from images.records import TRASHED, ImageHistory, ImageRecord, ImageTerm
 from images.sweep import sweep
 from tests.helpers import api_event, claims_for, make_image

@@ -507,6 +507,24 @@ def test_conflict_shows_their_version_and_keeps_yours(alice):
     assert response.context["form"]["version"].value() == record.version + 1
 
 
+def test_an_edit_sent_after_the_image_was_deleted_is_a_404_and_changes_nothing(alice):
+    """A change of an image gone to the trash is NotFound wherever the catalog sees it (read
+    first, or found gone when its write is refused), never a conflict without their version."""
+    from common.errors import NotFound
+    from images.catalog import services
+
+    record = create()
+    catalog.image_delete(actor=ALICE, image_id=record.id)
+    response = alice.post(reverse("images:change", args=[record.id]), {
+        "title": "My title", "author": "Me", "version": record.version + 1})
+    assert response.status_code == 404
+    assert isinstance(services.conflict_of(record.id), NotFound)  # a write refused after the read
+    with pytest.raises(NotFound):
+        catalog.image_update(actor=ALICE, image_id=record.id, meta=catalog.validate_meta(
+            title="Mine", description="", keywords="", author="Me", capture_date=None))
+    assert catalog.trash_get(actor=ALICE, image_id=record.id).title != "My title"
+
+
 def test_others_see_no_controls_and_get_403_when_posting(client, aws):
     record = create(owner=ALICE)
     client.force_login(user(BOB))

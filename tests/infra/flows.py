@@ -17,8 +17,8 @@ from unittest import mock
 from accounts import api as accounts_api
 from accounts import cognito
 from pynamodb.connection import Connection
-from images import api as images_api
-from images import api_trash as images_api_trash
+from images.api import images as images_api
+from images.api import trash as images_api_trash
 from images import catalog, export_jobs, maintenance, objects, sweep
 from images.records import ImageRecord, ImageTerm
 from tests.helpers import api_event, b64, claims_for, make_image

@@ -56,7 +56,8 @@ def test_lambda_code_is_the_django_free_core_with_every_handler(built):
     with zipfile.ZipFile(built[0] / "lambda-code.zip") as archive:
         names = archive.namelist()
         files = {name: archive.read(name).decode() for name in names if not name.endswith(".pyc")}
-    assert {"common/config.py", "images/api.py", "images/records.py", "accounts/records.py"} <= files.keys()
+    assert {"common/config.py", "images/api/images.py", "images/api/trash.py", "images/records.py",
+            "accounts/records.py"} <= files.keys()
     for name in files:
         assert name.split("/")[0] in CORE and name.endswith(".py"), name
     # Beside each module its bytecode for the deployed Python, and nothing else.
@@ -102,15 +103,17 @@ def test_an_api_module_importing_django_fails_the_build(tmp_path):
     (tmp_path / "images" / "views.py").write_text("from django.http import HttpResponse\n")
     (tmp_path / "images" / "helpers.py").write_text("from . import views\n")
     (tmp_path / "images" / "core.py").write_text("import json\n")
-    (tmp_path / "images" / "api.py").write_text("from images.core import json\n")
+    (tmp_path / "images" / "api").mkdir()
+    (tmp_path / "images" / "api" / "__init__.py").write_text("")
+    (tmp_path / "images" / "api" / "images.py").write_text("from images.core import json\n")
     kept = {p.as_posix() for p in bundle.lambda_modules(tmp_path)}
-    assert "images/core.py" in kept and "images/api.py" in kept
+    assert "images/core.py" in kept and "images/api/images.py" in kept
     assert "images/views.py" not in kept and "images/helpers.py" not in kept  # transitively Django
-    (tmp_path / "images" / "api.py").write_text("from images import helpers\n")
+    (tmp_path / "images" / "api" / "images.py").write_text("from images import helpers\n")
     with pytest.raises(SystemExit, match="must not import Django"):
         bundle.lambda_modules(tmp_path)
     # The scheduled sweep's handler is held to the same rule.
-    (tmp_path / "images" / "api.py").write_text("from images.core import json\n")
+    (tmp_path / "images" / "api" / "images.py").write_text("from images.core import json\n")
     (tmp_path / "images" / "maintenance.py").write_text("from images import views\n")
     with pytest.raises(SystemExit, match="images.maintenance"):
         bundle.lambda_modules(tmp_path)

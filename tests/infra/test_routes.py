@@ -10,16 +10,16 @@ from openapi_spec_validator import validate
 from tests.infra.hcl import OPENAPI, ROOT, operations, openapi, terraform, top_level_functions
 
 SEED_ROUTES = {
-    "GET /images": "images.api.list_images",
-    "POST /images": "images.api.create_image",
-    "PUT /images": "images.api.update_image",
-    "DELETE /images": "images.api.delete_image",
-    "GET /images/{key}/{value}": "images.api.search_images",
-    "POST /images/uploads": "images.api.create_upload",  # presigned uploads for big files
-    "GET /images/trash": "images.api_trash.list_trash",  # the trash and the history (issue 12)
-    "POST /images/restore": "images.api_trash.restore_image",
-    "POST /images/purge": "images.api_trash.purge_image",
-    "GET /images/history/{id}": "images.api_trash.image_history",
+    "GET /images": "images.api.images.list_images",
+    "POST /images": "images.api.images.create_image",
+    "PUT /images": "images.api.images.update_image",
+    "DELETE /images": "images.api.images.delete_image",
+    "GET /images/{key}/{value}": "images.api.images.search_images",
+    "POST /images/uploads": "images.api.images.create_upload",  # presigned uploads for big files
+    "GET /images/trash": "images.api.trash.list_trash",  # the trash and the history (issue 12)
+    "POST /images/restore": "images.api.trash.restore_image",
+    "POST /images/purge": "images.api.trash.purge_image",
+    "GET /images/history/{id}": "images.api.trash.image_history",
     "POST /users": "accounts.api.create_user",
     "POST /users/token": "accounts.api.create_token",
 }

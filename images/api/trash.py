@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from common.lambda_http import Event, Response, handler, json_body, response, status_msg
 from images import catalog
-from images.api import body_image_id, event_actor, page_headers, query_page
+from images.api.events import body_image_id, event_actor, page_headers, query_page
 
 DELETED_FIELDS = ("deleted_at", "deleted_by")
 

@@ -6,16 +6,14 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import re
-from urllib.parse import urlencode
 
-from common.claims import groups
-from common.config import get_config
-from common.errors import AppError, NotAuthenticated, TooLarge
+from common.errors import AppError, TooLarge
 from common.transient import is_transient
-from common.lambda_http import Event, Response, claims, handler, json_body, response, status_msg
+from common.lambda_http import Event, Response, handler, json_body, response, status_msg
 from images import catalog
+from images.api.events import body_image_id, body_version, event_actor, page_headers, query_page
 from images.catalog import idempotency
+from images.catalog.base import is_full_date
 
 log = logging.getLogger(__name__)
 
@@ -23,21 +21,6 @@ log = logging.getLogger(__name__)
 # image a third bigger, so an image of more than about 4.4 MB cannot come this way.
 MAX_REQUEST_BYTES = 6 * 1024 * 1024 - 16 * 1024
 FIELDS = ("title", "description", "keywords", "author", "capture_date")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_DIGITS = re.compile(r"[0-9]{1,9}")
-
-
-def event_actor(event: Event) -> catalog.Actor:
-    """Who calls, from the claims API Gateway's Cognito authorizer verified."""
-    found = claims(event)
-    if not found.get("sub"):
-        raise NotAuthenticated()
-    return catalog.Actor(
-        sub=found["sub"],
-        username=found.get("cognito:username") or found.get("username") or found["sub"],
-        is_staff=get_config().cognito_staff_group in groups(found),
-        face="api",
-    )
 
 
 def _body(event: Event) -> dict:
@@ -64,7 +47,7 @@ def _wire_fields(body: dict, names: tuple[str, ...]) -> dict:
         raise catalog.InvalidField(
             "keywords", f"keywords: at most {catalog.MAX_KEYWORDS} comma-separated keywords of at most "
                         f"{catalog.LIMITS['keyword']} characters each.")
-    if found.get("capture_date") and not _DATE.fullmatch(found["capture_date"]):
+    if found.get("capture_date") and not is_full_date(found["capture_date"]):
         raise catalog.InvalidField("capture_date", "Give the date as YYYY-MM-DD, for example 2024-05-17.")
     for name in ("image_content", "upload_key"):  # null means not sent (the spec: nullable)
         if body.get(name) is not None and not isinstance(body[name], str):
@@ -96,33 +79,6 @@ def _file(body: dict) -> tuple[bytes | None, str | None]:
     if not isinstance(upload_key, str):
         raise catalog.InvalidField("upload_key", "upload_key must be the key from POST /images/uploads.")
     return None, upload_key
-
-
-def page_headers(event: Event, page: catalog.Page, limit: int, order: str,
-                  filters: dict[str, str]) -> dict[str, str]:
-    if not page.next_cursor:
-        return {}
-    context = event.get("requestContext") or {}
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    query = urlencode({**filters, "limit": limit, **({"order": order} if order != "newest" else {}),
-                       "cursor": page.next_cursor})
-    host = context.get("domainName") or headers.get("host")
-    if host:
-        stage = context.get("stage") or ""
-        prefix = f"/{stage}" if stage and stage != "$default" else ""
-        scheme = headers.get("x-forwarded-proto", "https")
-        link = f"{scheme}://{host}{prefix}{event.get('path', '')}?{query}"
-    else:
-        link = f"?{query}"
-    return {"Link": f'<{link}>; rel="next"', "X-Next-Cursor": page.next_cursor}
-
-
-def query_page(event: Event) -> tuple[int, str | None]:
-    """(limit, cursor) of a paginated request; as the spec says: digits for limit (empty is a 400)."""
-    params = event.get("queryStringParameters") or {}
-    if "limit" in params and not _DIGITS.fullmatch(params["limit"] or ""):
-        raise catalog.InvalidField("limit", f"limit must be a whole number from 1 to {catalog.MAX_PAGE_SIZE}.")
-    return catalog.page_size(params.get("limit")), params.get("cursor")
 
 
 def _list_response(event: Event, run) -> Response:
@@ -259,13 +215,6 @@ def _create(actor: catalog.Actor, body: dict, image_id: str | None = None) -> Re
     )
 
 
-def body_image_id(body: dict) -> str:
-    image_id = body.get("id")
-    if not isinstance(image_id, str) or not image_id:
-        raise catalog.InvalidField("id", "id is required.")
-    return image_id
-
-
 def _ok_error(exc: AppError) -> dict:
     return {"status": "ERROR", "message": exc.message, **(getattr(exc, "body_extra", None) or {})}
 
@@ -279,9 +228,7 @@ def update_image(event: Event) -> Response:
     body = _body(event)
     image_id = body_image_id(body)
     changes = _wire_fields(body, FIELDS)  # fields left out keep their values (merged in the catalog)
-    version = body.get("version")
-    if "version" in body and (not isinstance(version, int) or isinstance(version, bool)):
-        raise catalog.InvalidField("version", "version must be the whole number you read.")
+    version = body_version(body)
     filename = body.get("filename")
     data, upload_key = _file(body)
     on_duplicate = _on_duplicate(body)
@@ -304,13 +251,11 @@ def update_image(event: Event) -> Response:
 
 @handler(status_msg)
 def delete_image(event: Event) -> Response:
-    """DELETE /images: remove an image, its record, search terms and files."""
+    """DELETE /images: move an image to the trash (its owner or staff); POST /images/restore brings it back."""
     actor = event_actor(event)
     body = json_body(event)
     image_id = body_image_id(body)
-    version = body.get("version")
-    if "version" in body and (not isinstance(version, int) or isinstance(version, bool)):
-        raise catalog.InvalidField("version", "version must be the whole number you read.")
+    version = body_version(body)
     if catalog.image_delete(actor=actor, image_id=image_id, expected_version=version):
         return response(200, {"status": "success", "msg": "Image deleted."})
     return response(200, {"status": "success", "msg": "Image deleted from the catalog; removing its file from "
