@@ -84,12 +84,11 @@ def _file(body: dict) -> tuple[bytes | None, str | None]:
 def _list_response(event: Event, run) -> Response:
     params = event.get("queryStringParameters") or {}
     # As the spec says: digits for limit, newest or oldest for order; present but empty is a 400.
-    query_page(event)
+    limit, cursor = query_page(event)
     if "order" in params and params["order"] not in catalog.ORDERS:
         raise catalog.InvalidField("order", "order must be newest or oldest.")
-    limit = catalog.page_size(params.get("limit"))
     order = catalog.parse_order(params.get("order"))
-    page = run(limit=limit, cursor=params.get("cursor"), order=order)
+    page = run(limit=limit, cursor=cursor, order=order)
     # The next page's link repeats the filters: its cursor is bound to them.
     filters = {name: params[name] for name in catalog.QUERY_PARAMS if params.get(name)}
     return response(200, [catalog.image_to_dict(r) for r in page.items],

@@ -63,12 +63,14 @@ class DuplicateImage(Conflict):
         self.body_extra = {"duplicate_of": duplicate.to_dict()}
 
 
+def _matches_by_term(sha256: str, pixel_hash: str | None) -> list[tuple[str, str]]:
+    """(posting term, match) of a content, the bytes first (older records have no pixel hash)."""
+    return [(f"sha256:{sha256}", SAME_BYTES)] + ([(f"pixels:{pixel_hash}", SAME_PIXELS)] if pixel_hash else [])
+
+
 def content_terms(record: ImageRecord) -> set[str]:
-    """The duplicate-detection postings of a record (older records may have no pixel hash)."""
-    terms = {f"sha256:{record.sha256}"}
-    if getattr(record, "pixel_hash", None):
-        terms.add(f"pixels:{record.pixel_hash}")
-    return terms
+    """The duplicate-detection postings of a record."""
+    return {term for term, _ in _matches_by_term(record.sha256, getattr(record, "pixel_hash", None))}
 
 
 def find_duplicate(*, sha256: str, pixel_hash: str | None, exclude: str | None = None,
@@ -76,10 +78,7 @@ def find_duplicate(*, sha256: str, pixel_hash: str | None, exclude: str | None =
     """The image (listed or in the trash) with the same bytes, else the same pixels; or None.
     Given a viewer, only a trash the viewer may see (their own; staff: all) counts: a match in
     someone else's trash is not reported at all, not even that there is one."""
-    wanted = [(f"sha256:{sha256}", SAME_BYTES)]
-    if pixel_hash:
-        wanted.append((f"pixels:{pixel_hash}", SAME_PIXELS))
-    for term, match in wanted:
+    for term, match in _matches_by_term(sha256, pixel_hash):
         ids = [p.image_id for p in ImageTerm.query(term, limit=LOOKUP_LIMIT, page_size=LOOKUP_LIMIT,
                                                    consistent_read=consistent) if p.image_id != exclude]
         if not ids:
@@ -118,8 +117,7 @@ class Claim:
     held: tuple[tuple[str, str], ...] = ()  # (term, image id) of the claims read before the lookup
 
     def terms(self) -> list[str]:
-        return [CLAIM_PREFIX + f"sha256:{self.sha256}"] + (
-            [CLAIM_PREFIX + f"pixels:{self.pixel_hash}"] if self.pixel_hash else [])
+        return [CLAIM_PREFIX + term for term, _ in _matches_by_term(self.sha256, self.pixel_hash)]
 
     def read(self) -> Claim:
         """This claim with the claims already held on its content (read consistently)."""
